@@ -1,0 +1,29 @@
+"""The log lines every adapter writes about a decision, in one place."""
+
+from __future__ import annotations
+
+import logging
+
+from .decision import Decision
+
+logger = logging.getLogger("redirectware")
+
+
+def log_decision(decision: Decision, method: str, path: str) -> None:
+    """Log a redirect (DEBUG), a refused self-redirect (ERROR), or a report-only answer."""
+    if decision.error is not None and decision.kind == "pass":
+        logger.error("%s %s: %s; the request passes through", method, path, decision.error)
+    elif decision.would is not None:
+        would = decision.would
+        rule = would.rule.label if would.rule is not None else "?"
+        logger.info(
+            "report-only: %s %s would get %d from %s, Location %s",
+            method,
+            path,
+            would.status,
+            rule,
+            would.location,
+        )
+    elif decision.kind == "redirect" and logger.isEnabledFor(logging.DEBUG):
+        rule = decision.rule.label if decision.rule is not None else "?"
+        logger.debug("%s %s -> %d %s (%s)", method, path, decision.status, decision.location, rule)

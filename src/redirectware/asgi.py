@@ -1,0 +1,181 @@
+"""Pure ASGI middleware: ``RedirectMiddleware(app, rules=...)``.
+
+Works with any ASGI 3 application, and with Starlette/FastAPI's
+``app.add_middleware(RedirectMiddleware, rules=...)``. It reads the scope, asks the rule set,
+and either answers itself or calls the app with the scope, ``receive`` and ``send`` untouched.
+It never reads the request body: a 307/308 leaves it for the client to re-send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+from ._logging import log_decision
+from .decision import Decision
+from .reloading import RuleHolder, RulesArgument
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class ASGIHeaders(Mapping[str, str]):
+    """Lower-case header names to values, built from the scope only when first read."""
+
+    __slots__ = ("_dict", "_raw")
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self._raw = raw
+        self._dict: dict[str, str] | None = None
+
+    def _build(self) -> dict[str, str]:
+        built: dict[str, str] = {}
+        for name, value in self._raw:
+            key = name.decode("latin-1").lower()
+            text = value.decode("latin-1")
+            built[key] = f"{built[key]}, {text}" if key in built else text
+        self._dict = built
+        return built
+
+    def __getitem__(self, key: str) -> str:
+        found = self._dict if self._dict is not None else self._build()
+        return found[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        found = self._dict if self._dict is not None else self._build()
+        return found.get(key, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict if self._dict is not None else self._build())
+
+    def __len__(self) -> int:
+        return len(self._dict if self._dict is not None else self._build())
+
+
+def _host_header(raw: list[tuple[bytes, bytes]]) -> str | None:
+    found: str | None = None
+    for name, value in raw:
+        if name == b"host":
+            text = value.decode("latin-1")
+            # Two Host headers are joined so that the engine rejects them as malformed.
+            found = text if found is None else f"{found},{text}"
+    return found
+
+
+def request_path(scope: Scope) -> str:
+    """The path as sent: ``raw_path`` when the server gives it, else re-encoded ``path``."""
+    raw: bytes | None = scope.get("raw_path")
+    if raw:
+        # Some servers leave the query in raw_path; the query has its own scope key.
+        return raw.decode("latin-1").split("?", 1)[0]
+    # Without raw_path an encoded slash (%2F) can no longer be told from "/".
+    path: str = scope.get("path", "/")
+    return quote(path.encode("utf-8"), safe="/:@!$&'()*+,;=-._~%")
+
+
+async def _respond(decision: Decision, send: Send) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": decision.status,
+            "headers": [
+                (n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in decision.headers
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": decision.body})
+
+
+class RedirectMiddleware:
+    """ASGI middleware that applies a redirect rule document.
+
+    :param app: the ASGI application to protect.
+    :param rules: a path to a ``.yaml``/``.yml``/``.json`` file, a document ``dict``, or a
+        :class:`~redirectware.RuleSet`. Compiled here, at start-up: an invalid document
+        raises :class:`~redirectware.RuleError` now, never on a request.
+    :param reload: re-read the rule file when it changes (checked at most once a second).
+    """
+
+    def __init__(self, app: ASGIApp, rules: RulesArgument, *, reload: bool = False) -> None:
+        self.app = app
+        self.rules = RuleHolder(rules, reload=reload)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        else:  # lifespan and anything newer pass through untouched
+            await self.app(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = scope.get("headers", [])
+        client = scope.get("client")
+        method = scope["method"]
+        path = request_path(scope)
+        decision = self.rules.current().resolve(
+            method,
+            scope.get("scheme", "http"),
+            _host_header(raw),
+            path,
+            scope.get("query_string", b"").decode("latin-1"),
+            ASGIHeaders(raw),
+            client[0] if client else None,
+        )
+        if decision.kind != "pass":
+            log_decision(decision, method, path)
+            await _respond(decision, send)
+            return
+        if decision.error is not None or decision.would is not None:
+            log_decision(decision, method, path)
+        if not decision.headers:
+            await self.app(scope, receive, send)
+            return
+        extra = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in decision.headers]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = dict(message)
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = scope.get("headers", [])
+        client = scope.get("client")
+        denied = self.rules.current().denies_websocket(
+            "https" if scope.get("scheme") == "wss" else "http",
+            _host_header(raw),
+            request_path(scope),
+            ASGIHeaders(raw),
+            client[0] if client else None,
+        )
+        if not denied:
+            await self.app(scope, receive, send)
+            return
+        message = await receive()
+        if message["type"] != "websocket.connect":
+            return
+        if "websocket.http.response" in scope.get("extensions", {}):
+            body = b"websocket connections must use wss://\n"
+            await send(
+                {
+                    "type": "websocket.http.response.start",
+                    "status": HTTPStatus.FORBIDDEN,
+                    "headers": [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "websocket.http.response.body", "body": body})
+        else:
+            # 1008: policy violation. Closing before accept makes the server refuse the handshake.
+            await send({"type": "websocket.close", "code": 1008})

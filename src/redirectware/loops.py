@@ -1,0 +1,152 @@
+"""Finding redirect loops when a document loads, so that none is ever served.
+
+Two checks, both cheap enough for a big ``map``:
+
+* exact paths (``map`` rows and literal ``from`` rules sending to a literal path) form a graph
+  with one edge per path; a walk finds every cycle in time linear in the rows;
+* every other rule is tried on a sample request built from its own conditions (placeholders
+  filled with sample values), following the chain the engine would follow.
+
+What neither check can see (a loop that needs particular headers, say) is still never sent:
+at run time the engine refuses a chain that comes back to a URL it has already visited.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import RuleError
+from .model import MapAction, Rule, ToAction
+from .urls import canonical_literal
+
+if TYPE_CHECKING:
+    from .ruleset import RuleSet
+
+#: Sample requests are tried for this many rules at most; beyond it the run-time guard is all.
+SAMPLED_RULES = 2000
+_SAMPLE_VALUES = {"str": "sample", "int": "1", "path": "sample/path"}
+
+
+def _fail(rule: Rule, source: str | None, message: str) -> RuleError:
+    return RuleError(
+        message,
+        source=source,
+        line=rule.line,
+        rule_index=rule.index,
+        rule_name=rule.name,
+        key="to"
+        if isinstance(rule.action, ToAction)
+        else "map"
+        if isinstance(rule.action, MapAction)
+        else None,
+    )
+
+
+def _is_unconditional(rule: Rule) -> bool:
+    return not (
+        rule.host
+        or rule.scheme
+        or rule.methods
+        or rule.query
+        or rule.headers
+        or rule.cookies
+        or rule.excepts
+        or rule.active_from
+        or rule.active_until
+        or rule.report_only
+    )
+
+
+def _exact_edges(rules: tuple[Rule, ...]) -> dict[str, tuple[str, Rule]]:
+    """path -> (next path, rule) for every exact, same-site, unconditional redirect."""
+    edges: dict[str, tuple[str, Rule]] = {}
+    for rule in rules:
+        if not _is_unconditional(rule):
+            continue
+        action = rule.action
+        if isinstance(action, MapAction):
+            for key, entry in action.entries.items():
+                if "?" in key or not entry.target.startswith("/"):
+                    continue
+                edges.setdefault(key, (canonical_literal(entry.target.split("?", 1)[0]), rule))
+        elif (
+            isinstance(action, ToAction)
+            and rule.path is not None
+            and rule.path.literal is not None
+            and not action.target.absolute
+            and not action.target.names
+        ):
+            target = canonical_literal(action.target.source.split("?", 1)[0].split("#", 1)[0])
+            edges.setdefault(rule.path.literal, (target, rule))
+    return edges
+
+
+def _check_exact(rules: tuple[Rule, ...], source: str | None) -> None:
+    edges = _exact_edges(rules)
+    done: set[str] = set()
+    for start in edges:
+        if start in done:
+            continue
+        trail: list[str] = []
+        on_trail: set[str] = set()
+        node: str | None = start
+        while node is not None and node in edges and node not in done:
+            if node in on_trail:
+                cycle = [*trail[trail.index(node) :], node]
+                raise _fail(edges[node][1], source, "redirect loop: " + " -> ".join(cycle))
+            trail.append(node)
+            on_trail.add(node)
+            node = edges[node][0]
+        done.update(trail)
+
+
+def _sample_path(rule: Rule) -> str:
+    if rule.path is None:
+        return "/"
+    out = rule.path.source
+    for name in rule.path.names:
+        for converter, value in _SAMPLE_VALUES.items():
+            out = out.replace("{" + f"{name}:{converter}" + "}", value)
+        out = out.replace("{" + name + "}", "sample")
+    return out
+
+
+def _sample_host(rule: Rule, ruleset: RuleSet) -> str:
+    if rule.host is not None:
+        if rule.host.exact is not None:
+            return rule.host.exact
+        text = rule.host.source.lower().replace("*.", "sample.")
+        for name in rule.host.names:
+            text = text.replace("{" + name + "}", "sample")
+        return text
+    exact = sorted(ruleset.settings.allowed_hosts.exact)
+    return exact[0] if exact else "example.com"
+
+
+def _check_sampled(ruleset: RuleSet) -> None:
+    for rule in ruleset.rules[:SAMPLED_RULES]:
+        if isinstance(rule.action, MapAction):
+            continue
+        headers = {name: value or "1" for name, value in rule.headers}
+        if rule.cookies:
+            headers["cookie"] = "; ".join(f"{n}={v or '1'}" for n, v in rule.cookies)
+        query = "&".join(f"{n}={v or '1'}" for n, v in rule.query)
+        methods = sorted(rule.methods) if rule.methods else ["GET"]
+        for scheme in (rule.scheme,) if rule.scheme else ("http", "https"):
+            decision = ruleset.resolve(
+                methods[0], scheme, _sample_host(rule, ruleset), _sample_path(rule), query, headers
+            )
+            if (decision.error and "loop" in decision.error) or (
+                decision.error
+                and "own URL" in decision.error
+                and decision.rule is rule
+                and isinstance(rule.action, ToAction)
+                and not rule.action.target.absolute
+            ):
+                raise _fail(rule, ruleset.source, decision.error.split(": ", 1)[1])
+
+
+def check_loops(ruleset: RuleSet) -> None:
+    """Raise :class:`RuleError` for a redirect loop the document makes certain."""
+    _check_exact(ruleset.rules, ruleset.source)
+    _check_sampled(ruleset)

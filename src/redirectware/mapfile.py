@@ -1,0 +1,77 @@
+"""Reading the rows of a ``map``: a CSV file or an inline list.
+
+Bulk maps belong in CSV: Python's ``csv`` module reads 100,000 rows in a fraction of a second,
+where a pure-Python YAML parser takes seconds for the same rows.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import RuleError
+
+#: ``(from, to, permanent or None, status or None, line)``, as read, before validation.
+RawRow = tuple[str, str, object, object, int | None]
+
+
+def read_csv_rows(path: Path, fail: Callable[[str], RuleError]) -> Iterator[RawRow]:
+    """Rows of a CSV map; its header row names ``from``, ``to``, maybe ``permanent``/``status``."""
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise fail(f"map file {str(path)!r} does not exist") from None
+    except OSError as error:
+        raise fail(f"cannot read map file {str(path)!r}: {error}") from None
+    with handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise fail(f"map file {str(path)!r} is empty: it needs a header row from,to")
+            columns = [name.strip().lower() for name in header]
+            unknown = set(columns) - {"from", "to", "permanent", "status"}
+            if "from" not in columns or "to" not in columns or unknown:
+                raise fail(
+                    f"{path}:1: the header row must name the columns from, to and optionally "
+                    f"permanent or status; got {header!r}"
+                )
+            at_from, at_to = columns.index("from"), columns.index("to")
+            at_perm = columns.index("permanent") if "permanent" in columns else None
+            at_status = columns.index("status") if "status" in columns else None
+            width = len(columns)
+            for row in reader:
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue
+                if len(row) != width:
+                    raise fail(
+                        f"{path}:{reader.line_num}: expected {width} columns, got {len(row)}"
+                    )
+                yield (
+                    row[at_from].strip(),
+                    row[at_to].strip(),
+                    row[at_perm].strip() or None if at_perm is not None else None,
+                    row[at_status].strip() or None if at_status is not None else None,
+                    reader.line_num,
+                )
+        except csv.Error as error:
+            raise fail(f"{path}:{reader.line_num}: not valid CSV: {error}") from None
+        except UnicodeDecodeError:
+            raise fail(f"{path}: not UTF-8 text") from None
+
+
+def read_inline_rows(rows: Iterable[Any], fail: Callable[[str], RuleError]) -> Iterator[RawRow]:
+    """Rows of an inline ``map`` list of ``{from, to, permanent?, status?}`` mappings."""
+    for number, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise fail(f"map[{number}] must be a mapping with from and to, got {row!r}")
+        unknown = set(row) - {"from", "to", "permanent", "status"}
+        if unknown:
+            raise fail(f"map[{number}]: unknown key {sorted(unknown)[0]!r}")
+        source, target = row.get("from"), row.get("to")
+        if not isinstance(source, str) or not isinstance(target, str):
+            raise fail(f"map[{number}] needs from and to, both strings")
+        line = getattr(row, "line", None)
+        yield (source, target, row.get("permanent"), row.get("status"), line)

@@ -1,0 +1,198 @@
+"""The compiled, immutable form of a rule document.
+
+The loader builds these from a document once; the engine only reads them. Nothing here parses
+text or answers requests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .hosts import AllowedHosts
+from .proxies import TrustedProxies
+from .templates import HostTemplate, PathTemplate, Target
+
+DEFAULT_PERMANENT_MAX_AGE = 86400
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The document's ``settings`` section, with defaults filled in."""
+
+    allowed_hosts: AllowedHosts = field(default_factory=lambda: AllowedHosts.parse(None))
+    #: Whether the document listed ``allowed_hosts`` (the Django adapter falls back otherwise).
+    allowed_hosts_given: bool = False
+    trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
+    strict_codes: bool = False
+    permanent_max_age: int = DEFAULT_PERMANENT_MAX_AGE
+    report_only: bool = False
+
+
+@dataclass(frozen=True)
+class Hsts:
+    """A ``Strict-Transport-Security`` policy."""
+
+    max_age: int
+    include_subdomains: bool = False
+    preload: bool = False
+
+    @property
+    def header_value(self) -> str:
+        """The header's value, e.g. ``max-age=31536000; includeSubDomains``."""
+        value = f"max-age={self.max_age}"
+        if self.include_subdomains:
+            value += "; includeSubDomains"
+        if self.preload:
+            value += "; preload"
+        return value
+
+
+@dataclass(frozen=True)
+class KeepQuery:
+    """Which request query parameters a target keeps: all, none, or those named."""
+
+    keep_all: bool = True
+    names: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+
+    def keeps(self, name: str) -> bool:
+        """Whether a parameter called ``name`` is kept."""
+        return self.keep_all or name in self.names or name.startswith(self.prefixes)
+
+
+class FlagFile:
+    """A file whose existence switches maintenance on.
+
+    The answer is cached for :attr:`ttl` seconds so that a busy site stats the file at most
+    once a second per process, not once per request.
+    """
+
+    ttl = 1.0
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._checked_at = -self.ttl
+        self._exists = False
+
+    def exists(self, now: float | None = None) -> bool:
+        """Whether the file exists, as of at most :attr:`ttl` seconds ago."""
+        moment = time.monotonic() if now is None else now
+        if moment - self._checked_at >= self.ttl or moment < self._checked_at:
+            self._exists = os.path.exists(self.path)
+            self._checked_at = moment
+        return self._exists
+
+    def __repr__(self) -> str:
+        return f"FlagFile({self.path!r})"
+
+
+# --- actions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToAction:
+    """``to``: redirect to a target built from the captures."""
+
+    target: Target
+
+
+@dataclass(frozen=True)
+class HttpsAction:
+    """``https: true``: the same URL over https."""
+
+    port: int | None = None
+    deny_websockets: bool = False
+
+
+@dataclass(frozen=True)
+class SlashAction:
+    """``trailing_slash: add | remove``."""
+
+    add: bool
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    """``maintenance``: redirect to a page, or answer 503, while switched on."""
+
+    enabled: bool
+    target: Target | None = None
+    #: The canonical path of a relative target: never itself redirected by this rule.
+    target_path: str | None = None
+    retry_after: int | None = None
+    allow_ips: TrustedProxies = field(default_factory=TrustedProxies)
+    flag_file: FlagFile | None = None
+
+    def is_on(self) -> bool:
+        """Switched on by ``enabled`` or by the flag file's existence."""
+        return self.enabled or (self.flag_file is not None and self.flag_file.exists())
+
+
+@dataclass(frozen=True)
+class MapEntry:
+    """One row of a ``map``: where one exact path goes, and how."""
+
+    target: str
+    permanent: bool
+    status: int | None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class MapAction:
+    """``map``: exact ``from`` -> ``to`` rows. Keys are canonical paths, or ``path?query``."""
+
+    entries: dict[str, MapEntry]
+    source: str | None = None
+    has_query_keys: bool = False
+
+
+Action = ToAction | HttpsAction | SlashAction | Maintenance | MapAction
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One compiled rule: conditions, one action, and how to answer."""
+
+    index: int
+    name: str | None
+    line: int | None
+    action: Action
+    path: PathTemplate | None = None
+    host: HostTemplate | None = None
+    scheme: str | None = None
+    methods: frozenset[str] | None = None
+    query: tuple[tuple[str, str | None], ...] = ()
+    headers: tuple[tuple[str, str | None], ...] = ()
+    cookies: tuple[tuple[str, str | None], ...] = ()
+    excepts: tuple[PathTemplate, ...] = ()
+    active_from: float | None = None
+    active_until: float | None = None
+    permanent: bool = False
+    status: int | None = None
+    keep_query: KeepQuery = field(default_factory=KeepQuery)
+    sunset: dt.datetime | None = None
+    deprecated: dt.datetime | None = None
+    hsts: Hsts | None = None
+    report_only: bool = False
+    #: Header names (as sent in ``Vary``) that this rule's conditions read.
+    vary: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """``rules[3] 'api-v1'``: how messages name this rule."""
+        return f"rules[{self.index}]" + (f" {self.name!r}" if self.name else "")
+
+
+@dataclass(frozen=True)
+class Document:
+    """A validated document: settings, compiled rules, and its ``tests`` as written."""
+
+    settings: Settings
+    rules: tuple[Rule, ...]
+    source: str | None = None
+    tests: tuple[Any, ...] = ()

@@ -1,0 +1,476 @@
+"""The engine: :class:`RuleSet` turns plain request values into a :class:`Decision`.
+
+It knows no framework and does no I/O on a request, apart from a maintenance ``flag_file``
+(stat-ed at most once a second). Adapters translate their request into the arguments of
+:meth:`RuleSet.resolve` and the decision back into their response.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from email.utils import format_datetime
+from http import HTTPStatus
+from typing import Any
+
+from .decision import PASS, PASS_KIND, REDIRECT_KIND, RESPOND_KIND, Decision, Hop
+from .hosts import Host, parse_host
+from .loading import load_source
+from .matching import RequestView, RuleIndex, rule_matches
+from .model import (
+    Document,
+    HttpsAction,
+    KeepQuery,
+    Maintenance,
+    MapAction,
+    Rule,
+    SlashAction,
+    ToAction,
+)
+from .proxies import read_forwarded
+from .responses import bad_request_body, maintenance_body, redirect_body
+from .status import redirect_status
+from .urls import collapse_leading_slashes, safe_path, safe_query
+
+#: A chain longer than this is cut short: real chains are two or three hops.
+MAX_HOPS = 10
+_EMPTY: Mapping[str, str] = {}
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+class _Step:
+    """Where one rule sends a request."""
+
+    __slots__ = ("host", "netloc", "path", "permanent", "query", "scheme", "status", "url")
+
+    def __init__(
+        self,
+        scheme: str,
+        netloc: str,
+        host: Host | None,
+        path: str,
+        query: str,
+        fragment: str,
+        permanent: bool,
+        status: int | None,
+    ) -> None:
+        self.scheme = scheme
+        self.netloc = netloc
+        self.host = host
+        self.path = path
+        self.query = query
+        self.permanent = permanent
+        self.status = status
+        self.url = f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
+        if fragment:
+            self.url += "#" + fragment
+
+
+class RuleSet:
+    """A compiled, immutable rule document.
+
+    Build one with :meth:`from_file` or :meth:`from_dict` (or :meth:`load`, which takes
+    either); ask it what a request gets with :meth:`resolve`. Compiling validates the whole
+    document and raises :class:`RuleError` for any problem, including a redirect loop.
+    """
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+        self.settings = document.settings
+        self.rules = document.rules
+        self.source = document.source
+        self._index = RuleIndex(document.rules)
+        self._hsts = tuple(
+            (rule, rule.hsts.header_value) for rule in document.rules if rule.hsts is not None
+        )
+        self._websocket_rules = tuple(
+            rule
+            for rule in document.rules
+            if isinstance(rule.action, HttpsAction) and rule.action.deny_websockets
+        )
+        self._pass_with: dict[str, Decision] = {}
+        self.reads_headers = any(rule.headers or rule.cookies for rule in document.rules)
+        from .loops import check_loops
+
+        check_loops(self)
+
+    # --- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> RuleSet:
+        """Load a ``.yaml``, ``.yml`` or ``.json`` rule file."""
+        return cls(load_source(os.fspath(path)))
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> RuleSet:
+        """Compile a rule document given as a mapping (as a Django setting would hold it)."""
+        return cls(load_source(document))
+
+    @classmethod
+    def load(cls, rules: RuleSet | str | os.PathLike[str] | Mapping[str, Any]) -> RuleSet:
+        """Accept what ``rules=`` accepts: a RuleSet, a path, or a document mapping."""
+        if isinstance(rules, RuleSet):
+            return rules
+        if isinstance(rules, str | os.PathLike):
+            return cls.from_file(rules)
+        if isinstance(rules, Mapping):
+            return cls.from_dict(rules)
+        raise TypeError(f"rules must be a path, a dict or a RuleSet, got {type(rules).__name__}")
+
+    def __repr__(self) -> str:
+        return f"<RuleSet {self.source or '(dict)'}: {len(self.rules)} rules>"
+
+    # --- answering ----------------------------------------------------------------------
+
+    def resolve(
+        self,
+        method: str,
+        scheme: str,
+        host: str | None,
+        path: str,
+        query: str = "",
+        headers: Mapping[str, str] | None = None,
+        client: str | None = None,
+        now: float | None = None,
+    ) -> Decision:
+        """What a request gets.
+
+        :param method: the request method, as sent (``"POST"``).
+        :param scheme: ``"http"`` or ``"https"`` as the server saw it.
+        :param host: the Host header (``"example.com:8080"``); several Host headers joined
+            with ``","`` (which is then rejected as malformed); None when there is none.
+        :param path: the path as sent, percent-encoded (ASGI ``raw_path``; WSGI
+            ``RAW_URI``), decoded from bytes as latin-1.
+        :param query: the query string as sent, without ``?``.
+        :param headers: request headers with lower-case names, several values of one name
+            joined with ``", "``. Needed for forwarded headers, conditions and ``Accept``.
+        :param client: the direct peer's IP address.
+        :param now: the time (seconds since the epoch) for ``active`` windows; default now.
+        """
+        hdrs = _EMPTY if headers is None else headers
+        proxies = self.settings.trusted_proxies
+        if proxies and client in proxies:
+            forwarded = read_forwarded(hdrs)
+            if forwarded.proto is not None:
+                scheme = forwarded.proto
+            if forwarded.host is not None:
+                host = forwarded.host
+            if forwarded.port is not None and host is not None and forwarded.port.isdigit():
+                parsed_fwd = parse_host(host)
+                if parsed_fwd is not None:
+                    host = f"{parsed_fwd.name}:{forwarded.port}"
+            if forwarded.client is not None:
+                client = forwarded.client
+        parsed: Host | None = None
+        if host:
+            parsed = parse_host(host)
+            if parsed is None:
+                return self._bad_request("malformed Host header")
+        request = RequestView(method, scheme, parsed, path, query, hdrs, client, now)
+        decision = self._decide(request)
+        if scheme == "https" and self._hsts:
+            return self._with_hsts(decision, request)
+        return decision
+
+    def denies_websocket(
+        self,
+        scheme: str,
+        host: str | None,
+        path: str,
+        headers: Mapping[str, str] | None = None,
+        client: str | None = None,
+    ) -> bool:
+        """Whether a plain-``ws`` handshake must be refused by an ``https`` rule's
+        ``websockets: deny``. ``scheme`` is ``"http"`` for ws and ``"https"`` for wss."""
+        if not self._websocket_rules:
+            return False
+        hdrs = _EMPTY if headers is None else headers
+        if self.settings.trusted_proxies and client in self.settings.trusted_proxies:
+            scheme = read_forwarded(hdrs).proto or scheme
+        if scheme != "http":
+            return False
+        parsed = parse_host(host) if host else None
+        request = RequestView("GET", scheme, parsed, path, "", hdrs, client, None)
+        return any(rule_matches(rule, request) is not None for rule in self._websocket_rules)
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _decide(self, request: RequestView) -> Decision:
+        found = self._index.first_match(request)
+        if found is None:
+            return PASS
+        rule, captures = found
+        report_only = self.settings.report_only or rule.report_only
+        steps: list[tuple[Rule, _Step]] = []
+        current = request
+        own_url = request.url()
+        seen = {own_url}
+        while True:
+            outcome = self._apply(rule, captures, current)
+            if isinstance(outcome, Decision):
+                if steps:
+                    break  # a 503 or 400 further down the chain: send the redirect so far
+                return Decision(PASS_KIND, would=outcome, rule=rule) if report_only else outcome
+            steps.append((rule, outcome))
+            if outcome.url in seen:
+                what = (
+                    "a redirect to the request's own URL"
+                    if len(steps) == 1
+                    else (
+                        "a redirect loop ("
+                        + " -> ".join([own_url] + [s.url for _, s in steps])
+                        + ")"
+                    )
+                )
+                return Decision(PASS_KIND, rule=rule, error=f"{rule.label}: refused {what}")
+            seen.add(outcome.url)
+            if len(steps) >= MAX_HOPS or not self._serves(outcome, current):
+                break
+            current = RequestView(
+                request.method,
+                outcome.scheme,
+                outcome.host,
+                outcome.path,
+                outcome.query,
+                request.headers,
+                request.client,
+                request.now,
+                request.vary,
+            )
+            found = self._index.first_match(current)
+            if found is None:
+                break
+            rule, captures = found
+            if rule.report_only and not report_only:
+                break
+        decision = self._redirect(request, steps)
+        return Decision(PASS_KIND, would=decision, rule=decision.rule) if report_only else decision
+
+    def _serves(self, step: _Step, current: RequestView) -> bool:
+        """Whether the engine answers for the host a step leads to, so the chain goes on."""
+        if step.host is None:
+            return False
+        if current.host is not None and step.host.name == current.host.name:
+            return True
+        return self.settings.allowed_hosts_given and step.host.name in self.settings.allowed_hosts
+
+    def _host_usable(self, request: RequestView) -> bool:
+        return request.host is not None and request.host.name in self.settings.allowed_hosts
+
+    def _bad_request(self, reason: str, rule: Rule | None = None) -> Decision:
+        content_type, body = bad_request_body(reason)
+        return Decision(
+            RESPOND_KIND,
+            HTTPStatus.BAD_REQUEST,
+            (
+                ("Content-Type", content_type),
+                ("Content-Length", str(len(body))),
+                ("Cache-Control", "no-store"),
+            ),
+            body,
+            rule=rule,
+            error=reason,
+        )
+
+    def _apply(
+        self, rule: Rule, captures: dict[str, str], request: RequestView
+    ) -> _Step | Decision:
+        action = rule.action
+        if isinstance(action, ToAction):
+            target = action.target
+            if target.absolute and not target.names:
+                text = target.source if target.parts[0][0] == target.source else target.render({})
+                return self._locate(text, rule, request, rule.permanent, rule.status, True)
+            values = dict(captures)
+            if "host" in target.names or "scheme" in target.names or "path" in target.names:
+                if "host" in target.names and not self._host_usable(request):
+                    return self._bad_request("Host header not allowed", rule)
+                values["scheme"] = request.scheme
+                values["host"] = request.host.name if request.host is not None else ""
+                values["path"] = request.raw_path
+            text = target.render(values)
+            return self._locate(
+                text, rule, request, rule.permanent, rule.status, not target.authority_names
+            )
+        if isinstance(action, HttpsAction):
+            if not self._host_usable(request):
+                return self._bad_request("Host header missing or not allowed", rule)
+            assert request.host is not None
+            netloc = request.host.name + (f":{action.port}" if action.port else "")
+            return _Step(
+                "https",
+                netloc,
+                parse_host(netloc),
+                request.raw_path,
+                request.query,
+                "",
+                rule.permanent,
+                rule.status,
+            )
+        if isinstance(action, SlashAction):
+            if not self._host_usable(request):
+                return self._bad_request("Host header missing or not allowed", rule)
+            path = request.raw_path + "/" if action.add else (request.raw_path.rstrip("/") or "/")
+            return _Step(
+                request.scheme,
+                request.netloc,
+                request.host,
+                collapse_leading_slashes(path),
+                request.query,
+                "",
+                rule.permanent,
+                rule.status,
+            )
+        if isinstance(action, Maintenance):
+            if action.target is None:
+                return self._unavailable(request, action, rule)
+            return self._locate(action.target.source, rule, request, False, rule.status, True)
+        assert isinstance(action, MapAction)
+        entry, consumed = self._index.map_entry(action, request)
+        assert entry is not None  # rule_matches looked it up already
+        return self._locate(
+            entry.target,
+            rule,
+            request,
+            entry.permanent,
+            entry.status,
+            True,
+            keep_query=not consumed,
+        )
+
+    def _locate(
+        self,
+        text: str,
+        rule: Rule,
+        request: RequestView,
+        permanent: bool,
+        status: int | None,
+        trusted_authority: bool,
+        keep_query: bool = True,
+    ) -> _Step | Decision:
+        """Turn a rendered target into a step, keeping the request's query as the rule says."""
+        text, _, fragment = text.partition("#")
+        text, _, target_query = text.partition("?")
+        if text.startswith("/"):
+            if not self._host_usable(request):
+                return self._bad_request("Host header missing or not allowed", rule)
+            scheme, netloc, host, path = request.scheme, request.netloc, request.host, text
+        else:
+            scheme, _, rest = text.partition("://")
+            scheme = scheme.lower()
+            netloc, slash, path = rest.partition("/")
+            path = slash + path
+            host = parse_host(netloc)
+            if host is None:
+                if not trusted_authority:
+                    return self._bad_request("target host is not a valid host name", rule)
+            else:
+                netloc = host.netloc if host.port != _DEFAULT_PORTS.get(scheme) else host.name
+        path = collapse_leading_slashes(safe_path(path) or "/")
+        query = safe_query(target_query) if target_query else ""
+        if keep_query and request.query:
+            kept = _kept_query(request.query, rule.keep_query)
+            if kept:
+                query = f"{query}&{kept}" if query else kept
+        return _Step(scheme, netloc, host, path, query, safe_query(fragment), permanent, status)
+
+    def _unavailable(self, request: RequestView, action: Maintenance, rule: Rule) -> Decision:
+        content_type, body = maintenance_body(request.headers.get("accept"))
+        headers = [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+        ]
+        if action.retry_after is not None:
+            headers.append(("Retry-After", str(action.retry_after)))
+        return Decision(
+            RESPOND_KIND,
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            tuple(headers),
+            b"" if request.method == "HEAD" else body,
+            rule=rule,
+        )
+
+    def _redirect(self, request: RequestView, steps: list[tuple[Rule, _Step]]) -> Decision:
+        permanent = all(step.permanent for _, step in steps)
+        # An explicit status is honoured from the step that decides the chain's nature.
+        deciding = next((s for _, s in steps if s.permanent == permanent), steps[0][1])
+        status = redirect_status(
+            request.method, permanent, deciding.status, self.settings.strict_codes
+        )
+        final = steps[-1][1]
+        location = final.url
+        content_type, body = redirect_body(status, location, request.headers.get("accept"))
+        headers = [
+            ("Location", location),
+            (
+                "Cache-Control",
+                f"max-age={self.settings.permanent_max_age}" if permanent else "no-store",
+            ),
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+        ]
+        if request.vary:
+            headers.append(("Vary", ", ".join(sorted(request.vary))))
+        last_rule = steps[-1][0]
+        if isinstance(last_rule.action, Maintenance) and last_rule.action.retry_after is not None:
+            headers.append(("Retry-After", str(last_rule.action.retry_after)))
+        sunset_rule = next((rule for rule, _ in steps if rule.sunset is not None), None)
+        if sunset_rule is not None and sunset_rule.sunset is not None:
+            headers.append(("Sunset", format_datetime(sunset_rule.sunset, usegmt=True)))
+            deprecated = sunset_rule.deprecated or sunset_rule.sunset
+            headers.append(("Deprecation", f"@{int(deprecated.timestamp())}"))
+        return Decision(
+            REDIRECT_KIND,
+            status,
+            tuple(headers),
+            b"" if request.method == "HEAD" else body,
+            location=location,
+            rule=steps[0][0],
+            hops=tuple(Hop(rule, step.url, step.permanent) for rule, step in steps),
+        )
+
+    def _with_hsts(self, decision: Decision, request: RequestView) -> Decision:
+        value = next(
+            (
+                value
+                for rule, value in self._hsts
+                if rule.host is None
+                or (request.host is not None and rule.host.match(request.host.name) is not None)
+            ),
+            None,
+        )
+        if value is None:
+            return decision
+        header = ("Strict-Transport-Security", value)
+        if decision is PASS:
+            cached = self._pass_with.get(value)
+            if cached is None:
+                cached = self._pass_with[value] = Decision(PASS_KIND, headers=(header,))
+            return cached
+        return Decision(
+            decision.kind,
+            decision.status,
+            (*decision.headers, header),
+            decision.body,
+            decision.location,
+            decision.rule,
+            decision.hops,
+            decision.error,
+            decision.would,
+        )
+
+
+def _kept_query(query: str, keep: KeepQuery) -> str:
+    if keep.keep_all:
+        return query
+    if not keep.names and not keep.prefixes:
+        return ""
+    from urllib.parse import unquote_plus
+
+    kept = [
+        part
+        for part in query.split("&")
+        if part and keep.keeps(unquote_plus(part.split("=", 1)[0]))
+    ]
+    return "&".join(kept)

@@ -1,0 +1,116 @@
+"""Pure WSGI middleware: ``WSGIRedirectMiddleware(wsgi_app, rules=...)``.
+
+WSGI servers decode ``PATH_INFO``, so ``/a%2Fb`` and ``/a/b`` look alike there. Where the
+server keeps the request line as sent (``RAW_URI`` under gunicorn and Werkzeug,
+``REQUEST_URI`` under others), the path is taken from it; otherwise from ``SCRIPT_NAME`` and
+``PATH_INFO``, re-encoded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from http import HTTPStatus
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+from ._logging import log_decision
+from .reloading import RuleHolder, RulesArgument
+
+Environ = dict[str, Any]
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+StartResponse = Callable[..., Callable[[bytes], object]]
+WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+_UNPREFIXED = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
+
+
+class EnvironHeaders(Mapping[str, str]):
+    """Request headers read straight from a WSGI environ, by lower-case name."""
+
+    __slots__ = ("_environ",)
+
+    def __init__(self, environ: Environ) -> None:
+        self._environ = environ
+
+    @staticmethod
+    def _key(name: str) -> str:
+        return _UNPREFIXED.get(name) or "HTTP_" + name.upper().replace("-", "_")
+
+    def __getitem__(self, name: str) -> str:
+        value = self._environ[self._key(name)]
+        if not isinstance(value, str):
+            raise KeyError(name)
+        return value
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self._environ.get(self._key(name))
+        return value if isinstance(value, str) else default
+
+    def __iter__(self) -> Iterator[str]:
+        for key in self._environ:
+            if key.startswith("HTTP_"):
+                yield key[5:].lower().replace("_", "-")
+            elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                yield key.lower().replace("_", "-")
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def request_path(environ: Environ) -> str:
+    """The path as sent (see the module docstring)."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        path = raw.split("?", 1)[0]
+        if "://" in path:  # absolute-form request target: keep only the path
+            path = "/" + path.split("://", 1)[1].partition("/")[2]
+        return path or "/"
+    decoded = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    # PEP 3333 hands the path over as bytes decoded as latin-1: get the bytes back.
+    return quote(decoded.encode("latin-1", "replace"), safe="/:@!$&'()*+,;=-._~") or "/"
+
+
+class WSGIRedirectMiddleware:
+    """WSGI middleware that applies a redirect rule document.
+
+    :param app: the WSGI application to protect (for Flask, ``app.wsgi_app``).
+    :param rules: a path to a ``.yaml``/``.yml``/``.json`` file, a document ``dict``, or a
+        :class:`~redirectware.RuleSet`; compiled now, so an invalid one raises
+        :class:`~redirectware.RuleError` at start-up.
+    :param reload: re-read the rule file when it changes (checked at most once a second).
+    """
+
+    def __init__(self, app: WSGIApp, rules: RulesArgument, *, reload: bool = False) -> None:
+        self.app = app
+        self.rules = RuleHolder(rules, reload=reload)
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        path = request_path(environ)
+        decision = self.rules.current().resolve(
+            method,
+            environ.get("wsgi.url_scheme", "http"),
+            environ.get("HTTP_HOST"),
+            path,
+            environ.get("QUERY_STRING", ""),
+            EnvironHeaders(environ),
+            environ.get("REMOTE_ADDR"),
+        )
+        if decision.kind != "pass":
+            log_decision(decision, method, path)
+            status = HTTPStatus(decision.status)
+            start_response(f"{status.value} {status.phrase}", list(decision.headers))
+            return [decision.body]
+        if decision.error is not None or decision.would is not None:
+            log_decision(decision, method, path)
+        if not decision.headers:
+            return self.app(environ, start_response)
+        extra = list(decision.headers)
+
+        def start_with_headers(
+            status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
+        ) -> Callable[[bytes], object]:
+            return start_response(status, [*headers, *extra], exc_info)
+
+        return self.app(environ, start_with_headers)
