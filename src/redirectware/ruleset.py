@@ -30,7 +30,7 @@ from .model import (
 from .proxies import read_forwarded
 from .responses import bad_request_body, maintenance_body, redirect_body
 from .status import redirect_status
-from .urls import collapse_leading_slashes, safe_path, safe_query
+from .urls import collapse_leading_slashes, encode_target_part
 
 #: A chain longer than this is cut short: real chains are two or three hops.
 MAX_HOPS = 10
@@ -366,13 +366,15 @@ class RuleSet:
                     return self._bad_request("target host is not a valid host name", rule)
             else:
                 netloc = host.netloc if host.port != _DEFAULT_PORTS.get(scheme) else host.name
-        path = collapse_leading_slashes(safe_path(path) or "/")
-        query = safe_query(target_query) if target_query else ""
+        path = collapse_leading_slashes(encode_target_part(path) or "/")
+        query = encode_target_part(target_query, query=True) if target_query else ""
         if keep_query and request.query:
             kept = _kept_query(request.query, rule.keep_query)
             if kept:
                 query = f"{query}&{kept}" if query else kept
-        return _Step(scheme, netloc, host, path, query, safe_query(fragment), permanent, status)
+        return _Step(
+            scheme, netloc, host, path, query, encode_target_part(fragment, True), permanent, status
+        )
 
     def _unavailable(self, request: RequestView, action: Maintenance, rule: Rule) -> Decision:
         content_type, body = maintenance_body(request.headers.get("accept"))

@@ -177,7 +177,7 @@ class Target:
         return "".join(out)
 
 
-_ABSOLUTE = re.compile(r"(https?)://", re.IGNORECASE)
+_ABSOLUTE = re.compile(r"(https?|\{scheme\})://", re.IGNORECASE)
 
 
 def compile_target(template: str) -> Target:
@@ -201,7 +201,10 @@ def compile_target(template: str) -> Target:
     for literal, name, converter in _split(template):
         if converter is not None:
             raise ValueError(f"a target placeholder takes no converter: {{{name}:{converter}}}")
-        if in_authority and any(c in literal.split("://", 1)[-1] for c in "/?#"):
+        if in_authority and (
+            name == "path" or any(c in literal.split("://", 1)[-1] for c in "/?#")
+        ):
+            # {path} always starts with "/": it begins the path, not the host.
             in_authority = False
         parts.append((encode_target(literal), name))
         if in_authority and name is not None:

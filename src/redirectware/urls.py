@@ -29,8 +29,12 @@ _PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/:@!$&'()*+,;=]*\Z")
 _PLAIN_QUERY = re.compile(r"[A-Za-z0-9\-._~/:@!$&'()*+,;=?]*\Z")
 
 
-def _encode_unsafe(text: str, safe: str) -> str:
-    """Percent-encode what may not stand in a URI, keeping valid ``%XX`` escapes as they are."""
+def _encode_unsafe(text: str, safe: str, request_bytes: bool = True) -> str:
+    """Percent-encode what may not stand in a URI, keeping valid ``%XX`` escapes as they are.
+
+    ``request_bytes``: the text is request bytes decoded as latin-1 (as servers hand them
+    over), so each character is one byte; otherwise it is text a person wrote, sent as UTF-8.
+    """
     out: list[str] = []
     pieces = _ESCAPE.split(text)
     # split() alternates: literal text, escape hex, literal text, ...
@@ -41,7 +45,7 @@ def _encode_unsafe(text: str, safe: str) -> str:
             # latin-1 round trip: servers hand us raw bytes decoded as latin-1; re-encode
             # those bytes, and encode genuine non-latin-1 text as UTF-8.
             try:
-                raw = piece.encode("latin-1")
+                raw = piece.encode("latin-1" if request_bytes else "utf-8")
             except UnicodeEncodeError:
                 raw = piece.encode("utf-8")
             out.append(quote(raw, safe=safe))
@@ -87,7 +91,14 @@ def encode_target(text: str) -> str:
     """Encode the literal text of a ``to`` target, keeping any escapes its author wrote."""
     if _PLAIN_QUERY.match(text):
         return text
-    return _encode_unsafe(text, _QUERY_SAFE + "#")
+    return _encode_unsafe(text, _QUERY_SAFE + "#", request_bytes=False)
+
+
+def encode_target_part(text: str, query: bool = False) -> str:
+    """Encode the path (or query) of a written target (UTF-8 for non-ASCII)."""
+    if (_PLAIN_QUERY if query else _PLAIN_PATH).match(text):
+        return text
+    return _encode_unsafe(text, _QUERY_SAFE if query else _PATH_SAFE, request_bytes=False)
 
 
 def collapse_leading_slashes(path: str) -> str:

@@ -1,0 +1,149 @@
+"""The behaviour table every adapter must answer identically.
+
+Each :class:`Case` is a rule document, a request and the expected answer. The engine, the
+ASGI and WSGI middleware, Flask and Django all run this same table (see ``test_cases.py`` and
+the adapter test modules), which is how we know they agree.
+
+Requests come from 127.0.0.1, as every test client here reports it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: What the app behind the middleware answers, so a test can tell "passed through".
+APP_BODY = b"app"
+
+
+@dataclass(frozen=True)
+class Case:
+    """A rule document, one request, and the answer it must get."""
+
+    id: str
+    rules: list[dict[str, Any]]
+    method: str
+    url: str
+    #: Expected status; None means the request reaches the app (which answers 200).
+    status: int | None
+    location: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    settings: dict[str, Any] = field(default_factory=dict)
+    #: Response headers that must be present with exactly these values.
+    expect_headers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The whole rule document."""
+        return {"version": 1, "settings": self.settings, "rules": self.rules}
+
+
+HTTPS = {"name": "https", "https": True, "permanent": True}
+API = {"name": "api", "from": "/api/v1/{rest:path}", "to": "/api/v2/{rest}"}
+API_PERMANENT = {**API, "permanent": True}
+GO = {"name": "go", "from": "/go/{rest:path}", "to": "/{rest}"}
+
+CASES: list[Case] = [
+    # --- the status table -------------------------------------------------------------
+    *[
+        Case(f"temporary-{m}", [API], m, "http://example.com/api/v1/x", 302 if m in ("GET", "HEAD") else 307, "http://example.com/api/v2/x")
+        for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    ],
+    *[
+        Case(f"permanent-{m}", [API_PERMANENT], m, "http://example.com/api/v1/x", 301 if m in ("GET", "HEAD") else 308, "http://example.com/api/v2/x")
+        for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    ],
+    *[
+        Case(f"strict-{kind}-{m}", [{**API, "permanent": kind == "permanent"}], m, "http://example.com/api/v1/x", code, "http://example.com/api/v2/x", settings={"get_codes": "strict"})
+        for kind, m, code in [("temporary", "GET", 307), ("temporary", "HEAD", 307), ("temporary", "POST", 307),
+                              ("permanent", "GET", 308), ("permanent", "HEAD", 308), ("permanent", "DELETE", 308)]
+    ],
+    *[
+        Case(f"explicit-{code}-{m}", [{**API, "status": code}], m, "http://example.com/api/v1/x", sent, "http://example.com/api/v2/x")
+        for code, m, sent in [(301, "GET", 301), (302, "HEAD", 302), (307, "GET", 307), (308, "GET", 308),
+                              (301, "POST", 308), (302, "POST", 307), (301, "PUT", 308), (302, "DELETE", 307)]
+    ],
+    Case("explicit-301-strict-get", [{**API, "status": 301}], "GET", "http://example.com/api/v1/x", 301, "http://example.com/api/v2/x", settings={"get_codes": "strict"}),
+    # --- to, captures, query ----------------------------------------------------------
+    Case("query-kept", [API], "GET", "http://example.com/api/v1/orders?x=1&y=%20", 302, "http://example.com/api/v2/orders?x=1&y=%20"),
+    Case("query-dropped", [{**API, "keep_query": False}], "GET", "http://example.com/api/v1/orders?x=1", 302, "http://example.com/api/v2/orders"),
+    Case("query-some-kept", [{**API, "keep_query": ["utm_*", "ref"]}], "GET", "http://example.com/api/v1/o?utm_source=a&x=1&ref=b&utm_medium=c", 302, "http://example.com/api/v2/o?utm_source=a&ref=b&utm_medium=c"),
+    Case("target-query-merged", [{"from": "/search", "to": "/find?src=old"}], "GET", "http://example.com/search?q=a", 302, "http://example.com/find?src=old&q=a"),
+    Case("encoded-slash-kept", [API], "GET", "http://example.com/api/v1/a%2Fb", 302, "http://example.com/api/v2/a%2Fb"),
+    Case("encoded-segment-one-placeholder", [{"from": "/u/{name}", "to": "/users/{name}"}], "GET", "http://example.com/u/a%2Fb", 302, "http://example.com/users/a%2Fb"),
+    Case("segment-does-not-cross-slash", [{"from": "/u/{name}", "to": "/users/{name}"}], "GET", "http://example.com/u/a/b", None),
+    Case("int-converter", [{"from": "/item/{id:int}", "to": "/items/{id}"}], "GET", "http://example.com/item/42", 302, "http://example.com/items/42"),
+    Case("int-converter-rejects", [{"from": "/item/{id:int}", "to": "/items/{id}"}], "GET", "http://example.com/item/4x", None),
+    Case("non-ascii-rule", [{"from": "/café", "to": "/cafe"}], "GET", "http://example.com/caf%C3%A9", 302, "http://example.com/cafe"),
+    Case("non-ascii-lowercase-escape", [{"from": "/café", "to": "/cafe"}], "GET", "http://example.com/caf%c3%a9", 302, "http://example.com/cafe"),
+    Case("non-ascii-target", [{"from": "/cafe", "to": "/café"}], "GET", "http://example.com/cafe", 302, "http://example.com/caf%C3%A9"),
+    Case("absolute-target", [{"from": "/blog/{rest:path}", "to": "https://blog.example.org/{rest}"}], "GET", "http://example.com/blog/2024/post", 302, "https://blog.example.org/2024/post"),
+    Case("path-placeholder", [{"host": "old.example.com", "to": "https://example.com{path}", "permanent": True}], "GET", "http://old.example.com/a/b?c=d", 301, "https://example.com/a/b?c=d"),
+    Case("host-template-capture", [{"host": "{sub}.example.com", "to": "https://example.com/{sub}{path}"}], "GET", "http://shop.example.com/cart", 302, "https://example.com/shop/cart"),
+    Case("host-wildcard", [{"host": "*.example.org", "to": "https://example.org/"}], "GET", "http://a.b.example.org/x", 302, "https://example.org/"),
+    Case("host-wildcard-not-apex", [{"host": "*.example.org", "to": "https://example.org/"}], "GET", "http://example.org/x", None),
+    # --- the hostile captures ---------------------------------------------------------
+    Case("protocol-relative-capture", [GO], "GET", "http://example.com/go//evil.com", 302, "http://example.com/evil.com"),
+    Case("encoded-protocol-relative-capture", [GO], "GET", "http://example.com/go/%2F%2Fevil.com", 302, "http://example.com/%2F%2Fevil.com"),
+    Case("backslash-capture", [GO], "GET", "http://example.com/go/%5Cevil.com", 302, "http://example.com/%5Cevil.com"),
+    Case("crlf-capture", [GO], "GET", "http://example.com/go/a%0D%0ASet-Cookie:x=1", 302, "http://example.com/a%0D%0ASet-Cookie:x=1"),
+    # --- https, trailing slash --------------------------------------------------------
+    Case("https-get", [HTTPS], "GET", "http://example.com/a?b=c", 301, "https://example.com/a?b=c"),
+    Case("https-post", [HTTPS], "POST", "http://example.com/a", 308, "https://example.com/a"),
+    Case("https-drops-port", [HTTPS], "GET", "http://example.com:8080/a", 301, "https://example.com/a"),
+    Case("https-port", [{**HTTPS, "https_port": 8443}], "GET", "http://example.com/a", 301, "https://example.com:8443/a"),
+    Case("https-already", [HTTPS], "GET", "https://example.com/a", None),
+    Case("https-except", [{**HTTPS, "except": ["/healthz"]}], "GET", "http://example.com/healthz", None),
+    Case("slash-add", [{"trailing_slash": "add", "from": "/docs/{rest:path}"}], "GET", "http://example.com/docs/intro?x=1", 302, "http://example.com/docs/intro/?x=1"),
+    Case("slash-add-already", [{"trailing_slash": "add", "from": "/docs/{rest:path}"}], "GET", "http://example.com/docs/intro/", None),
+    Case("slash-remove", [{"trailing_slash": "remove", "permanent": True}], "POST", "http://example.com/a/b/", 308, "http://example.com/a/b"),
+    Case("slash-remove-root", [{"trailing_slash": "remove"}], "GET", "http://example.com/", None),
+    # --- conditions -------------------------------------------------------------------
+    Case("scheme-condition", [{"scheme": "https", "from": "/x", "to": "/y"}], "GET", "http://example.com/x", None),
+    Case("methods-condition", [{"methods": ["POST"], "from": "/x", "to": "/y"}], "POST", "http://example.com/x", 307, "http://example.com/y"),
+    Case("methods-condition-miss", [{"methods": ["POST"], "from": "/x", "to": "/y"}], "GET", "http://example.com/x", None),
+    Case("query-condition", [{"from": "/x", "query": {"v": "1"}, "to": "/y"}], "GET", "http://example.com/x?v=1", 302, "http://example.com/y?v=1"),
+    Case("query-condition-miss", [{"from": "/x", "query": {"v": "1"}, "to": "/y"}], "GET", "http://example.com/x?v=2", None),
+    Case("query-present", [{"from": "/x", "query": {"v": "*"}, "to": "/y", "keep_query": False}], "GET", "http://example.com/x?v=", 302, "http://example.com/y"),
+    Case("header-condition", [{"from": "/x", "headers": {"X-Beta": "1"}, "to": "/beta"}], "GET", "http://example.com/x", 302, "http://example.com/beta", headers=(("X-Beta", "1"),), expect_headers=(("Vary", "X-Beta"),)),
+    Case("header-condition-miss", [{"from": "/x", "headers": {"X-Beta": "1"}, "to": "/beta"}], "GET", "http://example.com/x", None),
+    Case("cookie-condition", [{"from": "/x", "cookies": {"beta": "*"}, "to": "/beta"}], "GET", "http://example.com/x", 302, "http://example.com/beta", headers=(("Cookie", "a=1; beta=yes"),), expect_headers=(("Vary", "Cookie"),)),
+    Case("earlier-header-rule-varies", [{"from": "/x", "headers": {"X-Beta": "1"}, "to": "/beta"}, {"from": "/x", "to": "/y"}], "GET", "http://example.com/x", 302, "http://example.com/y", expect_headers=(("Vary", "X-Beta"),)),
+    Case("first-rule-wins", [{"from": "/x", "to": "/first"}, {"from": "/x", "to": "/second"}], "GET", "http://example.com/x", 302, "http://example.com/first"),
+    Case("expired-window", [{"from": "/x", "to": "/y", "active": {"until": "2001-01-01"}}], "GET", "http://example.com/x", None),
+    Case("open-window", [{"from": "/x", "to": "/y", "active": {"from": "2001-01-01T00:00:00Z"}}], "GET", "http://example.com/x", 302, "http://example.com/y"),
+    Case("disabled-rule", [{"from": "/x", "to": "/y", "enabled": False}], "GET", "http://example.com/x", None),
+    Case("no-match", [API], "POST", "http://example.com/other", None),
+    # --- map --------------------------------------------------------------------------
+    Case("map-inline", [{"map": [{"from": "/old", "to": "/new"}, {"from": "/gone", "to": "https://example.org/"}], "permanent": True}], "GET", "http://example.com/old?a=1", 301, "http://example.com/new?a=1"),
+    Case("map-row-status", [{"map": [{"from": "/old", "to": "/new", "status": 302}], "permanent": True}], "POST", "http://example.com/old", 307, "http://example.com/new"),
+    Case("map-query-key", [{"map": [{"from": "/page.php?id=3", "to": "/pages/three"}]}], "GET", "http://example.com/page.php?id=3", 302, "http://example.com/pages/three"),
+    Case("map-miss", [{"map": [{"from": "/old", "to": "/new"}]}], "GET", "http://example.com/older", None),
+    # --- maintenance ------------------------------------------------------------------
+    Case("maintenance-503", [{"maintenance": {"retry_after": 600}, "except": ["/healthz"]}], "POST", "http://example.com/x", 503, expect_headers=(("Retry-After", "600"), ("Cache-Control", "no-store"))),
+    Case("maintenance-except", [{"maintenance": {"retry_after": 600}, "except": ["/healthz"]}], "GET", "http://example.com/healthz", None),
+    Case("maintenance-to", [{"maintenance": {"to": "/maintenance"}}], "POST", "http://example.com/x", 307, "http://example.com/maintenance"),
+    Case("maintenance-target-untouched", [{"maintenance": {"to": "/maintenance"}}], "GET", "http://example.com/maintenance", None),
+    Case("maintenance-off", [{"maintenance": {"enabled": False, "to": "/m"}}], "GET", "http://example.com/x", None),
+    Case("maintenance-allow-ip", [{"maintenance": {"allow_ips": ["127.0.0.0/8"]}}], "GET", "http://example.com/x", None),
+    # --- chains, headers --------------------------------------------------------------
+    Case("chain-collapses", [HTTPS, {"host": "www.example.com", "to": "https://example.com{path}", "permanent": True}, API_PERMANENT], "POST", "http://www.example.com/api/v1/orders?x=1", 308, "https://example.com/api/v2/orders?x=1", settings={"allowed_hosts": ["example.com", "www.example.com"]}),
+    Case("chain-temporary-step", [HTTPS, API], "GET", "http://example.com/api/v1/o", 302, "https://example.com/api/v2/o"),
+    Case("cache-permanent", [API_PERMANENT], "GET", "http://example.com/api/v1/x", 301, "http://example.com/api/v2/x", settings={"permanent_max_age": 60}, expect_headers=(("Cache-Control", "max-age=60"),)),
+    Case("cache-temporary", [API], "GET", "http://example.com/api/v1/x", 302, "http://example.com/api/v2/x", expect_headers=(("Cache-Control", "no-store"),)),
+    Case("sunset", [{**API, "sunset": "2027-06-30"}], "GET", "http://example.com/api/v1/x", 302, "http://example.com/api/v2/x", expect_headers=(("Sunset", "Wed, 30 Jun 2027 00:00:00 GMT"), ("Deprecation", "@1814313600"))),
+    Case("hsts-on-https-pass", [{**HTTPS, "hsts": {"max_age": 600, "include_subdomains": True}}], "GET", "https://example.com/x", None, expect_headers=(("Strict-Transport-Security", "max-age=600; includeSubDomains"),)),
+    Case("self-redirect-refused", [{"from": "/x", "to": "{scheme}://{host}/x"}], "GET", "http://example.com/x", None),
+    # --- trust and bad input ----------------------------------------------------------
+    Case("allowed-host", [HTTPS], "GET", "http://example.com/x", 301, "https://example.com/x", settings={"allowed_hosts": ["example.com"]}),
+    Case("disallowed-host-400", [HTTPS], "GET", "http://evil.com/x", 400, settings={"allowed_hosts": ["example.com"]}),
+    Case("disallowed-host-passes", [API], "GET", "http://evil.com/x", None, settings={"allowed_hosts": ["example.com"]}),
+    Case("malformed-host-400", [API], "GET", "http://example.com/x", 400, headers=(("Host", "exa mple.com"),)),
+    Case("userinfo-host-400", [API], "GET", "http://example.com/x", 400, headers=(("Host", "user@example.com"),)),
+    Case("spoofed-proto-ignored", [HTTPS], "GET", "http://example.com/x", 301, "https://example.com/x", headers=(("X-Forwarded-Proto", "https"),)),
+    Case("spoofed-host-ignored", [HTTPS], "GET", "http://example.com/x", 301, "https://example.com/x", headers=(("X-Forwarded-Host", "evil.com"),)),
+    Case("trusted-proto", [HTTPS], "GET", "http://example.com/x", None, headers=(("X-Forwarded-Proto", "http, https"),), settings={"trusted_proxies": ["127.0.0.1"]}),
+    Case("trusted-rightmost-proto", [HTTPS], "GET", "http://example.com/x", 301, "https://example.com/x", headers=(("X-Forwarded-Proto", "https, http"),), settings={"trusted_proxies": ["127.0.0.1"]}),
+    Case("trusted-forwarded", [HTTPS], "GET", "http://example.com/x", 301, "https://public.example/x", headers=(("Forwarded", 'for=1.2.3.4;proto=http;host="public.example"'),), settings={"trusted_proxies": ["127.0.0.0/8"]}),
+    Case("trusted-host-not-allowed", [HTTPS], "GET", "http://example.com/x", 400, headers=(("X-Forwarded-Host", "evil.com"),), settings={"trusted_proxies": ["127.0.0.1"], "allowed_hosts": ["example.com"]}),
+]  # fmt: skip

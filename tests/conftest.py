@@ -1,0 +1,47 @@
+"""Shared fixtures: the apps that stand behind the middleware in tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from tests.cases import APP_BODY
+
+
+async def echo_asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers 200 with ``app`` and, in headers, what it received (method, path, body)."""
+    if scope["type"] != "http":
+        return
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    echo = {
+        "method": scope["method"],
+        "path": scope.get("raw_path", b"").decode("latin-1"),
+        "query": scope["query_string"].decode("latin-1"),
+        "body": body.decode("latin-1"),
+    }
+    await send({
+        "type": "http.response.start",
+        "status": 200,
+        "headers": [(b"content-type", b"text/plain"), (b"x-echo", json.dumps(echo).encode())],
+    })  # fmt: skip
+    await send({"type": "http.response.body", "body": APP_BODY})
+
+
+def echo_wsgi_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    """The WSGI twin of :func:`echo_asgi_app`."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    echo = {
+        "method": environ["REQUEST_METHOD"],
+        "path": environ.get("RAW_URI", ""),
+        "query": environ.get("QUERY_STRING", ""),
+        "body": body.decode("latin-1"),
+    }
+    start_response("200 OK", [("Content-Type", "text/plain"), ("X-Echo", json.dumps(echo))])
+    return [APP_BODY]
