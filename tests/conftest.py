@@ -6,10 +6,11 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from redirectware.asgi import Receive, Scope, Send
 from tests.cases import APP_BODY
 
 
-async def echo_asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+async def echo_asgi_app(scope: Scope, receive: Receive, send: Send) -> None:
     """Answers 200 with ``app`` and, in headers, what it received (method, path, body)."""
     if scope["type"] != "http":
         return

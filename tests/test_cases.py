@@ -56,7 +56,6 @@ def test_engine(case: Case) -> None:
 @pytest.mark.parametrize("case", PARAMS)
 def test_asgi(case: Case) -> None:
     app = RedirectMiddleware(echo_asgi_app, rules=case.document)
-    scheme, host, path, query, headers = _split(case)
 
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
