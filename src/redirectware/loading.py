@@ -194,7 +194,7 @@ def _unknown_keys(node: Mapping[str, Any], allowed: frozenset[str], where: _Wher
 def _closest(word: str, choices: frozenset[str]) -> str | None:
     import difflib
 
-    found = difflib.get_close_matches(str(word), sorted(choices), n=1, cutoff=0.75)
+    found = difflib.get_close_matches(str(word), sorted(choices), n=1, cutoff=0.6)
     return found[0] if found else None
 
 
@@ -562,6 +562,7 @@ def _rule(node: Any, index: int, source: str | None, base: Path) -> Rule | None:
         hsts=_hsts(node["hsts"], where) if "hsts" in node else None,
         report_only=_bool(node.get("report_only", False), where, "report_only"),
         vary=header_vary + (("Cookie",) if cookies else ()),
+        key_lines=dict(node.key_lines) if isinstance(node, LineDict) else {},
     )
 
 

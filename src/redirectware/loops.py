@@ -28,17 +28,15 @@ _SAMPLE_VALUES = {"str": "sample", "int": "1", "path": "sample/path"}
 
 
 def _fail(rule: Rule, source: str | None, message: str) -> RuleError:
+    action = rule.action
+    key = "to" if isinstance(action, ToAction) else "map" if isinstance(action, MapAction) else None
     return RuleError(
         message,
         source=source,
-        line=rule.line,
+        line=rule.line_of(key),
         rule_index=rule.index,
         rule_name=rule.name,
-        key="to"
-        if isinstance(rule.action, ToAction)
-        else "map"
-        if isinstance(rule.action, MapAction)
-        else None,
+        key=key,
     )
 
 

@@ -181,6 +181,12 @@ class Rule:
     report_only: bool = False
     #: Header names (as sent in ``Vary``) that this rule's conditions read.
     vary: tuple[str, ...] = ()
+    #: The line of each key in the source YAML, for messages about this rule.
+    key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def line_of(self, key: str | None) -> int | None:
+        """The line ``key`` stands on in the source, else the rule's own line."""
+        return self.key_lines.get(key, self.line) if key is not None else self.line
 
     @property
     def label(self) -> str:
