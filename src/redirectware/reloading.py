@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import RuleError
@@ -25,12 +25,23 @@ RulesArgument = RuleSet | str | os.PathLike[str] | Mapping[str, Any]
 
 
 class RuleHolder:
-    """The current :class:`RuleSet` of a middleware; reloads its file when asked to."""
+    """The current :class:`RuleSet` of a middleware; reloads its file when asked to.
+
+    ``prepare`` is applied to every rule set before it serves, the first and each reloaded
+    one (the Django adapter fills in ``ALLOWED_HOSTS`` with it); a :class:`RuleError` it
+    raises on a reload keeps the previous rules, like an invalid file.
+    """
 
     def __init__(
-        self, rules: RulesArgument, *, reload: bool = False, reload_interval: float = 1.0
+        self,
+        rules: RulesArgument,
+        *,
+        reload: bool = False,
+        reload_interval: float = 1.0,
+        prepare: Callable[[RuleSet], RuleSet] | None = None,
     ) -> None:
-        self.ruleset = RuleSet.load(rules)
+        self._prepare = prepare
+        self.ruleset = self._prepared(RuleSet.load(rules))
         path = rules if isinstance(rules, str | os.PathLike) else None
         if reload and path is None:
             raise ValueError("reload=True needs rules given as a file path")
@@ -40,6 +51,9 @@ class RuleHolder:
         self._checked_at = time.monotonic()
         self._signature = self._stat()
         self._lock = threading.Lock()
+
+    def _prepared(self, ruleset: RuleSet) -> RuleSet:
+        return ruleset if self._prepare is None else self._prepare(ruleset)
 
     def _stat(self) -> tuple[int, int] | None:
         if self._path is None:
@@ -76,7 +90,7 @@ class RuleHolder:
             logger.error("rule file %s is gone; still serving the previous rules", self._path)
             return
         try:
-            fresh = RuleSet.from_file(self._path)
+            fresh = self._prepared(RuleSet.from_file(self._path))
         except RuleError as error:
             logger.error("rule file not reloaded, previous rules still serving: %s", error)
             return

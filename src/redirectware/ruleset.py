@@ -7,6 +7,7 @@ It knows no framework and does no I/O on a request, apart from a maintenance ``f
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from email.utils import format_datetime
@@ -116,6 +117,16 @@ class RuleSet:
         if isinstance(rules, Mapping):
             return cls.from_dict(rules)
         raise TypeError(f"rules must be a path, a dict or a RuleSet, got {type(rules).__name__}")
+
+    def with_settings(self, **changes: Any) -> RuleSet:
+        """A new rule set with some :class:`~redirectware.model.Settings` fields replaced.
+
+        For adapters whose framework already holds a setting (Django's ``ALLOWED_HOSTS``):
+        ``ruleset.with_settings(allowed_hosts=..., allowed_hosts_given=True)``. The copy is
+        compiled again, so loop detection sees the new settings too.
+        """
+        settings = dataclasses.replace(self.settings, **changes)
+        return RuleSet(dataclasses.replace(self.document, settings=settings))
 
     def __repr__(self) -> str:
         return f"<RuleSet {self.source or '(dict)'}: {len(self.rules)} rules>"
