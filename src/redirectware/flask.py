@@ -1,0 +1,85 @@
+"""Flask extension: ``Redirectware(app)``, or ``ext = Redirectware()`` then ``ext.init_app(app)``.
+
+It reads the rule document from ``app.config["REDIRECTWARE"]`` (a path, a document ``dict`` or
+a :class:`~redirectware.RuleSet`) and wraps ``app.wsgi_app`` in
+:class:`~redirectware.WSGIRedirectMiddleware`. Wrapping the WSGI callable rather than using
+``before_request`` means a redirect is answered before Flask routes, opens a session or reads
+a body, and that a 307/308 leaves the body unread for the client to re-send.
+
+A relative path is taken relative to ``app.root_path`` (the folder of the app's module), as
+Flask does for templates and static files, so the app finds its rules whatever the working
+directory of the server is.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from .reloading import RulesArgument
+from .ruleset import RuleSet
+from .wsgi import WSGIRedirectMiddleware
+
+#: The config key holding the rule document.
+CONFIG_RULES = "REDIRECTWARE"
+#: The config key switching reloading of an edited rule file on (default ``False``).
+CONFIG_RELOAD = "REDIRECTWARE_RELOAD"
+#: The key under ``app.extensions``.
+EXTENSION_KEY = "redirectware"
+
+
+def _rules_for(app: Flask, rules: RulesArgument) -> RulesArgument:
+    if isinstance(rules, str | os.PathLike):
+        path = Path(rules)
+        if not path.is_absolute():
+            return Path(app.root_path) / path
+    return rules
+
+
+class Redirectware:
+    """Apply a redirectware rule document to a Flask app.
+
+    :param app: the app to set up now; or leave it out and call :meth:`init_app` later
+        (the application-factory pattern).
+
+    Config keys read by :meth:`init_app`:
+
+    ``REDIRECTWARE`` (required)
+        A path to a ``.yaml``/``.yml``/``.json`` file (relative paths from ``app.root_path``),
+        a document ``dict``, or a :class:`~redirectware.RuleSet`.
+    ``REDIRECTWARE_RELOAD`` (default ``False``)
+        Re-read the rule file when it changes; an invalid edit keeps the old rules serving.
+    """
+
+    def __init__(self, app: Flask | None = None) -> None:
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Compile the app's rule document and put the middleware in front of ``app.wsgi_app``.
+
+        :raises RuntimeError: ``REDIRECTWARE`` is not set, or this app is already set up.
+        :raises redirectware.RuleError: the document is invalid (now, at start-up).
+        """
+        if EXTENSION_KEY in app.extensions:
+            # A second wrap would run every rule twice and hide the first configuration.
+            raise RuntimeError(f"redirectware is already set up on the Flask app {app.name!r}")
+        rules = app.config.get(CONFIG_RULES)
+        if rules is None:
+            raise RuntimeError(
+                f"redirectware needs app.config[{CONFIG_RULES!r}]: a path to a rule file "
+                "(relative to app.root_path), a document dict, or a RuleSet"
+            )
+        reload = bool(app.config.get(CONFIG_RELOAD, False))
+        middleware = WSGIRedirectMiddleware(app.wsgi_app, _rules_for(app, rules), reload=reload)
+        app.wsgi_app = middleware  # type: ignore[method-assign]
+        app.extensions[EXTENSION_KEY] = middleware
+
+    @staticmethod
+    def ruleset(app: Flask | None = None) -> RuleSet:
+        """The rules ``app`` (default: the current app) serves now, reloads included."""
+        target = current_app if app is None else app
+        middleware: WSGIRedirectMiddleware = target.extensions[EXTENSION_KEY]
+        return middleware.rules.current()

@@ -1,0 +1,176 @@
+"""The Flask extension: the shared table through Flask's test client, config, bodies, reload."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask, Response, request
+from werkzeug.test import TestResponse
+
+from redirectware import RuleError, RuleSet, WSGIRedirectMiddleware
+from redirectware.flask import Redirectware
+from tests.cases import APP_BODY, CASES, Case
+from tests.test_cases import _check
+
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+API_DOC: dict[str, Any] = {
+    "version": 1,
+    "rules": [{"name": "api", "from": "/api/v1/{rest:path}", "to": "/api/v2/{rest}"}],
+}
+
+
+def make_app(rules: Any = None, *, root_path: str | None = None) -> Flask:
+    """A Flask app that answers every path and method with ``app`` and an X-Echo header."""
+    app = Flask(__name__, root_path=root_path)
+    if rules is not None:
+        app.config["REDIRECTWARE"] = rules
+
+    # Flask answers OPTIONS itself unless told not to; the table expects the app's answer.
+    @app.route("/", defaults={"rest": ""}, methods=METHODS, provide_automatic_options=False)
+    @app.route("/<path:rest>", methods=METHODS, provide_automatic_options=False)
+    def everything(rest: str) -> Response:
+        echo = {
+            "method": request.method,
+            "path": request.path,
+            "query": request.query_string.decode("latin-1"),
+            "body": request.get_data(as_text=True),
+            "content_type": request.content_type,
+        }
+        return Response(APP_BODY, content_type="text/plain", headers={"X-Echo": json.dumps(echo)})
+
+    return app
+
+
+def _open(app: Flask, case: Case) -> TestResponse:
+    url = urlsplit(case.url)
+    # Without use_cookies=False the client replaces a Cookie header with its (empty) jar.
+    return app.test_client(use_cookies=False).open(
+        url.path,
+        base_url=f"{url.scheme}://{url.netloc}",
+        query_string=url.query,
+        method=case.method,
+        headers=list(case.headers),
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+
+
+@pytest.mark.parametrize("case", [pytest.param(case, id=case.id) for case in CASES])
+def test_flask_answers_the_shared_table(case: Case) -> None:
+    app = make_app(case.document)
+    Redirectware(app)
+    response = _open(app, case)
+    headers = {name.lower(): value for name, value in response.headers.items()}
+    _check(case, response.status_code, headers, response.get_data())
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_json_body_reaches_the_moved_endpoint(method: str) -> None:
+    app = make_app(API_DOC)
+    Redirectware(app)
+    payload = {"order": 42, "note": "ünïcode"}
+    response = app.test_client().open(
+        "/api/v1/orders?x=1", method=method, json=payload, follow_redirects=True
+    )
+    assert [r.status_code for r in response.history] == [307]
+    assert response.history[0].headers["Location"] == "http://localhost/api/v2/orders?x=1"
+    echo = json.loads(response.headers["X-Echo"])
+    assert echo["method"] == method
+    assert echo["path"] == "/api/v2/orders"
+    assert echo["query"] == "x=1"
+    assert json.loads(echo["body"]) == payload
+    assert echo["content_type"] == "application/json"
+
+
+def test_factory_pattern_init_app() -> None:
+    ext = Redirectware()
+    app = make_app(API_DOC)
+    ext.init_app(app)
+    assert isinstance(app.extensions["redirectware"], WSGIRedirectMiddleware)
+    assert app.wsgi_app is app.extensions["redirectware"]
+    assert app.test_client().get("/api/v1/a").headers["Location"] == "http://localhost/api/v2/a"
+    with app.app_context():
+        assert Redirectware.ruleset().rules[0].name == "api"
+
+
+def test_one_extension_serves_two_apps_with_their_own_rules() -> None:
+    ext = Redirectware()
+    first, second = make_app(API_DOC), make_app({"version": 1, "rules": [{"https": True}]})
+    ext.init_app(first)
+    ext.init_app(second)
+    assert first.test_client().get("/api/v1/a").status_code == 302
+    assert second.test_client().get("/api/v1/a").headers["Location"] == (
+        "https://localhost/api/v1/a"
+    )
+
+
+def test_ruleset_object_is_used_as_given() -> None:
+    rules = RuleSet.from_dict(API_DOC)
+    app = make_app(rules)
+    Redirectware(app)
+    assert Redirectware.ruleset(app) is rules
+
+
+def test_relative_path_is_relative_to_root_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "redirects.yaml").write_text(
+        "version: 1\nrules:\n  - map: legacy.csv\n    permanent: true\n", encoding="utf-8"
+    )
+    (tmp_path / "legacy.csv").write_text("from,to\n/old.html,/new\n", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the working directory must not matter
+    app = make_app("redirects.yaml", root_path=str(tmp_path))
+    Redirectware(app)
+    response = app.test_client().get("/old.html")
+    assert (response.status_code, response.headers["Location"]) == (301, "http://localhost/new")
+
+
+def test_missing_config_is_a_clear_error() -> None:
+    with pytest.raises(RuntimeError, match=r"app\.config\['REDIRECTWARE'\]"):
+        Redirectware(make_app())
+
+
+def test_invalid_document_fails_at_init() -> None:
+    app = make_app({"version": 1, "rules": [{"from": "/a/{x}", "to": "/b/{y}"}]})
+    with pytest.raises(RuleError, match=r"rules\[0\].*\{y\}"):
+        Redirectware(app)
+    assert "redirectware" not in app.extensions
+
+
+def test_second_init_on_the_same_app_is_refused() -> None:
+    app = make_app(API_DOC)
+    Redirectware(app)
+    with pytest.raises(RuntimeError, match="already set up"):
+        Redirectware().init_app(app)
+
+
+def test_missing_file_names_the_resolved_path(tmp_path: Path) -> None:
+    app = make_app("nope.yaml", root_path=str(tmp_path))
+    with pytest.raises(RuleError, match=r"nope\.yaml: no such file") as raised:
+        Redirectware(app)
+    assert str(tmp_path) in str(raised.value)
+
+
+def test_reload_serves_an_edited_file(tmp_path: Path) -> None:
+    rule_file = tmp_path / "redirects.yaml"
+    rule_file.write_text("version: 1\nrules:\n  - {from: /a, to: /first}\n", encoding="utf-8")
+    app = make_app("redirects.yaml", root_path=str(tmp_path))
+    app.config["REDIRECTWARE_RELOAD"] = True
+    Redirectware(app)
+    client = app.test_client()
+    assert client.get("/a").headers["Location"] == "http://localhost/first"
+    rule_file.write_text(
+        "version: 1\nrules:\n  - {from: /a, to: /second-target}\n", encoding="utf-8"
+    )
+    # The file is looked at once a second at most: ask until the new rule answers.
+    deadline = time.monotonic() + 10
+    location = "http://localhost/first"
+    while location.endswith("/first") and time.monotonic() < deadline:
+        location = client.get("/a").headers["Location"]
+    assert location == "http://localhost/second-target"
