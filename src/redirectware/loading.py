@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .errors import RuleError
+from .expectations import parse_expectations
 from .hosts import AllowedHosts
 from .mapfile import RawRow, read_csv_rows, read_inline_rows
 from .model import (
@@ -599,6 +600,8 @@ def compile_document(data: Any, source: str | None = None, base: Path | None = N
     tests = data.get("tests", [])
     if not isinstance(tests, list):
         where.fail("tests", f"must be a list, got {tests!r}")
+    # A malformed test entry is a load error like any other; they run in `redirectware check`.
+    parse_expectations(tests, source)
     return Document(settings, tuple(rules), source, tuple(tests))
 
 

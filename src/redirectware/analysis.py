@@ -1,0 +1,383 @@
+"""Warnings about a valid document: what ``redirectware check`` reports besides errors.
+
+* **chain**: a rule whose target another rule redirects again. The engine collapses the chain
+  into one redirect, but the document reads better (and caches better) pointing straight at
+  the end. Found by asking the engine itself about a sample request, so what is reported is a
+  chain the engine really follows. Chains through an ``https`` rule (http -> https, then the
+  move) are how ``https`` is meant to work and are not reported.
+* **shadowed**: a rule that an earlier rule always takes first, so it never applies. Claimed
+  only when it is provable from the two rules' conditions that the earlier one matches every
+  request the later one does (a false claim would send someone to delete a working rule);
+  cases it cannot prove are left alone.
+* **never-matches**: a rule whose own conditions exclude every request (an ``active`` window
+  that has ended, an ``https`` rule limited to ``scheme: https``, ...).
+* **off-site-target**: a target on a host outside ``allowed_hosts``.
+
+Nothing here changes a decision; it reads the compiled rules and calls :meth:`RuleSet.resolve`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .hosts import parse_host
+from .model import HttpsAction, Maintenance, MapAction, MapEntry, Rule, SlashAction, ToAction
+from .templates import PathTemplate
+from .urls import canonical_literal
+
+if TYPE_CHECKING:
+    from .ruleset import RuleSet
+
+CHAIN = "chain"
+SHADOWED = "shadowed"
+NEVER_MATCHES = "never-matches"
+OFF_SITE = "off-site-target"
+
+Pairs = tuple[tuple[str, str | None], ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One warning about a rule (or one ``map`` row), with where it stands."""
+
+    kind: str
+    message: str
+    source: str | None
+    line: int | None
+    rule: Rule
+
+    def __str__(self) -> str:
+        place = self.source or "(dict)"
+        if self.line is not None:
+            place += f":{self.line}"
+        return f"{place}: warning: {self.rule.label}: {self.message}"
+
+
+# --- shadowing: does rule `a` match every request that rule `b` (or one of its rows) does? ---
+
+
+def _scheme_of(rule: Rule) -> str | None:
+    # An https rule only ever matches plain http requests.
+    return "http" if isinstance(rule.action, HttpsAction) else rule.scheme
+
+
+def _pairs_covered(wanted: Pairs, given: Pairs) -> bool:
+    """Whether every request meeting ``given`` also meets ``wanted``."""
+    have = dict(given)
+    for name, value in wanted:
+        if name not in have:
+            return False
+        if value is not None and have[name] != value:
+            return False
+    return True
+
+
+def _catch_all_prefix(template: PathTemplate) -> str | None:
+    """``/api/`` for ``/api/{rest:path}``: a template that matches everything below a prefix."""
+    if len(template.names) != 1 or not template.source.endswith(":path}"):
+        return None
+    head = template.source[: template.source.rindex("{")]
+    return None if "{" in head else canonical_literal(head)
+
+
+def _path_covered(
+    a: Rule, literal: str | None, template: PathTemplate | None, b_slash: bool | None = None
+) -> bool:
+    """Whether ``a``'s path conditions hold for every path that the later rule allows.
+
+    The later rule allows exactly ``literal``, or what ``template`` matches, or (both None)
+    any path. ``b_slash`` is its own trailing-slash action (``add`` or not), if it has one.
+    """
+    if isinstance(a.action, MapAction):
+        return literal is not None and literal in a.action.entries
+    if a.excepts and (literal is None or any(e.match(literal) is not None for e in a.excepts)):
+        return False
+    if isinstance(a.action, SlashAction):
+        if literal is None:
+            # Only a rule with the same slash condition stays inside a's.
+            if b_slash != a.action.add:
+                return False
+        elif a.action.add == literal.endswith("/") or (not a.action.add and literal == "/"):
+            return False
+    if a.path is None:
+        return True
+    if literal is not None:
+        return a.path.match(literal) is not None
+    prefix = _catch_all_prefix(a.path)
+    if template is None:
+        return prefix == "/"
+    if a.path.source == template.source:
+        return True
+    if prefix is None:
+        return False
+    head = template.source.split("{", 1)[0]
+    return canonical_literal(head).startswith(prefix)
+
+
+def _conditions_covered(a: Rule, b: Rule) -> bool:
+    """Whether ``a``'s conditions other than the path hold for every request ``b`` matches."""
+    if isinstance(a.action, Maintenance):
+        return False  # switched by a flag file, a client list and its own page: not provable
+    if _scheme_of(a) is not None and _scheme_of(a) != _scheme_of(b):
+        return False
+    if a.methods is not None and (b.methods is None or not b.methods <= a.methods):
+        return False
+    if a.host is not None:
+        if b.host is None:
+            return False
+        if b.host.exact is not None:
+            if a.host.match(b.host.exact) is None:
+                return False
+        elif a.host.source.strip().lower() != b.host.source.strip().lower():
+            return False
+    if a.active_from is not None and (b.active_from is None or b.active_from < a.active_from):
+        return False
+    if a.active_until is not None and (b.active_until is None or b.active_until > a.active_until):
+        return False
+    return (
+        _pairs_covered(a.query, b.query)
+        and _pairs_covered(a.headers, b.headers)
+        and _pairs_covered(a.cookies, b.cookies)
+    )
+
+
+def _template_covered(a: Rule, b: Rule) -> bool:
+    b_slash = b.action.add if isinstance(b.action, SlashAction) else None
+    if b.path is None:
+        return _path_covered(a, None, None, b_slash)
+    literal = b.path.literal
+    return _path_covered(a, literal, None if literal is not None else b.path, b_slash)
+
+
+def _shadows(a: Rule, b: Rule) -> bool:
+    """Whether ``a`` provably matches every request that ``b`` matches."""
+    return _conditions_covered(a, b) and _template_covered(a, b)
+
+
+def _row_shadowed_by(a: Rule, b: Rule, key: str) -> bool:
+    return _conditions_covered(a, b) and _path_covered(a, key.split("?", 1)[0], None)
+
+
+def _where(rule: Rule) -> str:
+    return f"{rule.label} (line {rule.line})" if rule.line is not None else rule.label
+
+
+def _shadowing(ruleset: RuleSet) -> Iterator[Finding]:
+    rules = ruleset.rules
+    for position, b in enumerate(rules):
+        earlier = rules[:position]
+        if isinstance(b.action, MapAction):
+            yield from _shadowed_rows(ruleset, b, earlier)
+            continue
+        for a in earlier:
+            if _shadows(a, b):
+                yield Finding(
+                    SHADOWED,
+                    f"never applies: {_where(a)} comes first and matches every request this "
+                    "rule matches; remove this rule or move it above that one",
+                    ruleset.source,
+                    b.line,
+                    b,
+                )
+                break
+
+
+def _shadowed_rows(ruleset: RuleSet, b: Rule, earlier: tuple[Rule, ...]) -> Iterator[Finding]:
+    assert isinstance(b.action, MapAction)
+    # Only rules that can cover an exact path are worth trying against every row.
+    candidates = [a for a in earlier if _conditions_covered(a, b)]
+    if not candidates:
+        return
+    for key, entry in b.action.entries.items():
+        for a in candidates:
+            if _row_shadowed_by(a, b, key):
+                yield Finding(
+                    SHADOWED,
+                    f"map row from {key!r} never applies: {_where(a)} comes first and matches it",
+                    b.action.source or ruleset.source,
+                    entry.line if entry.line is not None else b.line,
+                    b,
+                )
+                break
+
+
+# --- rules that exclude every request by themselves -------------------------------------------
+
+
+def _never_matches(ruleset: RuleSet, now: float) -> Iterator[Finding]:
+    for rule in ruleset.rules:
+        reason = None
+        literal = rule.path.literal if rule.path is not None else None
+        if rule.active_until is not None and rule.active_until <= now:
+            ended = dt.datetime.fromtimestamp(rule.active_until, dt.timezone.utc)
+            reason = f"its active window ended at {ended.isoformat()}"
+        elif isinstance(rule.action, HttpsAction) and rule.scheme == "https":
+            reason = "an https rule acts only on http requests, and this one has scheme: https"
+        elif isinstance(rule.action, SlashAction) and literal is not None:
+            if rule.action.add and literal.endswith("/"):
+                reason = f"from {literal!r} already ends with '/', so there is none to add"
+            elif not rule.action.add and (literal == "/" or not literal.endswith("/")):
+                reason = f"from {literal!r} has no trailing '/' to remove"
+        elif literal is not None and any(e.match(literal) is not None for e in rule.excepts):
+            reason = f"its own except covers its from {literal!r}"
+        if reason is not None:
+            yield Finding(
+                NEVER_MATCHES, f"never matches: {reason}", ruleset.source, rule.line, rule
+            )
+
+
+# --- chains, found by asking the engine ------------------------------------------------------
+
+_SAMPLES = {"str": "sample", "int": "1", "path": "sample/path"}
+
+
+def _sample_path(template: PathTemplate | None) -> str:
+    if template is None:
+        return "/"
+    out = template.source
+    for name in template.names:
+        for converter, value in _SAMPLES.items():
+            out = out.replace("{" + f"{name}:{converter}" + "}", value)
+        out = out.replace("{" + name + "}", "sample")
+    return out
+
+
+def _sample_host(rule: Rule, ruleset: RuleSet) -> str:
+    if rule.host is not None:
+        if rule.host.exact is not None:
+            return rule.host.exact
+        text = rule.host.source.strip().lower().replace("*.", "sample.")
+        for name in rule.host.names:
+            text = text.replace("{" + name + "}", "sample")
+        return text
+    allowed = ruleset.settings.allowed_hosts
+    if allowed.exact:
+        return sorted(allowed.exact)[0]
+    if allowed.suffixes:
+        return "sample" + allowed.suffixes[0]
+    return "example.com"
+
+
+def _chain_of(ruleset: RuleSet, rule: Rule, path: str, query: str = "") -> str | None:
+    """The chain a sample request for ``rule`` takes, described, when it has several steps."""
+    headers = {name: value or "1" for name, value in rule.headers}
+    if rule.cookies:
+        headers["cookie"] = "; ".join(f"{n}={v or '1'}" for n, v in rule.cookies)
+    wanted = "&".join(f"{n}={v or '1'}" for n, v in rule.query)
+    query = "&".join(part for part in (query, wanted) if part)
+    method = sorted(rule.methods)[0] if rule.methods else "GET"
+    scheme = _scheme_of(rule)
+    host = _sample_host(rule, ruleset)
+    for tried in (scheme,) if scheme else ("https", "http"):
+        found = ruleset.resolve(method, tried, host, path, query, headers, None, rule.active_from)
+        decision = found.would or found
+        if decision.rule is not rule or decision.kind != "redirect":
+            continue
+        steps = [hop for hop in decision.hops if not isinstance(hop.rule.action, HttpsAction)]
+        if len(steps) < 2:
+            return None
+        first_url = f"{tried}://{host}{path}" + (f"?{query}" if query else "")
+        walk = " -> ".join(f"{hop.location} ({hop.rule.label})" for hop in decision.hops)
+        return (
+            f"{method} {first_url} -> {walk}; the engine sends one {decision.status} to "
+            f"{decision.location}"
+        )
+    return None
+
+
+def _chains(ruleset: RuleSet) -> Iterator[Finding]:
+    for rule in ruleset.rules:
+        if isinstance(rule.action, MapAction):
+            yield from _chained_rows(ruleset, rule)
+            continue
+        described = _chain_of(ruleset, rule, _sample_path(rule.path))
+        if described is not None:
+            yield Finding(
+                CHAIN,
+                f"chain: {described}; point this rule at the final URL",
+                ruleset.source,
+                rule.line,
+                rule,
+            )
+
+
+def _chained_rows(ruleset: RuleSet, rule: Rule) -> Iterator[Finding]:
+    assert isinstance(rule.action, MapAction)
+    for key, entry in rule.action.entries.items():
+        path, _, query = key.partition("?")
+        described = _chain_of(ruleset, rule, path, query)
+        if described is not None:
+            yield Finding(
+                CHAIN,
+                f"map row from {key!r} starts a chain: {described}; point the row at the final URL",
+                rule.action.source or ruleset.source,
+                entry.line if entry.line is not None else rule.line,
+                rule,
+            )
+
+
+# --- targets outside allowed_hosts -----------------------------------------------------------
+
+
+def _target_host(text: str) -> str | None:
+    """The host of an absolute http(s) target, else None."""
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        return None
+    authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    host = parse_host(authority)
+    return None if host is None else host.name
+
+
+def _off_site(ruleset: RuleSet) -> Iterator[Finding]:
+    settings = ruleset.settings
+    if not settings.allowed_hosts_given:
+        return  # without allowed_hosts there is no notion of "our" hosts
+    for rule in ruleset.rules:
+        action = rule.action
+        targets: list[str] = []
+        if isinstance(action, ToAction) and action.target.absolute:
+            if not action.target.authority_names:
+                targets.append(action.target.source)
+        elif isinstance(action, Maintenance) and action.target is not None:
+            targets.append(action.target.source)
+        elif isinstance(action, MapAction):
+            targets.extend(entry.target for entry in _absolute_rows(action.entries))
+        outside = sorted(
+            {
+                host
+                for host in map(_target_host, targets)
+                if host is not None and host not in settings.allowed_hosts
+            }
+        )
+        if outside:
+            rows = " (map rows)" if isinstance(action, MapAction) else ""
+            yield Finding(
+                OFF_SITE,
+                f"target host{'s' if len(outside) > 1 else ''}{rows} outside allowed_hosts: "
+                f"{', '.join(outside)}; redirects there leave the site (add the host to "
+                "allowed_hosts if it is yours)",
+                ruleset.source,
+                rule.line,
+                rule,
+            )
+
+
+def _absolute_rows(entries: dict[str, MapEntry]) -> Iterator[MapEntry]:
+    return (entry for entry in entries.values() if not entry.target.startswith("/"))
+
+
+def analyse(ruleset: RuleSet, now: float | None = None) -> list[Finding]:
+    """Every warning about ``ruleset``, in document order."""
+    moment = time.time() if now is None else now
+    findings = [
+        *_chains(ruleset),
+        *_shadowing(ruleset),
+        *_never_matches(ruleset, moment),
+        *_off_site(ruleset),
+    ]
+    return sorted(findings, key=lambda f: (f.source or "", f.line or 0, f.rule.index))
