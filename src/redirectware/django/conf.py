@@ -1,0 +1,134 @@
+"""The Django settings redirectware reads, validated in one place for the middleware and checks.
+
+``REDIRECTWARE`` (required): a path (``str`` or ``pathlib.Path``), a document ``dict``, or a
+:class:`~redirectware.RuleSet`. ``REDIRECTWARE_RELOAD`` (default ``False``): re-read the rule
+file when it changes. Problems are raised as :class:`SettingProblem` carrying the system-check
+id under which ``manage.py check`` reports them, so the middleware and the checks cannot
+disagree about what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Final
+
+from django.conf import settings
+
+from redirectware.hosts import AllowedHosts
+from redirectware.reloading import RuleHolder, RulesArgument
+from redirectware.ruleset import RuleSet
+
+SETTING: Final = "REDIRECTWARE"
+RELOAD_SETTING: Final = "REDIRECTWARE_RELOAD"
+
+#: What Django itself allows when ``DEBUG`` is on and ``ALLOWED_HOSTS`` is empty
+#: (``django.http.request.HttpRequest.get_host``); the fallback must agree with it.
+DEBUG_ALLOWED_HOSTS: Final = (".localhost", "127.0.0.1", "[::1]")
+
+# System-check ids; the checks module and the middleware's ImproperlyConfigured use the same.
+INVALID_DOCUMENT: Final = "redirectware.E001"
+MISSING_SETTING: Final = "redirectware.E002"
+BAD_SETTING_TYPE: Final = "redirectware.E003"
+BAD_ALLOWED_HOSTS: Final = "redirectware.E004"
+BAD_RELOAD: Final = "redirectware.E005"
+
+
+class SettingProblem(Exception):
+    """A Django setting redirectware cannot use, with the system-check id that reports it."""
+
+    def __init__(self, check_id: str, message: str, hint: str | None = None) -> None:
+        self.check_id = check_id
+        self.message = message
+        self.hint = hint
+        super().__init__(f"{check_id}: {message}" + (f" HINT: {hint}" if hint else ""))
+
+
+def rules_setting() -> RulesArgument:
+    """``settings.REDIRECTWARE``, checked for presence and type."""
+    if not hasattr(settings, SETTING):
+        raise SettingProblem(
+            MISSING_SETTING,
+            f"settings.{SETTING} is not set.",
+            f'Set {SETTING} = BASE_DIR / "redirects.yaml" (or a dict holding the document).',
+        )
+    rules: object = getattr(settings, SETTING)
+    if isinstance(rules, RuleSet | str | os.PathLike | Mapping):
+        return rules
+    raise SettingProblem(
+        BAD_SETTING_TYPE,
+        f"settings.{SETTING} must be a path, a dict or a RuleSet, not {type(rules).__name__}.",
+    )
+
+
+def reload_setting(rules: RulesArgument) -> bool:
+    """``settings.REDIRECTWARE_RELOAD``, which only makes sense for a rule file."""
+    reload: object = getattr(settings, RELOAD_SETTING, False)
+    if not isinstance(reload, bool):
+        raise SettingProblem(
+            BAD_RELOAD, f"settings.{RELOAD_SETTING} must be True or False, not {reload!r}."
+        )
+    if reload and not isinstance(rules, str | os.PathLike):
+        raise SettingProblem(
+            BAD_RELOAD,
+            f"settings.{RELOAD_SETTING} is True but settings.{SETTING} is not a file path.",
+            "Only a rule file can be re-read; drop the setting or point REDIRECTWARE at a file.",
+        )
+    return reload
+
+
+def django_allowed_hosts() -> AllowedHosts | None:
+    """Django's ``ALLOWED_HOSTS`` as redirectware's ``allowed_hosts``; None when it is ``*``.
+
+    Django's ``.example.com`` (the domain and its subdomains) and ``*`` mean the same to the
+    core. An empty list under ``DEBUG`` means what Django makes of it: the local names.
+    """
+    entries = [str(entry) for entry in settings.ALLOWED_HOSTS]
+    if not entries and settings.DEBUG:
+        entries = list(DEBUG_ALLOWED_HOSTS)
+    if "*" in entries:
+        return None  # the same as a document without allowed_hosts: any well-formed Host
+    try:
+        return AllowedHosts.parse(entries)
+    except ValueError as error:
+        raise SettingProblem(
+            BAD_ALLOWED_HOSTS,
+            f"settings.ALLOWED_HOSTS cannot serve as redirectware's allowed_hosts: {error}.",
+            "Fix the entry, or list allowed_hosts in the rule document's settings.",
+        ) from None
+
+
+def allowed_hosts_fallback() -> Callable[[RuleSet], RuleSet]:
+    """A ``prepare`` step for :class:`RuleHolder`: ``ALLOWED_HOSTS`` when the document has none.
+
+    Django's setting is read once, now; each (re)loaded document that lists no
+    ``allowed_hosts`` of its own gets it.
+    """
+    hosts = django_allowed_hosts()
+
+    def prepare(ruleset: RuleSet) -> RuleSet:
+        if hosts is None or ruleset.settings.allowed_hosts_given:
+            return ruleset
+        return ruleset.with_settings(allowed_hosts=hosts, allowed_hosts_given=True)
+
+    return prepare
+
+
+def load_ruleset() -> RuleSet:
+    """The rule set the middleware would serve, built as it builds it (for the checks).
+
+    Raises :class:`SettingProblem` or :class:`~redirectware.RuleError`.
+    """
+    rules = rules_setting()
+    reload_setting(rules)
+    return allowed_hosts_fallback()(RuleSet.load(rules))
+
+
+def rule_holder() -> RuleHolder:
+    """The middleware's :class:`RuleHolder`, from settings.
+
+    Raises :class:`SettingProblem` or :class:`~redirectware.RuleError`.
+    """
+    rules = rules_setting()
+    reload = reload_setting(rules)
+    return RuleHolder(rules, reload=reload, prepare=allowed_hosts_fallback())

@@ -1,0 +1,133 @@
+"""``redirectware.django.RedirectMiddleware``: the rule document as Django middleware.
+
+It runs in both of Django's modes without a thread hop: under ASGI (an async
+``get_response``) Django gets a coroutine function, under WSGI a plain callable. The rules are
+compiled once, when Django builds its middleware chain; an invalid document raises
+:class:`~redirectware.RuleError` then, never on a request.
+
+The request is described to the engine as the *server* saw it: the scheme is
+``wsgi.url_scheme`` or the ASGI scope's ``scheme``, never ``request.scheme`` (which believes
+``SECURE_PROXY_SSL_HEADER`` from any peer). Forwarded headers count only when the document's
+``trusted_proxies`` lists the peer; the engine applies that itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+
+from redirectware import asgi, wsgi
+from redirectware._logging import log_decision
+from redirectware.decision import Decision
+
+from .conf import SettingProblem, rule_holder
+
+SyncGetResponse = Callable[[HttpRequest], HttpResponseBase]
+AsyncGetResponse = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
+
+
+class RequestValues:
+    """What the engine needs from a Django request, read from the server's view of it."""
+
+    __slots__ = ("client", "headers", "host", "method", "path", "query", "scheme")
+
+    def __init__(self, request: HttpRequest) -> None:
+        meta = request.META
+        scope: asgi.Scope | None = getattr(request, "scope", None)
+        if scope is not None:
+            # ASGIRequest: its META holds a decoded path and an upper-cased method; the
+            # scope keeps the bytes as sent (raw_path) and the method as sent.
+            self.method: str = scope["method"]
+            self.scheme: str = scope.get("scheme") or "http"
+            self.path = asgi.request_path(scope)
+            query = scope.get("query_string", b"")
+            self.query: str = query.decode("latin-1") if isinstance(query, bytes) else query
+        else:
+            # WSGIRequest: META is the environ (RAW_URI under gunicorn keeps %2F apart from /).
+            self.method = meta.get("REQUEST_METHOD", request.method or "GET")
+            self.scheme = meta.get("wsgi.url_scheme") or "http"
+            self.path = wsgi.request_path(meta)
+            self.query = meta.get("QUERY_STRING", "")
+        # Django joins repeated headers with "," in both modes, so two Host headers stay
+        # visible to the engine, which answers them with 400.
+        self.host: str | None = meta.get("HTTP_HOST")
+        self.headers = wsgi.EnvironHeaders(meta)
+        self.client: str | None = meta.get("REMOTE_ADDR")
+
+
+def _response(decision: Decision) -> HttpResponse:
+    response = HttpResponse(decision.body, status=decision.status)
+    for name, value in decision.headers:
+        response[name] = value
+    return response
+
+
+def _add_headers(response: HttpResponseBase, decision: Decision) -> HttpResponseBase:
+    for name, value in decision.headers:
+        # The app's own header wins (SecurityMiddleware's HSTS, a view's): Django keeps one
+        # value per name, and overwriting what the app chose would be a surprise.
+        if name not in response:
+            response[name] = value
+    return response
+
+
+class RedirectMiddleware:
+    """Django middleware that applies ``settings.REDIRECTWARE``.
+
+    Put it at the top of ``MIDDLEWARE``, above ``SecurityMiddleware`` and
+    ``CommonMiddleware``: their redirects (``SECURE_SSL_REDIRECT``, ``PREPEND_WWW``) are 301s
+    that turn a POST into a GET, and whichever middleware comes first answers.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: SyncGetResponse | AsyncGetResponse) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            # Tell Django this instance is a coroutine function: no sync_to_async around it.
+            markcoroutinefunction(self)
+        try:
+            self.rules = rule_holder()
+        except SettingProblem as problem:
+            raise ImproperlyConfigured(str(problem)) from None
+
+    def _decide(self, request: HttpRequest) -> Decision:
+        values = RequestValues(request)
+        decision = self.rules.current().resolve(
+            values.method,
+            values.scheme,
+            values.host,
+            values.path,
+            values.query,
+            values.headers,
+            values.client,
+        )
+        if decision.kind != "pass" or decision.error is not None or decision.would is not None:
+            log_decision(decision, values.method, values.path)
+        return decision
+
+    def __call__(self, request: HttpRequest) -> Any:
+        """Answer a redirect, a 503 or a 400 here, or hand the request to the app."""
+        if self.async_mode:
+            return self.__acall__(request)
+        decision = self._decide(request)
+        if decision.kind != "pass":
+            return _response(decision)
+        response = cast(HttpResponseBase, self.get_response(request))  # sync mode: sync
+        return _add_headers(response, decision) if decision.headers else response
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        """The async twin of :meth:`__call__`, used when Django serves over ASGI."""
+        decision = self._decide(request)
+        if decision.kind != "pass":
+            return _response(decision)
+        # Async mode: Django handed us a coroutine function.
+        response = await cast(Awaitable[HttpResponseBase], self.get_response(request))
+        return _add_headers(response, decision) if decision.headers else response

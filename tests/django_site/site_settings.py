@@ -1,0 +1,20 @@
+"""Settings of the test site: redirectware first, then Django's redirecting middleware."""
+
+from __future__ import annotations
+
+SECRET_KEY = "tests-only-not-secret"
+DEBUG = False
+# "*": the shared table assumes any well-formed Host; the fallback tests narrow it.
+ALLOWED_HOSTS = ["*"]
+ROOT_URLCONF = "tests.django_site.urls"
+INSTALLED_APPS = ["redirectware.django"]
+MIDDLEWARE = [
+    "redirectware.django.RedirectMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+# Every test overrides it; a valid empty document keeps stray clients working.
+REDIRECTWARE: dict[str, object] = {"version": 1, "rules": []}
+USE_TZ = True
+DATABASES: dict[str, object] = {}
+LOGGING_CONFIG = None
