@@ -30,7 +30,14 @@ from django.core.checks import CheckMessage, Error, Warning
 from redirectware.errors import RuleError
 from redirectware.ruleset import RuleSet
 
-from .conf import INVALID_DOCUMENT, SETTING, SettingProblem, load_ruleset
+from .conf import (
+    BAD_ALLOWED_HOSTS,
+    INVALID_DOCUMENT,
+    SETTING,
+    AllowedHostsError,
+    SettingProblem,
+    load_ruleset,
+)
 
 MIDDLEWARE_PATH: Final = "redirectware.django.RedirectMiddleware"
 #: Django middleware that answer with their own 301s, and the settings that make them do it.
@@ -54,6 +61,14 @@ def check_rules(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
         ruleset = load_ruleset()
     except SettingProblem as problem:
         return [Error(problem.message, hint=problem.hint, id=problem.check_id)]
+    except AllowedHostsError as error:
+        return [
+            Error(
+                str(error),
+                hint="Fix settings.ALLOWED_HOSTS, or list allowed_hosts in the document.",
+                id=BAD_ALLOWED_HOSTS,
+            )
+        ]
     except RuleError as error:
         return [
             Error(

@@ -15,6 +15,7 @@ from typing import Final
 
 from django.conf import settings
 
+from redirectware.errors import RuleError
 from redirectware.hosts import AllowedHosts
 from redirectware.reloading import RuleHolder, RulesArgument
 from redirectware.ruleset import RuleSet
@@ -77,38 +78,46 @@ def reload_setting(rules: RulesArgument) -> bool:
     return reload
 
 
-def django_allowed_hosts() -> AllowedHosts | None:
-    """Django's ``ALLOWED_HOSTS`` as redirectware's ``allowed_hosts``; None when it is ``*``.
+class AllowedHostsError(RuleError):
+    """A document without ``allowed_hosts`` and an ``ALLOWED_HOSTS`` that cannot stand in.
 
-    Django's ``.example.com`` (the domain and its subdomains) and ``*`` mean the same to the
-    core. An empty list under ``DEBUG`` means what Django makes of it: the local names.
+    A :class:`~redirectware.RuleError`, so that a reload with this problem keeps the previous
+    rules serving; ``manage.py check`` reports it as ``redirectware.E004``.
+    """
+
+
+def django_allowed_hosts() -> list[str] | None:
+    """Django's ``ALLOWED_HOSTS`` as Django applies it; None when it is ``*`` (anyone).
+
+    An empty list under ``DEBUG`` means what Django makes of it: the local names.
     """
     entries = [str(entry) for entry in settings.ALLOWED_HOSTS]
     if not entries and settings.DEBUG:
         entries = list(DEBUG_ALLOWED_HOSTS)
-    if "*" in entries:
-        return None  # the same as a document without allowed_hosts: any well-formed Host
-    try:
-        return AllowedHosts.parse(entries)
-    except ValueError as error:
-        raise SettingProblem(
-            BAD_ALLOWED_HOSTS,
-            f"settings.ALLOWED_HOSTS cannot serve as redirectware's allowed_hosts: {error}.",
-            "Fix the entry, or list allowed_hosts in the rule document's settings.",
-        ) from None
+    # The same as a document without allowed_hosts: any well-formed Host.
+    return None if "*" in entries else entries
 
 
 def allowed_hosts_fallback() -> Callable[[RuleSet], RuleSet]:
     """A ``prepare`` step for :class:`RuleHolder`: ``ALLOWED_HOSTS`` when the document has none.
 
     Django's setting is read once, now; each (re)loaded document that lists no
-    ``allowed_hosts`` of its own gets it.
+    ``allowed_hosts`` of its own gets it. Django's ``.example.com`` (the domain and its
+    subdomains) and ``*`` mean the same to the core, so entries are taken as they are.
     """
-    hosts = django_allowed_hosts()
+    entries = django_allowed_hosts()
 
     def prepare(ruleset: RuleSet) -> RuleSet:
-        if hosts is None or ruleset.settings.allowed_hosts_given:
+        if entries is None or ruleset.settings.allowed_hosts_given:
             return ruleset
+        try:
+            hosts = AllowedHosts.parse(entries)
+        except ValueError as error:
+            raise AllowedHostsError(
+                f"the document lists no allowed_hosts, and settings.ALLOWED_HOSTS cannot "
+                f"stand in: {error}",
+                source=ruleset.source,
+            ) from None
         return ruleset.with_settings(allowed_hosts=hosts, allowed_hosts_given=True)
 
     return prepare
@@ -117,7 +126,8 @@ def allowed_hosts_fallback() -> Callable[[RuleSet], RuleSet]:
 def load_ruleset() -> RuleSet:
     """The rule set the middleware would serve, built as it builds it (for the checks).
 
-    Raises :class:`SettingProblem` or :class:`~redirectware.RuleError`.
+    Raises :class:`SettingProblem` or :class:`~redirectware.RuleError` (of which
+    :class:`AllowedHostsError` is one).
     """
     rules = rules_setting()
     reload_setting(rules)
@@ -127,7 +137,8 @@ def load_ruleset() -> RuleSet:
 def rule_holder() -> RuleHolder:
     """The middleware's :class:`RuleHolder`, from settings.
 
-    Raises :class:`SettingProblem` or :class:`~redirectware.RuleError`.
+    Raises :class:`SettingProblem` or :class:`~redirectware.RuleError` (of which
+    :class:`AllowedHostsError` is one).
     """
     rules = rules_setting()
     reload = reload_setting(rules)
