@@ -1,0 +1,155 @@
+"""The ``redirectware`` console script: ``check``, ``explain`` and ``serve``.
+
+Every command loads documents with the same loader as the middleware and asks the same
+:meth:`RuleSet.resolve`; none holds rule logic of its own. Exit codes: 0 all good, 1 a
+document is invalid (or a ``tests:`` entry failed, or ``--strict`` and a warning), 2 a usage
+error (bad arguments, a missing file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from redirectware import __version__
+from redirectware.errors import RuleError
+from redirectware.probes import ProbeError
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class UsageError(Exception):
+    """A command line that cannot be run as given; the message says what to do instead."""
+
+
+def rule_file(text: str) -> Path:
+    """An existing ``.yaml``/``.yml``/``.json`` file named on the command line."""
+    path = Path(text)
+    if path.suffix.lower() not in _SUFFIXES:
+        raise UsageError(
+            f"{text}: a rule file must be named .yaml, .yml or .json "
+            f"(got {path.suffix or 'no extension'!r})"
+        )
+    if not path.exists():
+        raise UsageError(
+            f"{text}: no such file (check the path; it is read relative to {Path.cwd()})"
+        )
+    if not path.is_file():
+        raise UsageError(f"{text}: not a file")
+    return path
+
+
+_CHECK_HELP = """\
+Load each rule document as the middleware would; report errors, failed tests: entries and
+warnings (chains, rules shadowed by earlier rules, rules that can never match, targets
+outside allowed_hosts), each with FILE:LINE.
+
+exit status: 0 all valid, 1 any invalid (or a tests: entry failed, or --strict and a
+warning), 2 usage error.
+
+example:
+  redirectware check redirects.yaml
+  redirectware check --json --strict redirects.yaml legacy.json
+"""
+
+_EXPLAIN_HELP = """\
+Show what one request gets: the rule that matches (name, file:line), the exact status line
+and headers, and the hops of a chain the engine collapsed; or that no rule matches and the
+request passes through to the app.
+
+example:
+  redirectware explain redirects.yaml POST 'http://example.com/api/v1/orders?x=1'
+  redirectware explain redirects.yaml GET https://example.com/ -H 'Accept: application/json'
+"""
+
+_SERVE_HELP = """\
+Run a standalone redirect server (uvicorn; pip install 'redirectware[serve]'): for a domain
+whose only job is to redirect, such as an old domain after a rebrand. A request that no rule
+matches gets 404. Logs one line per redirect, naming the rule. Ctrl-C stops it.
+
+example:
+  redirectware serve redirects.yaml --host 0.0.0.0 --port 8080 --reload
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog="redirectware",
+        description="Check, explain and serve redirectware rule documents.",
+        epilog="example:\n  redirectware check redirects.yaml\n\n"
+        "Run 'redirectware COMMAND --help' for a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"redirectware {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    raw = argparse.RawDescriptionHelpFormatter
+
+    check = commands.add_parser(
+        "check", help="validate documents and run their tests:", description=_CHECK_HELP,
+        formatter_class=raw,
+    )  # fmt: skip
+    check.add_argument("files", nargs="+", metavar="FILE", help="rule documents to check")
+    check.add_argument("--json", action="store_true", help="print a JSON list of findings")
+    check.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too")
+
+    explain = commands.add_parser(
+        "explain", help="show what one request gets", description=_EXPLAIN_HELP,
+        formatter_class=raw,
+    )  # fmt: skip
+    explain.add_argument("file", metavar="FILE", help="the rule document")
+    explain.add_argument("method", metavar="METHOD", help="the request method, e.g. GET or POST")
+    explain.add_argument("url", metavar="URL", help="the absolute URL, e.g. http://example.com/a")
+    explain.add_argument(
+        "-H", "--header", action="append", default=[], metavar="'NAME: VALUE'",
+        help="a request header (repeatable); a Host header overrides the URL's host",
+    )  # fmt: skip
+    explain.add_argument("--client", metavar="IP", help="the direct peer's IP address")
+    explain.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+    serve = commands.add_parser(
+        "serve", help="run a standalone redirect server", description=_SERVE_HELP,
+        formatter_class=raw,
+    )  # fmt: skip
+    serve.add_argument("file", metavar="FILE", help="the rule document")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    serve.add_argument(
+        "--reload", action="store_true",
+        help="re-read FILE when it changes (an invalid edit keeps the old rules serving)",
+    )  # fmt: skip
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            from .check import run_check
+
+            return run_check(
+                [rule_file(f) for f in args.files], as_json=args.json, strict=args.strict
+            )
+        if args.command == "explain":
+            from .explain import run_explain
+
+            return run_explain(
+                rule_file(args.file), args.method, args.url, args.header, args.client, args.json
+            )
+        from .serve import run_serve
+
+        return run_serve(rule_file(args.file), args.host, args.port, args.reload)
+    except (UsageError, ProbeError) as error:
+        print(f"redirectware {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except RuleError as error:
+        print(f"redirectware {args.command}: invalid rule document: {error}", file=sys.stderr)
+        return EXIT_INVALID
