@@ -89,7 +89,8 @@ class Failure:
 def _fail(source: str | None, node: Any, index: int, key: str | None, message: str) -> RuleError:
     line = None
     if isinstance(node, LineDict):
-        line = node.line_of(key) if key is not None else node.line
+        # "expect.status" stands on the line of "status" inside the expect mapping.
+        line = node.line_of(key.rsplit(".", 1)[-1]) if key is not None else node.line
     where = f"tests[{index}]" + (f".{key}" if key else "")
     return RuleError(message, source=source, line=line, key=where)
 
