@@ -72,7 +72,12 @@ def request_path(scope: Scope) -> str:
     raw: bytes | None = scope.get("raw_path")
     if raw:
         # Some servers leave the query in raw_path; the query has its own scope key.
-        return raw.decode("latin-1").split("?", 1)[0]
+        text = raw.decode("latin-1").split("?", 1)[0]
+        if "://" in text:
+            # An absolute-form target (GET http://host/path): uvicorn leaves it whole in
+            # raw_path. Keep its path only, as the WSGI adapter does.
+            text = "/" + text.split("://", 1)[1].partition("/")[2]
+        return text
     # Without raw_path an encoded slash (%2F) can no longer be told from "/".
     path: str = scope.get("path", "/")
     return quote(path.encode("utf-8"), safe="/:@!$&'()*+,;=-._~%")

@@ -42,6 +42,10 @@ def parse_host(value: str) -> Host | None:
         if end < 0:
             return None
         name, rest = text[: end + 1], text[end + 1 :]
+        if "%" in name:
+            # A zone id ("[fe80::1%25eth0]") names an interface of the client's own
+            # machine; RFC 6874 bars it from Host, and it has no place in a Location.
+            return None
         try:
             ipaddress.IPv6Address(name[1:-1])
         except ValueError:

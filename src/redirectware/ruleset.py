@@ -158,6 +158,11 @@ class RuleSet:
         :param client: the direct peer's IP address.
         :param now: the time (seconds since the epoch) for ``active`` windows; default now.
         """
+        if path and path[0] != "/":
+            # Only an origin-form path can be redirected: "*" (OPTIONS *) or a target a
+            # server let through without its leading slash would run into the host of the
+            # Location ("https://example.com*"). Such a request is the app's to answer.
+            return PASS
         hdrs = _EMPTY if headers is None else headers
         proxies = self.settings.trusted_proxies
         if proxies and client in proxies:
