@@ -50,6 +50,7 @@ _RULES: list[dict[str, Any]] = [
     {"name": "docs", "from": "/docs/{rest:path}", "trailing_slash": "add"},
     {"name": "slash", "from": "/s/{rest:path}", "trailing_slash": "remove", "status": 301},
     {"name": "posts", "methods": ["POST"], "from": "/form", "to": "/form2"},
+    {"name": "mirror", "host": "{a}.{b}", "from": "/mirror", "to": "https://{a}.{b}/m"},
 ]  # fmt: skip
 
 #: The rule documents every hostile request is tried against.
@@ -256,6 +257,8 @@ HOSTILE: list[Hostile] = [
     Hostile("host-wildcard-literal", "/go/x", _host("*.example.org")),
     Hostile("host-template-capture", "/x", _host("evil.com%2F.example.org")),
     Hostile("host-template-dots", "/x", _host("a.b.example.org")),
+    Hostile("host-template-authority", "/mirror", _host("evil.com")),
+    Hostile("host-template-authority-port", "/mirror", _host("evil.com:8080")),
     Hostile("host-www-chain", "/api/v1/%2F%2Fevil.com", _host("www.example.com")),
     Hostile("host-header-template", "/beta", _h(("Host", "example.com"), ("X-Beta", "1"))),
     Hostile("host-header-template-evil", "/beta", _h(("Host", "evil.com"), ("X-Beta", "1"))),

@@ -298,6 +298,14 @@ class RuleSet:
                 text = target.source if target.parts[0][0] == target.source else target.render({})
                 return self._locate(text, rule, request, rule.permanent, rule.status, True)
             values = dict(captures)
+            if (
+                rule.host is not None
+                and not target.names.isdisjoint(rule.host.names)
+                and not self._host_usable(request)
+            ):
+                # A value captured from the Host header is the client's to write: like
+                # {host}, it reaches a Location only from an allowed host.
+                return self._bad_request("Host header not allowed", rule)
             if "host" in target.names or "scheme" in target.names or "path" in target.names:
                 if "host" in target.names and not self._host_usable(request):
                     return self._bad_request("Host header not allowed", rule)
