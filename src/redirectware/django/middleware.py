@@ -13,8 +13,9 @@ The request is described to the engine as the *server* saw it: the scheme is
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
+from urllib.parse import quote
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.exceptions import ImproperlyConfigured
@@ -26,6 +27,10 @@ from redirectware._logging import log_decision
 from redirectware.decision import Decision
 
 from .conf import SettingProblem, rule_holder
+
+#: Kept as they are when a decoded path is encoded again; "%" too, because Django re-escapes
+#: bytes that are not UTF-8 as %XX in ``request.path``.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 
 SyncGetResponse = Callable[[HttpRequest], HttpResponseBase]
 AsyncGetResponse = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
@@ -48,20 +53,61 @@ class RequestValues:
             query = scope.get("query_string", b"")
             self.query: str = query.decode("latin-1") if isinstance(query, bytes) else query
         else:
-            # WSGIRequest: META is the environ (RAW_URI under gunicorn keeps %2F apart from /).
+            # WSGIRequest: META is the environ, but Django has replaced its latin-1 PATH_INFO
+            # with the UTF-8 text; the request target as sent (RAW_URI under gunicorn,
+            # REQUEST_URI elsewhere) is better still: it keeps %2F apart from "/".
             self.method = meta.get("REQUEST_METHOD", request.method or "GET")
             self.scheme = meta.get("wsgi.url_scheme") or "http"
-            self.path = wsgi.request_path(meta)
+            if meta.get("RAW_URI") or meta.get("REQUEST_URI"):
+                self.path = wsgi.request_path(meta)
+            else:
+                self.path = quote(request.path.encode("utf-8"), safe=_PATH_SAFE) or "/"
             self.query = meta.get("QUERY_STRING", "")
         # Django joins repeated headers with "," in both modes, so two Host headers stay
         # visible to the engine, which answers them with 400.
         self.host: str | None = meta.get("HTTP_HOST")
+        if self.host is None:
+            self.host = _server_host(scope, meta, self.scheme)
         self.headers = wsgi.EnvironHeaders(meta)
         self.client: str | None = meta.get("REMOTE_ADDR")
 
 
+def _server_host(scope: asgi.Scope | None, meta: Mapping[str, Any], scheme: str) -> str | None:
+    """The server's own name for a request without Host, as ``request.get_host()`` has it.
+
+    HTTP/1.0 clients and Django's test ``Client`` send no Host; Django (after PEP 3333) then
+    uses ``SERVER_NAME`` and ``SERVER_PORT``, which the server sets, not the client.
+    """
+    if scope is not None:
+        server = scope.get("server")
+        if not server:
+            return None
+        name, port = str(server[0]), str(server[1])
+    else:
+        name, port = meta.get("SERVER_NAME", ""), str(meta.get("SERVER_PORT", ""))
+        if not name:
+            return None
+    default = "443" if scheme == "https" else "80"
+    return name if port in ("", default) else f"{name}:{port}"
+
+
+class RedirectResponse(HttpResponse):
+    """A redirect with ``url``, as Django's own redirects have it.
+
+    Django's test client follows redirects by ``response.url``, and ``assertRedirects``
+    reads it. Not an ``HttpResponseRedirect``: that one re-encodes the Location, which the
+    engine has already encoded byte for byte.
+    """
+
+    @property
+    def url(self) -> str:
+        """The ``Location`` header."""
+        return self["Location"]
+
+
 def _response(decision: Decision) -> HttpResponse:
-    response = HttpResponse(decision.body, status=decision.status)
+    kind = RedirectResponse if decision.kind == "redirect" else HttpResponse
+    response = kind(decision.body, status=decision.status)
     for name, value in decision.headers:
         response[name] = value
     return response
