@@ -258,7 +258,7 @@ def test_reload_keeps_allowed_hosts_fallback_and_survives_bad_edit(
 
         def location(host: str = "example.com") -> str | None:
             response = client.get("/old", headers={"Host": host})
-            return cast(str | None, response.get("Location"))
+            return response.get("Location")
 
         assert location() == "http://example.com/first"
         path.write_text(YAML.format(target="/second-target"), encoding="utf-8")
