@@ -1,0 +1,1 @@
+"""The example shop: a Django project behind redirectware."""
