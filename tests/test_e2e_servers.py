@@ -23,7 +23,7 @@ import httpx
 import pytest
 import requests
 
-from tests.servers import GUNICORN, UVICORN, Server, serve
+from tests.servers import GUNICORN, UVICORN, Server, ServerError, serve
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CURL = "/usr/bin/curl"
@@ -38,7 +38,8 @@ BINARY_BODY = bytes(range(256)) * 4
 def command(framework: str, folder: Path) -> list[str]:
     """How each example is served: FastAPI under uvicorn, Flask under gunicorn."""
     if framework == "fastapi":
-        return [*UVICORN, "app:app", "--app-dir", str(folder), "--fd", "{fd}"]
+        # --lifespan on: an invalid rule file must stop the server, not answer 500s.
+        return [*UVICORN, "app:app", "--app-dir", str(folder), "--fd", "{fd}", "--lifespan", "on"]
     return [*GUNICORN, "--chdir", str(folder), "--bind", "fd://{fd}", "--workers", "2", "app:app"]
 
 
@@ -229,3 +230,18 @@ def test_serve_script_starts_the_example(framework: str) -> None:
         assert response.headers["Location"] == "https://127.0.0.1/api/v2/orders"
         log = server.log()
     assert f"curl -i {server.url}/api/v1/orders" in log
+
+
+@pytest.mark.parametrize("framework", ["fastapi", "flask"])
+def test_invalid_rule_file_stops_the_server_at_start_up(framework: str, tmp_path: Path) -> None:
+    folder = tmp_path / "app"
+    shutil.copytree(EXAMPLES / f"{framework}_app", folder)
+    rules = folder / "redirects.yaml"
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace("to: /api/v2/{rest}", "to: /api/v2/{rset}"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ServerError) as failed, serve(command(framework, folder), env=OFF):
+        pass
+    assert "placeholder {rset} is not captured" in str(failed.value)
+    assert f"{rules}:" in str(failed.value)

@@ -46,7 +46,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     print(try_these(f"http://{args.host}:{args.port}"), flush=True)
     # app_dir: the example imports as the module "app", wherever this script is started from.
-    uvicorn.run("app:app", host=args.host, port=args.port, app_dir=str(HERE))
+    # lifespan="on": Starlette builds its middleware at lifespan start-up, so an invalid
+    # redirects.yaml stops the server there; "auto" would serve 500s instead.
+    uvicorn.run("app:app", host=args.host, port=args.port, app_dir=str(HERE), lifespan="on")
 
 
 if __name__ == "__main__":
