@@ -47,12 +47,8 @@ def api_v2(request: HttpRequest, rest: str) -> JsonResponse:
 
 
 @csrf_exempt  # the example keeps forms token-free so that curl can post to them
-def contact(request: HttpRequest) -> HttpResponse:
-    """The contact form: GET shows it, any other method echoes what arrived."""
-    if request.method == "GET":
-        return HttpResponse(
-            '<!doctype html><form method="post"><input name="message"><button>Send</button></form>'
-        )
+def contact(request: HttpRequest) -> JsonResponse:
+    """Where the contact form posts (any method): echoes the request it got."""
     return _echo(request)
 
 
