@@ -49,6 +49,8 @@ class Finding:
     source: str | None
     line: int | None
     rule: Rule
+    #: The ``from`` of the ``map`` row the warning is about, when it is about one row.
+    row: str | None = None
 
     def __str__(self) -> str:
         place = self.source or "(dict)"
@@ -92,10 +94,10 @@ def _path_covered(
     The later rule allows exactly ``literal``, or what ``template`` matches, or (both None)
     any path. ``b_slash`` is its own trailing-slash action (``add`` or not), if it has one.
     """
-    if isinstance(a.action, MapAction):
-        return literal is not None and literal in a.action.entries
     if a.excepts and (literal is None or any(e.match(literal) is not None for e in a.excepts)):
         return False
+    if isinstance(a.action, MapAction):
+        return literal is not None and literal in a.action.entries
     if isinstance(a.action, SlashAction):
         if literal is None:
             # Only a rule with the same slash condition stays inside a's.
@@ -122,7 +124,9 @@ def _conditions_covered(a: Rule, b: Rule) -> bool:
     """Whether ``a``'s conditions other than the path hold for every request ``b`` matches."""
     if isinstance(a.action, Maintenance):
         return False  # switched by a flag file, a client list and its own page: not provable
-    if _scheme_of(a) is not None and _scheme_of(a) != _scheme_of(b):
+    if a.scheme is not None and a.scheme != _scheme_of(b):
+        return False
+    if isinstance(a.action, HttpsAction) and _scheme_of(b) != "http":
         return False
     if a.methods is not None and (b.methods is None or not b.methods <= a.methods):
         return False
@@ -201,6 +205,7 @@ def _shadowed_rows(ruleset: RuleSet, b: Rule, earlier: tuple[Rule, ...]) -> Iter
                     b.action.source or ruleset.source,
                     entry.line if entry.line is not None else b.line,
                     b,
+                    key,
                 )
                 break
 
@@ -317,6 +322,7 @@ def _chained_rows(ruleset: RuleSet, rule: Rule) -> Iterator[Finding]:
                 rule.action.source or ruleset.source,
                 entry.line if entry.line is not None else rule.line,
                 rule,
+                key,
             )
 
 
