@@ -285,3 +285,16 @@ def test_one_debug_line_per_redirect(mode: str, caplog: pytest.LogCaptureFixture
     assert [r.getMessage() for r in caplog.records if r.name == "redirectware"] == [
         "POST /api/v1/x -> 307 http://example.com/api/v2/x (rules[0] 'api')"
     ]
+
+
+def test_assert_redirects_works_on_our_redirects() -> None:
+    from django.test import SimpleTestCase
+
+    with override_settings(REDIRECTWARE=doc({**API_RULE, "permanent": True})):
+        response = Client().post("/api/v1/orders", data=b"{}", content_type="application/json")
+        assert response.status_code == 308
+        # The one Django users reach for; it reads response.url.
+        SimpleTestCase().assertRedirects(
+            response, "http://testserver/api/v2/orders", status_code=308
+        )
+        assert response.url == "http://testserver/api/v2/orders"
