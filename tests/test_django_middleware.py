@@ -297,4 +297,4 @@ def test_assert_redirects_works_on_our_redirects() -> None:
         SimpleTestCase().assertRedirects(
             response, "http://testserver/api/v2/orders", status_code=308
         )
-        assert response.url == "http://testserver/api/v2/orders"
+        assert response["Location"] == "http://testserver/api/v2/orders"
