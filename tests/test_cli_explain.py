@@ -170,6 +170,11 @@ def test_json(doc: Path) -> None:
         pytest.param(
             ["GE T", "https://example.com/"], "'GE T' is not an HTTP method", id="bad-method"
         ),
+        pytest.param(
+            ["GET", "https://example.com/", "--client", "me"],
+            "client 'me' is not an IP address",
+            id="bad-client",
+        ),
     ],
 )
 def test_bad_requests_are_usage_errors(doc: Path, args: list[str], message: str) -> None:

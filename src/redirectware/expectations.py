@@ -177,8 +177,7 @@ def _entry(entry: Any, index: int, source: str | None) -> Expectation:
         headers = [parse_header(f"{name}: {value}") for name, value in raw_headers.items()]
         probe = make_probe(method, url, headers, client)
     except ProbeError as error:
-        key = "headers" if "header" in str(error) else "request"
-        raise _fail(source, entry, index, key, str(error)) from None
+        raise _fail(source, entry, index, error.part, str(error)) from None
     line = entry.line if isinstance(entry, LineDict) else None
     return Expectation(index, line, source, probe, **_expect(entry["expect"], source, entry, index))
 

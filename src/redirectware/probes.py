@@ -8,6 +8,7 @@ middleware would send.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +28,14 @@ _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 
 
 class ProbeError(ValueError):
-    """A request line, URL or header that cannot be turned into a request; says what to write."""
+    """A request line, URL or header that cannot be turned into a request; says what to write.
+
+    :attr:`part` names what was wrong: ``"request"``, ``"headers"`` or ``"client"``.
+    """
+
+    def __init__(self, message: str, part: str = "request") -> None:
+        super().__init__(message)
+        self.part = part
 
 
 @dataclass(frozen=True)
@@ -81,8 +89,10 @@ def parse_url(url: str) -> tuple[str, str, str, str]:
 def parse_header(text: str) -> tuple[str, str]:
     """``"Name: value"`` -> ``("name", "value")``; :class:`ProbeError` if there is no colon."""
     name, sep, value = text.partition(":")
-    if not sep or not name.strip() or name != name.strip():
-        raise ProbeError(f"header {text!r} is not 'Name: value', e.g. 'Accept: application/json'")
+    if not sep or not _TOKEN.match(name):
+        raise ProbeError(
+            f"header {text!r} is not 'Name: value', e.g. 'Accept: application/json'", "headers"
+        )
     return name.lower(), value.strip()
 
 
@@ -96,6 +106,13 @@ def make_probe(
     if not _TOKEN.match(method):
         raise ProbeError(f"{method!r} is not an HTTP method: write GET, POST, PUT, ...")
     scheme, host, path, query = parse_url(url)
+    if client is not None:
+        try:
+            ipaddress.ip_address(client)
+        except ValueError:
+            raise ProbeError(
+                f"client {client!r} is not an IP address, e.g. 203.0.113.7", "client"
+            ) from None
     joined: dict[str, str] = {}
     for name, value in headers:
         key = name.lower()
