@@ -279,6 +279,7 @@ HOSTILE: list[Hostile] = [
     Hostile("trusted-xfproto-garbage", "/a", _h(("Host", "example.com"), ("X-Forwarded-Proto", "javascript")), client=TRUSTED),
     Hostile("trusted-xfport-garbage", "/a", _h(("Host", "example.com"), ("X-Forwarded-Port", "99999")), client=TRUSTED),
     Hostile("trusted-xfport-text", "/a", _h(("Host", "example.com"), ("X-Forwarded-Port", "80@evil.com")), client=TRUSTED),
+    Hostile("trusted-xfh-two-hosts", "/go/x", _h(("Host", "example.com"), ("Host", "evil.com"), ("X-Forwarded-Host", "example.com")), client=TRUSTED),
     Hostile("trusted-forwarded-evil", "/self/x", _h(("Host", "example.com"), ("Forwarded", 'host="evil.com"')), client=TRUSTED),
     Hostile("trusted-forwarded-quoted", "/go/x", _h(("Host", "example.com"), ("Forwarded", 'host="example.com\\"@evil.com"')), client=TRUSTED),
     Hostile("spoof-forwarded-two", "/go/x", _h(("Host", "example.com"), ("Forwarded", "host=example.com, host=evil.com"))),
@@ -340,7 +341,10 @@ def allowed_location_hosts(
             if entry.startswith("*."):
                 suffixes.append(entry[1:])
             else:
-                exact.add(entry)
+                exact.add(entry.strip("[]"))  # urlsplit gives IPv6 hosts without brackets
+            if entry.startswith("."):  # Django's spelling: the apex and its subdomains
+                exact.add(entry[1:])
+                suffixes.append(entry)
     return frozenset(exact), tuple(suffixes)
 
 

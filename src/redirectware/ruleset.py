@@ -170,6 +170,10 @@ class RuleSet:
             if forwarded.proto is not None:
                 scheme = forwarded.proto
             if forwarded.host is not None:
+                if host and parse_host_cached(host) is None:
+                    # Two Host headers, or a malformed one, get 400 even behind a trusted
+                    # proxy: the forwarded host must not paper over a broken request.
+                    return self._bad_request("malformed Host header")
                 host = forwarded.host
             if forwarded.port is not None and host is not None and forwarded.port.isdigit():
                 parsed_fwd = parse_host(host)
