@@ -159,10 +159,12 @@ def test_lifespan_passes_through() -> None:
 
 def test_plain_websocket_denied_with_403() -> None:
     # Starlette's TestClient offers the websocket.http.response extension.
-    with TestClient(app, base_url="http://example.com") as client:
-        with pytest.raises(WebSocketDenialResponse) as caught:
-            with client.websocket_connect("/ws"):
-                pass
+    with (
+        TestClient(app, base_url="http://example.com") as client,
+        pytest.raises(WebSocketDenialResponse) as caught,
+        client.websocket_connect("/ws"),
+    ):
+        pass
     assert caught.value.status_code == 403
     assert caught.value.content == b"websocket connections must use wss://\n"
 
@@ -190,12 +192,16 @@ def test_websocket_denied_by_close_without_extension() -> None:
 
 
 def test_secure_and_excepted_websockets_pass() -> None:
-    with TestClient(app, base_url="https://example.com") as client:
-        with client.websocket_connect("wss://example.com/ws") as socket:
-            assert socket.receive_text() == "hello"
-    with TestClient(app, base_url="http://example.com") as client:
-        with client.websocket_connect("/ws-open") as socket:
-            assert socket.receive_text() == "hello"
+    with (
+        TestClient(app, base_url="https://example.com") as client,
+        client.websocket_connect("wss://example.com/ws") as socket,
+    ):
+        assert socket.receive_text() == "hello"
+    with (
+        TestClient(app, base_url="http://example.com") as client,
+        client.websocket_connect("/ws-open") as socket,
+    ):
+        assert socket.receive_text() == "hello"
 
 
 def test_self_redirect_is_logged_once_and_passes(caplog: pytest.LogCaptureFixture) -> None:
