@@ -103,12 +103,21 @@ class RedirectMiddleware:
     :param rules: a path to a ``.yaml``/``.yml``/``.json`` file, a document ``dict``, or a
         :class:`~redirectware.RuleSet`. Compiled here, at start-up: an invalid document
         raises :class:`~redirectware.RuleError` now, never on a request.
-    :param reload: re-read the rule file when it changes (checked at most once a second).
+    :param reload: re-read the rule file when it changes (see README, "Reloading").
+    :param reload_interval: with ``reload``, the least number of seconds between two looks
+        at the file (one ``stat`` each).
     """
 
-    def __init__(self, app: ASGIApp, rules: RulesArgument, *, reload: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        rules: RulesArgument,
+        *,
+        reload: bool = False,
+        reload_interval: float = 1.0,
+    ) -> None:
         self.app = app
-        self.rules = RuleHolder(rules, reload=reload)
+        self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

@@ -78,12 +78,21 @@ class WSGIRedirectMiddleware:
     :param rules: a path to a ``.yaml``/``.yml``/``.json`` file, a document ``dict``, or a
         :class:`~redirectware.RuleSet`; compiled now, so an invalid one raises
         :class:`~redirectware.RuleError` at start-up.
-    :param reload: re-read the rule file when it changes (checked at most once a second).
+    :param reload: re-read the rule file when it changes (see README, "Reloading").
+    :param reload_interval: with ``reload``, the least number of seconds between two looks
+        at the file (one ``stat`` each).
     """
 
-    def __init__(self, app: WSGIApp, rules: RulesArgument, *, reload: bool = False) -> None:
+    def __init__(
+        self,
+        app: WSGIApp,
+        rules: RulesArgument,
+        *,
+        reload: bool = False,
+        reload_interval: float = 1.0,
+    ) -> None:
         self.app = app
-        self.rules = RuleHolder(rules, reload=reload)
+        self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
