@@ -66,6 +66,25 @@ def parse_host(value: str) -> Host | None:
     return Host(name, port)
 
 
+#: Host headers parsed lately. A site sees a handful of names, but any client can send any
+#: Host, so the memo is emptied when it reaches this size rather than grow without bound.
+_PARSED_MAX = 1024
+_parsed: dict[str, Host | None] = {}
+
+
+def parse_host_cached(value: str) -> Host | None:
+    """:func:`parse_host`, remembered: the same few Host values come on every request."""
+    try:
+        return _parsed[value]
+    except KeyError:
+        pass
+    host = parse_host(value)
+    if len(_parsed) >= _PARSED_MAX:
+        _parsed.clear()
+    _parsed[value] = host
+    return host
+
+
 @dataclass(frozen=True)
 class AllowedHosts:
     """``allowed_hosts``: exact names and ``*.suffix`` patterns.

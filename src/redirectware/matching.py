@@ -1,21 +1,31 @@
 """Finding the first rule that matches a request, without trying every rule.
 
-:class:`RuleIndex` files each rule under the cheapest key that can rule it out: exact paths
-(literal ``from`` and every ``map`` row) in a dict, templates by their first literal segment,
-and the rest (no ``from``, or a template that starts with a placeholder) in a short list.
-A lookup gathers the candidates from those places and tries them in document order, so the
-answer is the same as trying every rule in turn.
+:class:`RuleIndex` files each rule under the cheapest key that can rule it out, once, when the
+document is compiled:
+
+* exact paths (a literal ``from`` and every ``map`` row) in a dict;
+* path templates in a trie of their leading segments, each edge a literal segment or a
+  one-segment placeholder; a rule hangs at the node where its literal prefix ends;
+* rules with no ``from`` but a ``host``, by host name (exact names in a dict, ``*.example.com``
+  and ``{sub}.example.com`` by the domain after the wildcard);
+* the rest (``https``, ``trailing_slash``, ``maintenance`` without ``from``) in a short list
+  per scheme, since an ``https`` rule can never match a request that is already https.
+
+A lookup gathers the candidates from those places (a dict lookup each, plus a walk as deep as
+the path) and tries them in document order, so the answer is the same as trying every rule in
+turn; the cost does not grow with the number of rules.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
 from .hosts import Host
 from .model import HttpsAction, Maintenance, MapAction, MapEntry, Rule, SlashAction
-from .urls import canonical_path, safe_path, safe_query
+from .urls import canonical_literal, path_forms, safe_query
 
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
@@ -50,6 +60,7 @@ class RequestView:
         client: str | None,
         now: float | None,
         vary: set[str] | None = None,
+        forms: tuple[str, str] | None = None,
     ) -> None:
         self.method = method
         self.scheme = scheme
@@ -59,8 +70,8 @@ class RequestView:
             self.netloc = (
                 host.name if host.port in ("", _DEFAULT_PORTS.get(scheme)) else host.netloc
             )
-        self.raw_path = safe_path(raw_path or "/")
-        self.path = canonical_path(self.raw_path)
+        # forms: the (safe, canonical) path when the caller has worked it out already.
+        self.raw_path, self.path = path_forms(raw_path or "/") if forms is None else forms
         self.query = safe_query(query) if query else ""
         self.headers = headers
         self.client = client
@@ -173,14 +184,62 @@ def rule_matches(rule: Rule, request: RequestView) -> dict[str, str] | None:
     return captures
 
 
+_Positions = tuple[int, ...]
+_NO_RULES: _Positions = ()
+# A whole segment that is one placeholder matching within a segment: a trie wildcard edge.
+_ONE_SEGMENT = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*(?::(?:str|int))?\}\Z")
+
+
+class _Node:
+    """A trie node: rules whose literal prefix ends here, and the edges below."""
+
+    __slots__ = ("literal", "positions", "wild")
+
+    def __init__(self) -> None:
+        self.literal: dict[str, _Node] = {}
+        self.wild: _Node | None = None
+        self.positions: list[int] | _Positions = []
+
+    def freeze(self) -> None:
+        self.positions = tuple(self.positions)
+        for child in self.literal.values():
+            child.freeze()
+        if self.wild is not None:
+            self.wild.freeze()
+
+
+def _template_node(root: _Node, source: str) -> _Node:
+    """The node a path template hangs at: the end of its literal or one-segment prefix."""
+    node = root
+    for segment in source[1:].split("/"):
+        if "{" not in segment:
+            node = node.literal.setdefault(canonical_literal(segment), _Node())
+        elif _ONE_SEGMENT.match(segment):
+            if node.wild is None:
+                node.wild = _Node()
+            node = node.wild
+        else:  # a {name:path}, or literal text and a placeholder in one segment
+            break
+    return node
+
+
+def _host_suffix(source: str) -> str | None:
+    """``example.com`` for ``*.example.com`` or ``{sub}.example.com``; None if no such tail."""
+    text = source.strip().lower().rstrip(".")
+    tail = text[max(text.rfind("}"), text.rfind("*")) + 1 :]
+    return tail[1:] if tail.startswith(".") and len(tail) > 1 else None
+
+
 class RuleIndex:
     """Rules filed for quick candidate lookup; see the module docstring."""
 
     def __init__(self, rules: tuple[Rule, ...]) -> None:
         self.rules = rules
         exact: dict[str, list[int]] = {}
-        by_segment: dict[str, list[int]] = {}
+        hosts: dict[str, list[int]] = {}
+        suffixes: dict[str, list[int]] = {}
         general: list[int] = []
+        root = _Node()
         for position, rule in enumerate(rules):
             if isinstance(rule.action, MapAction):
                 for key in rule.action.entries:
@@ -189,32 +248,103 @@ class RuleIndex:
                         slot.append(position)
             elif rule.path is not None and rule.path.literal is not None:
                 exact.setdefault(rule.path.literal, []).append(position)
-            elif rule.path is not None and rule.path.first_segment is not None:
-                by_segment.setdefault(rule.path.first_segment, []).append(position)
+            elif rule.path is not None:
+                positions = _template_node(root, rule.path.source).positions
+                assert isinstance(positions, list)  # not frozen yet
+                positions.append(position)
+            elif rule.host is not None and rule.host.exact is not None:
+                hosts.setdefault(rule.host.exact, []).append(position)
+            elif rule.host is not None and (suffix := _host_suffix(rule.host.source)):
+                suffixes.setdefault(suffix, []).append(position)
             else:
                 general.append(position)
+        root.freeze()
+        self._root = root
+        # The common case, a trie whose root holds only literal edges, is one dict lookup.
+        self._simple_root = not root.positions and root.wild is None
         self._exact = {key: tuple(value) for key, value in exact.items()}
-        self._by_segment = {key: tuple(value) for key, value in by_segment.items()}
+        self._hosts = {key: tuple(value) for key, value in hosts.items()}
+        self._suffixes = {key: tuple(value) for key, value in suffixes.items()}
         self._general = tuple(general)
+        # An https rule never matches an https request, nor a scheme: https rule an http one.
+        self._general_by_scheme = {
+            scheme: tuple(
+                position
+                for position in general
+                if not (isinstance(rules[position].action, HttpsAction) and scheme != "http")
+                and rules[position].scheme in (None, scheme)
+            )
+            for scheme in ("http", "https")
+        }
 
     map_entry = staticmethod(map_entry)
 
-    def candidates(self, path: str) -> tuple[int, ...]:
-        """Positions of the rules that may match ``path``, in document order."""
-        exact = self._exact.get(path)
-        if self._by_segment:
-            end = path.find("/", 1)
-            segment = self._by_segment.get(path[1:end] if end > 0 else path[1:])
-        else:
-            segment = None
-        if exact is None and segment is None:
-            return self._general
-        return tuple(sorted({*self._general, *(exact or ()), *(segment or ())}))
+    def _walk(self, path: str, found: list[_Positions]) -> None:
+        """Add the positions of every trie node on ``path``'s way down to ``found``."""
+        frontier = [self._root]
+        for segment in path[1:].split("/"):
+            below: list[_Node] = []
+            for node in frontier:
+                if node.positions:
+                    found.append(node.positions)  # type: ignore[arg-type]  # frozen
+                child = node.literal.get(segment)
+                if child is not None:
+                    below.append(child)
+                if node.wild is not None:
+                    below.append(node.wild)
+            if not below:
+                return
+            frontier = below
+        for node in frontier:
+            if node.positions:
+                found.append(node.positions)  # type: ignore[arg-type]  # frozen
 
-    def first_match(self, request: RequestView) -> tuple[Rule, dict[str, str]] | None:
+    def candidates(self, scheme: str, path: str, host: str | None = None) -> _Positions:
+        """Positions of the rules that may match, in document order.
+
+        ``path`` is the canonical path, ``host`` the lower-case host name without port.
+        """
+        general = self._general_by_scheme.get(scheme, self._general)
+        found: list[_Positions] = [general] if general else []
+        exact = self._exact.get(path)
+        if exact is not None:
+            found.append(exact)
+        if self._simple_root:
+            end = path.find("/", 1)
+            child = self._root.literal.get(path[1:end] if end > 0 else path[1:])
+            if child is not None:
+                self._walk(path, found)
+        else:
+            self._walk(path, found)
+        if host is not None:
+            if self._hosts:
+                by_host = self._hosts.get(host)
+                if by_host is not None:
+                    found.append(by_host)
+            if self._suffixes:
+                dot = host.find(".")
+                while dot >= 0:
+                    by_suffix = self._suffixes.get(host[dot + 1 :])
+                    if by_suffix is not None:
+                        found.append(by_suffix)
+                    dot = host.find(".", dot + 1)
+        if not found:
+            return _NO_RULES
+        if len(found) == 1:
+            return found[0]
+        return tuple(sorted({position for positions in found for position in positions}))
+
+    def first_match(
+        self, request: RequestView, candidates: _Positions | None = None
+    ) -> tuple[Rule, dict[str, str]] | None:
         """The first rule, in document order, whose conditions hold, with its captures."""
+        if candidates is None:
+            host = request.host
+            candidates = self.candidates(
+                request.scheme, request.path, None if host is None else host.name
+            )
         rules = self.rules
-        for position in self.candidates(request.path):
+        for position in candidates:
             rule = rules[position]
             captures = rule_matches(rule, request)
             if captures is not None:

@@ -15,7 +15,7 @@ from http import HTTPStatus
 from typing import Any
 
 from .decision import PASS, PASS_KIND, REDIRECT_KIND, RESPOND_KIND, Decision, Hop
-from .hosts import Host, parse_host
+from .hosts import Host, parse_host, parse_host_cached
 from .loading import load_source
 from .matching import RequestView, RuleIndex, rule_matches
 from .model import (
@@ -31,7 +31,7 @@ from .model import (
 from .proxies import read_forwarded
 from .responses import bad_request_body, maintenance_body, redirect_body
 from .status import redirect_status
-from .urls import collapse_leading_slashes, encode_target_part
+from .urls import collapse_leading_slashes, encode_target_part, path_forms
 
 #: A chain longer than this is cut short: real chains are two or three hops.
 MAX_HOPS = 10
@@ -183,13 +183,24 @@ class RuleSet:
                 client = forwarded.client
         parsed: Host | None = None
         if host:
-            parsed = parse_host(host)
+            parsed = parse_host_cached(host)
             if parsed is None:
                 return self._bad_request("malformed Host header")
-        request = RequestView(method, scheme, parsed, path, query, hdrs, client, now)
-        decision = self._decide(request)
+        forms = path_forms(path or "/")
+        # Most requests meet no rule that could match them: answer those without building
+        # anything (the pass-through is the cost every request of the site pays).
+        candidates = self._index.candidates(
+            scheme, forms[1], None if parsed is None else parsed.name
+        )
+        if candidates:
+            request = RequestView(
+                method, scheme, parsed, path, query, hdrs, client, now, forms=forms
+            )
+            decision = self._decide(request, candidates)
+        else:
+            decision = PASS
         if scheme == "https" and self._hsts:
-            return self._with_hsts(decision, request)
+            return self._with_hsts(decision, parsed)
         return decision
 
     def denies_websocket(
@@ -215,8 +226,8 @@ class RuleSet:
 
     # --- internals ----------------------------------------------------------------------
 
-    def _decide(self, request: RequestView) -> Decision:
-        found = self._index.first_match(request)
+    def _decide(self, request: RequestView, candidates: tuple[int, ...]) -> Decision:
+        found = self._index.first_match(request, candidates)
         if found is None:
             return PASS
         rule, captures = found
@@ -460,13 +471,13 @@ class RuleSet:
             hops=tuple(Hop(rule, step.url, step.permanent) for rule, step in steps),
         )
 
-    def _with_hsts(self, decision: Decision, request: RequestView) -> Decision:
+    def _with_hsts(self, decision: Decision, host: Host | None) -> Decision:
         value = next(
             (
                 value
                 for rule, value in self._hsts
                 if rule.host is None
-                or (request.host is not None and rule.host.match(request.host.name) is not None)
+                or (host is not None and rule.host.match(host.name) is not None)
             ),
             None,
         )

@@ -59,6 +59,14 @@ def safe_path(raw_path: str) -> str:
     return _encode_unsafe(raw_path, _PATH_SAFE)
 
 
+def path_forms(raw_path: str) -> tuple[str, str]:
+    """The safe and the canonical form of a request path (most paths are plain: both itself)."""
+    if _PLAIN_PATH.match(raw_path):
+        return raw_path, raw_path
+    safe = _encode_unsafe(raw_path, _PATH_SAFE)
+    return safe, canonical_path(safe)
+
+
 def safe_query(raw_query: str) -> str:
     """The query string with only the characters a URI may not hold percent-encoded."""
     if _PLAIN_QUERY.match(raw_query):

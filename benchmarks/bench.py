@@ -1,0 +1,635 @@
+"""redirectware's benchmark suite: every row side by side with its baselines, in one run.
+
+Run it from the repository root::
+
+    .venv/bin/python benchmarks/bench.py            # the full suite (a few minutes)
+    .venv/bin/python benchmarks/bench.py --quick    # every row, few iterations, small sizes
+
+Each row is a middleware (or a bare app) answering one in-process request again and again; the
+number is the median, over several samples, of nanoseconds per request. "Added" is a row's
+time minus its bare app's: the middleware's own cost. Ratios compare rows measured in this
+same run, so they hold across machines far better than the absolute numbers do.
+
+This is a measuring script, not a test: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import gc
+import io
+import json
+import os
+import platform
+import re
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from redirectware import RedirectMiddleware, RuleSet, WSGIRedirectMiddleware
+from redirectware.asgi import ASGIApp, Message, Receive, Scope, Send
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+FULL_SIZES = (10, 1_000, 10_000, 100_000)
+QUICK_SIZES = (10, 100)
+#: The templates of the "site" document; the issue's headline configuration.
+SITE_TEMPLATES = 100
+
+HEADERS = [
+    (b"host", b"example.com"),
+    (b"user-agent", b"bench/1.0"),
+    (b"accept", b"text/html,application/xhtml+xml,*/*;q=0.8"),
+    (b"accept-encoding", b"gzip, deflate"),
+    (b"accept-language", b"en-GB,en;q=0.9"),
+    (b"connection", b"keep-alive"),
+]
+PASS_PATH = "/products/widget-123"
+
+
+# --- requests ------------------------------------------------------------------------------
+
+
+def asgi_scope(url_path: str, scheme: str = "https", host: str = "example.com") -> Scope:
+    """An HTTP scope as uvicorn builds it."""
+    path, _, query = url_path.partition("?")
+    headers = [(b"host", host.encode()), *HEADERS[1:]]
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": scheme,
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+def wsgi_environ(url_path: str, scheme: str = "https", host: str = "example.com") -> dict[str, Any]:
+    """A WSGI environ as gunicorn builds it."""
+    path, _, query = url_path.partition("?")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "RAW_URI": url_path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "443" if scheme == "https" else "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    for name, value in [(b"host", host.encode()), *HEADERS[1:]]:
+        environ["HTTP_" + name.decode().upper().replace("-", "_")] = value.decode()
+    return environ
+
+
+# --- apps and baselines ----------------------------------------------------------------------
+
+_START = {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"3")]}
+_BODY = {"type": "http.response.body", "body": b"app"}
+
+
+async def bare_asgi(scope: Scope, receive: Receive, send: Send) -> None:
+    """The app every ASGI row wraps: two sends and nothing else."""
+    await send(_START)
+    await send(_BODY)
+
+
+def bare_wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """The app every WSGI row wraps."""
+    start_response("200 OK", [("Content-Length", "3")])
+    return [b"app"]
+
+
+class NaiveRegexMiddleware:
+    """The baseline: what a hand-written redirect middleware does, one regex after another."""
+
+    def __init__(self, app: ASGIApp, rules: list[tuple[str, str]]) -> None:
+        self.app = app
+        self.rules = [(re.compile(pattern), target) for pattern, target in rules]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            for regex, target in self.rules:
+                found = regex.match(path)
+                if found is not None:
+                    location = found.expand(target).encode()
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 301,
+                            "headers": [(b"location", location), (b"content-length", b"0")],
+                        }
+                    )
+                    await send({"type": "http.response.body", "body": b""})
+                    return
+        await self.app(scope, receive, send)
+
+
+# --- rule documents --------------------------------------------------------------------------
+
+
+def map_csv(folder: Path, rows: int) -> Path:
+    """A ``map`` CSV of legacy URLs: ``/legacy/page-N.html`` -> ``/pages/N``."""
+    path = folder / f"map-{rows}.csv"
+    if not path.exists():
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["from", "to"])
+            writer.writerows((f"/legacy/page-{i}.html", f"/pages/{i}") for i in range(rows))
+    return path
+
+
+def template_rules(count: int) -> list[dict[str, Any]]:
+    """``count`` template rules in four shapes, one of them starting with a placeholder."""
+    rules: list[dict[str, Any]] = []
+    for i in range(count):
+        shape = i % 4
+        if shape == 0:
+            rules.append({"from": f"/cat-{i}/{{slug}}", "to": f"/c/{i}/{{slug}}"})
+        elif shape == 1:
+            rules.append({"from": f"/blog-{i}/{{year:int}}/{{slug}}", "to": f"/b/{i}/{{slug}}"})
+        elif shape == 2:
+            rules.append({"from": f"/docs-{i}/{{rest:path}}", "to": f"/d/{i}/{{rest}}"})
+        else:
+            rules.append({"from": f"/{{lang}}/old-{i}", "to": f"/{{lang}}/new-{i}"})
+    return rules
+
+
+def template_hit(count: int) -> str:
+    """A path that only the last ``cat-`` template matches (the worst case for a scan)."""
+    last = max(i for i in range(count) if i % 4 == 0)
+    return f"/cat-{last}/hello"
+
+
+def host_rules(count: int) -> list[dict[str, Any]]:
+    """``count`` rules moving whole hosts: ``siteN.example.net`` -> ``example.com/siteN``."""
+    return [
+        {"host": f"site{i}.example.net", "to": f"https://example.com/site{i}{{path}}"}
+        for i in range(count)
+    ]
+
+
+HTTPS_RULE = {"name": "https", "https": True, "permanent": True, "except": ["/healthz"]}
+
+
+def site_document(folder: Path, rows: int, templates: int = SITE_TEMPLATES) -> dict[str, Any]:
+    """The headline document: an https rule, ``templates`` templates, a ``rows``-row map."""
+    return {
+        "version": 1,
+        "rules": [
+            HTTPS_RULE,
+            *template_rules(templates),
+            {"map": str(map_csv(folder, rows)), "permanent": True},
+        ],
+    }
+
+
+def naive_rules(count: int) -> list[tuple[str, str]]:
+    """The naive middleware's list: the templates as regexes, then exact legacy paths."""
+    out: list[tuple[str, str]] = []
+    for i in range(count):
+        if i % 2:
+            out.append((rf"/legacy/page-{i}\.html\Z", f"/pages/{i}"))
+        else:
+            out.append((rf"/cat-{i}/(?P<slug>[^/]+)\Z", rf"/c/{i}/\g<slug>"))
+    return out
+
+
+# --- timing ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Timer:
+    """Runs a callable in batches and keeps the median time per call."""
+
+    quick: bool
+    #: Seconds one sample aims to take.
+    sample_seconds: float = 0.1
+    samples: int = 7
+
+    def __post_init__(self) -> None:
+        if self.quick:
+            self.sample_seconds, self.samples = 0.002, 2
+
+    def _calibrate(self, batch: Callable[[int], int]) -> int:
+        loops = 1
+        while True:
+            took = batch(loops)
+            if took >= self.sample_seconds * 1e9 / 4 or loops >= 1 << 22:
+                return max(1, int(loops * self.sample_seconds * 1e9 / max(took, 1)))
+            loops *= 4
+
+    def median_ns(self, batch: Callable[[int], int]) -> float:
+        """Median ns per call; ``batch(n)`` runs n calls and returns the ns they took."""
+        loops = self._calibrate(batch)
+        gc.collect()
+        return statistics.median(batch(loops) / loops for _ in range(self.samples))
+
+
+def asgi_batch(app: ASGIApp, scope: Scope) -> Callable[[int], int]:
+    """A batch runner for one ASGI app and request, on one event loop."""
+    loop = asyncio.new_event_loop()
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        return None
+
+    async def run(loops: int) -> int:
+        started = time.perf_counter_ns()
+        for _ in range(loops):
+            await app(scope, receive, send)
+        return time.perf_counter_ns() - started
+
+    def batch(loops: int) -> int:
+        return loop.run_until_complete(run(loops))
+
+    return batch
+
+
+def wsgi_batch(app: WSGIApp, environ: dict[str, Any]) -> Callable[[int], int]:
+    """A batch runner for one WSGI app and request; each call gets a fresh environ copy."""
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        return None
+
+    def batch(loops: int) -> int:
+        started = time.perf_counter_ns()
+        for _ in range(loops):
+            result = app(environ.copy(), start_response)
+            close = getattr(result, "close", None)
+            for _chunk in result:
+                pass
+            if close is not None:
+                close()
+        return time.perf_counter_ns() - started
+
+    return batch
+
+
+# --- the suite -------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One measured line of the table."""
+
+    group: str
+    name: str
+    ns: float
+    baseline: str | None = None
+    note: str = ""
+
+
+@dataclass
+class Suite:
+    """Collects rows; prints and saves the table."""
+
+    timer: Timer
+    rows: list[Row] = field(default_factory=list)
+
+    def add(self, group: str, name: str, ns: float, baseline: str | None = None) -> Row:
+        row = Row(group, name, ns, baseline)
+        self.rows.append(row)
+        print(f"  {group:5} {name:62} {ns:12.0f} ns", file=sys.stderr, flush=True)
+        return row
+
+    def get(self, name: str) -> float:
+        return next(row.ns for row in self.rows if row.name == name)
+
+
+def asgi_rows(suite: Suite, folder: Path, sizes: tuple[int, ...]) -> None:
+    """Every ASGI row: baselines, then redirectware at each size."""
+    from starlette.middleware.httpsredirect import HTTPSRedirectMiddleware
+
+    timer = suite.timer
+    passing, plain_http = asgi_scope(PASS_PATH), asgi_scope(PASS_PATH, "http")
+    suite.add("asgi", "bare app", timer.median_ns(asgi_batch(bare_asgi, passing)))
+    starlette = HTTPSRedirectMiddleware(bare_asgi)
+    suite.add(
+        "asgi", "starlette HTTPSRedirect: pass", timer.median_ns(asgi_batch(starlette, passing))
+    )
+    suite.add(
+        "asgi",
+        "starlette HTTPSRedirect: redirect",
+        timer.median_ns(asgi_batch(starlette, plain_http)),
+    )
+    for size in sizes:
+        naive = NaiveRegexMiddleware(bare_asgi, naive_rules(size))
+        hit = asgi_scope(f"/legacy/page-{size - 1}.html")
+        suite.add(
+            "asgi", f"naive regex list {size}: pass", timer.median_ns(asgi_batch(naive, passing))
+        )
+        suite.add(
+            "asgi", f"naive regex list {size}: last hit", timer.median_ns(asgi_batch(naive, hit))
+        )
+
+    def measure(label: str, document: dict[str, Any], requests: dict[str, Scope]) -> None:
+        started = time.perf_counter()
+        app = RedirectMiddleware(bare_asgi, rules=RuleSet.from_dict(document))
+        print(
+            f"        (compiled {label} in {time.perf_counter() - started:.2f} s)", file=sys.stderr
+        )
+        for what, scope in requests.items():
+            suite.add(
+                "asgi", f"redirectware {label}: {what}", timer.median_ns(asgi_batch(app, scope))
+            )
+
+    for size in sizes:
+        measure(
+            f"site, {SITE_TEMPLATES} templates + {size} map rows",
+            site_document(folder, size),
+            {
+                "pass": passing,
+                "https redirect": plain_http,
+                "map hit": asgi_scope(f"/legacy/page-{size - 1}.html"),
+                "template hit": asgi_scope(template_hit(SITE_TEMPLATES)),
+            },
+        )
+    for size in sizes:
+        measure(
+            f"{size} templates",
+            {"version": 1, "rules": template_rules(size)},
+            {"pass": passing, "template hit": asgi_scope(template_hit(size))},
+        )
+    for size in sizes:
+        measure(
+            f"{size} host rules",
+            {"version": 1, "rules": host_rules(size)},
+            {
+                "pass": passing,
+                "host hit": asgi_scope(PASS_PATH, host=f"site{size - 1}.example.net"),
+            },
+        )
+
+
+def django_handlers(document: dict[str, Any]) -> dict[str, WSGIApp]:
+    """Django WSGI handlers: bare, with SecurityMiddleware, with redirectware's middleware."""
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(
+            DEBUG=False,
+            SECRET_KEY="bench",
+            ALLOWED_HOSTS=["example.com"],
+            ROOT_URLCONF=__name__,
+            SECURE_SSL_REDIRECT=True,
+            USE_TZ=True,
+            INSTALLED_APPS=[],
+            REDIRECTWARE=document,
+        )
+        django.setup()
+    from django.core.handlers.wsgi import WSGIHandler
+
+    handlers: dict[str, WSGIApp] = {}
+    stacks = {
+        "django": [],
+        "django + SecurityMiddleware": ["django.middleware.security.SecurityMiddleware"],
+        "django + redirectware": ["redirectware.django.RedirectMiddleware"],
+    }
+    for name, middleware in stacks.items():
+        settings.MIDDLEWARE = middleware
+        try:
+            handlers[name] = WSGIHandler()
+        except ImportError as error:  # the adapter may not exist in this checkout yet
+            print(f"        (skipped {name}: {error})", file=sys.stderr)
+    return handlers
+
+
+def _django_view(request: Any) -> Any:
+    from django.http import HttpResponse
+
+    return HttpResponse(b"app")
+
+
+def _urlpatterns() -> list[Any]:
+    from django.urls import path
+
+    return [path("products/<slug:name>", _django_view)]
+
+
+def __getattr__(name: str) -> Any:
+    # Django reads urlpatterns from ROOT_URLCONF (this module) only once it is configured.
+    if name == "urlpatterns":
+        return _urlpatterns()
+    raise AttributeError(name)
+
+
+def wsgi_rows(suite: Suite, folder: Path, sizes: tuple[int, ...]) -> None:
+    """WSGI rows: bare, redirectware's WSGI middleware, Django with and without middleware."""
+    timer = suite.timer
+    passing, plain_http = wsgi_environ(PASS_PATH), wsgi_environ(PASS_PATH, "http")
+    document = site_document(folder, sizes[-1])
+    label = f"site, {SITE_TEMPLATES} templates + {sizes[-1]} map rows"
+    suite.add("wsgi", "bare app", timer.median_ns(wsgi_batch(bare_wsgi, passing)))
+    app = WSGIRedirectMiddleware(bare_wsgi, rules=RuleSet.from_dict(document))
+    suite.add("wsgi", f"redirectware {label}: pass", timer.median_ns(wsgi_batch(app, passing)))
+    suite.add(
+        "wsgi",
+        f"redirectware {label}: https redirect",
+        timer.median_ns(wsgi_batch(app, plain_http)),
+    )
+    for name, handler in django_handlers(document).items():
+        suite.add("wsgi", f"{name}: pass", timer.median_ns(wsgi_batch(handler, passing)))
+        if name != "django":
+            suite.add(
+                "wsgi", f"{name}: https redirect", timer.median_ns(wsgi_batch(handler, plain_http))
+            )
+
+
+def load_rows(suite: Suite, folder: Path, sizes: tuple[int, ...]) -> dict[str, float]:
+    """Loading: a big CSV map against csv.reader alone; big template documents; memory."""
+    rows = sizes[-1]
+    path = map_csv(folder, rows)
+    doc_path = folder / "map.yaml"
+    doc_path.write_text(f"version: 1\nrules:\n  - map: {path.name}\n    permanent: true\n")
+    repeats = 2 if suite.timer.quick else 5
+
+    def best_of(action: Callable[[], object]) -> float:
+        times = []
+        for _ in range(repeats):
+            gc.collect()
+            started = time.perf_counter_ns()
+            action()
+            times.append(time.perf_counter_ns() - started)
+        return min(times)
+
+    def read_csv() -> int:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            return sum(1 for _ in csv.reader(handle))
+
+    suite.add("load", f"csv.reader alone, {rows} rows", best_of(read_csv))
+    suite.add(
+        "load",
+        f"RuleSet.from_file, {rows}-row CSV map",
+        best_of(lambda: RuleSet.from_file(doc_path)),
+    )
+    templates = {"version": 1, "rules": template_rules(rows)}
+    suite.add(
+        "load",
+        f"RuleSet.from_dict, {rows} templates",
+        best_of(lambda: RuleSet.from_dict(templates)),
+    )
+    hosts = {"version": 1, "rules": host_rules(rows)}
+    suite.add(
+        "load", f"RuleSet.from_dict, {rows} host rules", best_of(lambda: RuleSet.from_dict(hosts))
+    )
+
+    gc.collect()
+    tracemalloc.start()
+    ruleset = RuleSet.from_file(doc_path)
+    retained, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del ruleset
+    return {"map_rows": rows, "retained_bytes": retained, "peak_bytes": peak}
+
+
+# --- reporting -------------------------------------------------------------------------------
+
+
+def ratios(suite: Suite, sizes: tuple[int, ...]) -> list[tuple[str, float, str]]:
+    """The issue's targets as (what, measured ratio, target) from this run's rows."""
+    big, small = sizes[-1], sizes[0]
+    get = suite.get
+    bare = get("bare app")
+    site = f"redirectware site, {SITE_TEMPLATES} templates + {big} map rows"
+    site_small = f"redirectware site, {SITE_TEMPLATES} templates + {small} map rows"
+    star_pass = get("starlette HTTPSRedirect: pass") - bare
+    out = [
+        (
+            "ASGI pass-through added cost / Starlette HTTPSRedirect's",
+            (get(f"{site}: pass") - bare) / star_pass,
+            "<= 2 (aim 1.5)",
+        ),
+        (
+            "ASGI redirect / Starlette HTTPSRedirect redirect",
+            get(f"{site}: https redirect") / get("starlette HTTPSRedirect: redirect"),
+            "<= 0.3",
+        ),
+        (
+            f"ASGI redirect / naive regex list {big}: last hit",
+            get(f"{site}: map hit") / get(f"naive regex list {big}: last hit"),
+            "(information)",
+        ),
+    ]
+    for what in ("pass", "map hit", "template hit"):
+        out.append(
+            (
+                f"site {big} vs {small} map rows: {what}",
+                get(f"{site}: {what}") / get(f"{site_small}: {what}"),
+                "<= 1.1",
+            )
+        )
+    for family, what in (("templates", "pass"), ("templates", "template hit"),
+                         ("host rules", "pass"), ("host rules", "host hit")):  # fmt: skip
+        out.append(
+            (
+                f"{big} vs {small} {family}: {what}",
+                get(f"redirectware {big} {family}: {what}")
+                / get(f"redirectware {small} {family}: {what}"),
+                "<= 1.1",
+            )
+        )
+    names = {row.name for row in suite.rows}
+    if "django + redirectware: pass" in names:
+        django = get("django: pass")
+        out.append(
+            (
+                "Django pass-through: redirectware added / SecurityMiddleware added",
+                (get("django + redirectware: pass") - django)
+                / (get("django + SecurityMiddleware: pass") - django),
+                "<= 0.5",
+            )
+        )
+    out.append(
+        (
+            f"{big}-row CSV map load / csv.reader alone",
+            get(f"RuleSet.from_file, {big}-row CSV map") / get(f"csv.reader alone, {big} rows"),
+            "<= 5",
+        )
+    )
+    return out
+
+
+def table(suite: Suite) -> str:
+    """The rows as a Markdown table: ns per request, added over the bare app, and µs."""
+    lines = ["| group | row | median | added over bare |", "| --- | --- | ---: | ---: |"]
+    bare = {row.group: row.ns for row in suite.rows if row.name == "bare app"}
+    for row in suite.rows:
+        if row.group == "load":
+            lines.append(f"| load | {row.name} | {row.ns / 1e6:,.1f} ms | |")
+            continue
+        added = row.ns - bare[row.group] if row.name != "bare app" else 0.0
+        lines.append(f"| {row.group} | {row.name} | {row.ns:,.0f} ns | {added:,.0f} ns |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the suite; print the table and the target ratios (Markdown) on stdout."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="few iterations, small sizes")
+    parser.add_argument("--json", type=Path, help="also write the raw numbers here")
+    parser.add_argument(
+        "--only", choices=["asgi", "wsgi", "load"], action="append", help="run only these groups"
+    )
+    args = parser.parse_args(argv)
+    sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    groups = set(args.only or ["asgi", "wsgi", "load"])
+    suite = Suite(Timer(args.quick))
+    memory: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="redirectware-bench-") as tmp:
+        folder = Path(tmp)
+        if "asgi" in groups:
+            asgi_rows(suite, folder, sizes)
+        if "wsgi" in groups:
+            wsgi_rows(suite, folder, sizes)
+        if "load" in groups:
+            memory = load_rows(suite, folder, sizes)
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()} ({platform.python_implementation()})")  # fmt: skip
+    print()
+    print(table(suite))
+    if memory:
+        print(
+            f"\nmemory of a {memory['map_rows']}-row map (tracemalloc): "
+            f"{memory['retained_bytes'] / 1e6:.1f} MB retained, "
+            f"{memory['peak_bytes'] / 1e6:.1f} MB peak"
+        )
+    if groups == {"asgi", "wsgi", "load"}:
+        print("\n| target | measured | wanted |\n| --- | ---: | --- |")
+        for what, value, wanted in ratios(suite, sizes):
+            print(f"| {what} | {value:.2f}x | {wanted} |")
+    if args.json is not None:
+        args.json.write_text(
+            json.dumps({"rows": [row.__dict__ for row in suite.rows], "memory": memory}, indent=1)
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
