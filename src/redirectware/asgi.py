@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ._logging import log_decision
-from .decision import Decision
+from .decision import PASS, Decision
 from .reloading import RuleHolder, RulesArgument
 
 Scope = MutableMapping[str, Any]
@@ -47,8 +47,17 @@ class ASGIHeaders(Mapping[str, str]):
         return found[key]
 
     def get(self, key: str, default: Any = None) -> Any:
-        found = self._dict if self._dict is not None else self._build()
-        return found.get(key, default)
+        if self._dict is not None:
+            return self._dict.get(key, default)
+        # A request is asked for one or two headers (Accept, say): scanning for that name
+        # costs a fraction of building the whole dict.
+        wanted = key.encode("latin-1")
+        found: str | None = None
+        for name, value in self._raw:
+            if name == wanted or (name.lower() == wanted):
+                text = value.decode("latin-1")
+                found = text if found is None else f"{found}, {text}"
+        return default if found is None else found
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._dict if self._dict is not None else self._build())
@@ -83,14 +92,34 @@ def request_path(scope: Scope) -> str:
     return quote(path.encode("utf-8"), safe="/:@!$&'()*+,;=-._~%")
 
 
+#: The header names redirectware sends, as the lower-case bytes ASGI wants.
+_NAMES: dict[str, bytes] = {
+    name: name.lower().encode("latin-1")
+    for name in (
+        "Location",
+        "Cache-Control",
+        "Content-Type",
+        "Content-Length",
+        "Vary",
+        "Retry-After",
+        "Sunset",
+        "Deprecation",
+        "Strict-Transport-Security",
+    )
+}
+
+
+def _header_bytes(name: str, value: str) -> tuple[bytes, bytes]:
+    return _NAMES.get(name) or name.lower().encode("latin-1"), value.encode("latin-1")
+
+
 async def _respond(decision: Decision, send: Send) -> None:
+    # Plain ASGI messages, no framework response class: a redirect is two dicts.
     await send(
         {
             "type": "http.response.start",
             "status": decision.status,
-            "headers": [
-                (n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in decision.headers
-            ],
+            "headers": [_header_bytes(n, v) for n, v in decision.headers],
         }
     )
     await send({"type": "http.response.body", "body": decision.body})
@@ -120,28 +149,45 @@ class RedirectMiddleware:
         self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind == "http":
-            await self._http(scope, receive, send)
-        elif kind == "websocket":
-            await self._websocket(scope, receive, send)
-        else:  # lifespan and anything newer pass through untouched
-            await self.app(scope, receive, send)
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "websocket":
+                await self._websocket(scope, receive, send)
+            else:  # lifespan and anything newer pass through untouched
+                await self.app(scope, receive, send)
+            return
+        # Every request of the site comes through here, and most pass: so the http path is
+        # written out inline (a helper coroutine or function costs as much as the rest).
         raw = scope.get("headers", [])
+        host: bytes | None = None
+        for name, value in raw:
+            if name == b"host":
+                # Two Host headers are joined so that the engine rejects them as malformed.
+                host = value if host is None else host + b"," + value
+        raw_path: bytes | None = scope.get("raw_path")
+        if raw_path and b"?" not in raw_path and b"://" not in raw_path:
+            path = raw_path.decode("latin-1")
+        else:
+            path = request_path(scope)
         client = scope.get("client")
-        method = scope["method"]
-        path = request_path(scope)
         decision = self.rules.current().resolve(
-            method,
+            scope["method"],
             scope.get("scheme", "http"),
-            _host_header(raw),
+            None if host is None else host.decode("latin-1"),
             path,
             scope.get("query_string", b"").decode("latin-1"),
             ASGIHeaders(raw),
             client[0] if client else None,
         )
+        if decision is PASS:
+            await self.app(scope, receive, send)
+        else:
+            await self._answer(decision, scope, receive, send, path)
+
+    async def _answer(
+        self, decision: Decision, scope: Scope, receive: Receive, send: Send, path: str
+    ) -> None:
+        """Send a redirect (or 503, 400) ourselves, or pass on with extra headers."""
+        method = scope["method"]
         if decision.kind != "pass":
             log_decision(decision, method, path)
             await _respond(decision, send)
@@ -151,7 +197,7 @@ class RedirectMiddleware:
         if not decision.headers:
             await self.app(scope, receive, send)
             return
-        extra = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in decision.headers]
+        extra = [_header_bytes(n, v) for n, v in decision.headers]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from .model import Rule
 
@@ -12,8 +11,10 @@ REDIRECT_KIND: Final = "redirect"
 RESPOND_KIND: Final = "respond"
 
 
-@dataclass(frozen=True, slots=True)
-class Hop:
+# NamedTuples, not frozen dataclasses: just as immutable, and built several times faster
+# (a frozen dataclass sets each field through object.__setattr__), which a redirect answer
+# does once per request.
+class Hop(NamedTuple):
     """One step of a redirect chain that the engine collapsed into one answer."""
 
     rule: Rule
@@ -21,8 +22,7 @@ class Hop:
     permanent: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """The engine's answer for one request.
 
     * ``kind == "pass"``: hand the request to the app unchanged; add :attr:`headers` (HSTS)

@@ -16,6 +16,10 @@ JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
 
 
+# HTTPStatus(code).phrase goes through the enum machinery on every call; a redirect needs one.
+_PHRASES = {code.value: code.phrase for code in HTTPStatus}
+
+
 def prefers_json(accept: str | None) -> bool:
     """Whether an ``Accept`` header asks for JSON before HTML (``*/*`` alone means HTML)."""
     if not accept or "json" not in accept:
@@ -29,7 +33,7 @@ def redirect_body(status: int, location: str, accept: str | None) -> tuple[str, 
     if prefers_json(accept):
         return JSON, json.dumps({"status": status, "location": location}).encode()
     link = html.escape(location, quote=True)
-    phrase = HTTPStatus(status).phrase
+    phrase = _PHRASES.get(status) or HTTPStatus(status).phrase
     return HTML, (
         f'<!doctype html><title>{status} {phrase}</title><p>{phrase}: <a href="{link}">{link}</a>'
     ).encode()

@@ -90,6 +90,8 @@ class RuleSet:
             if isinstance(rule.action, HttpsAction) and rule.action.deny_websockets
         )
         self._pass_with: dict[str, Decision] = {}
+        # None when no proxy is trusted: one identity test per request instead of a call.
+        self._proxies = self.settings.trusted_proxies or None
         self.reads_headers = any(rule.headers or rule.cookies for rule in document.rules)
         from .loops import check_loops
 
@@ -164,8 +166,8 @@ class RuleSet:
             # Location ("https://example.com*"). Such a request is the app's to answer.
             return PASS
         hdrs = _EMPTY if headers is None else headers
-        proxies = self.settings.trusted_proxies
-        if proxies and client in proxies:
+        proxies = self._proxies
+        if proxies is not None and client in proxies:
             forwarded = read_forwarded(hdrs)
             if forwarded.proto is not None:
                 scheme = forwarded.proto
@@ -257,6 +259,12 @@ class RuleSet:
             seen.add(outcome.url)
             if len(steps) >= MAX_HOPS or not self._serves(outcome, current):
                 break
+            forms = path_forms(outcome.path)
+            candidates = self._index.candidates(
+                outcome.scheme, forms[1], None if outcome.host is None else outcome.host.name
+            )
+            if not candidates:
+                break  # the usual end of a chain, found without building the next request
             current = RequestView(
                 request.method,
                 outcome.scheme,
@@ -267,8 +275,9 @@ class RuleSet:
                 request.client,
                 request.now,
                 request.vary,
+                forms,
             )
-            found = self._index.first_match(current)
+            found = self._index.first_match(current, candidates)
             if found is None:
                 break
             rule, captures = found
@@ -339,7 +348,7 @@ class RuleSet:
             return _Step(
                 "https",
                 netloc,
-                parse_host(netloc),
+                parse_host_cached(netloc),
                 request.raw_path,
                 request.query,
                 "",
@@ -433,9 +442,20 @@ class RuleSet:
         )
 
     def _redirect(self, request: RequestView, steps: list[tuple[Rule, _Step]]) -> Decision:
-        permanent = all(step.permanent for _, step in steps)
+        # Plain loops, not generators: this runs for every redirect answered.
+        permanent = True
+        sunset_rule: Rule | None = None
+        for rule, step in steps:
+            if not step.permanent:
+                permanent = False
+            if sunset_rule is None and rule.sunset is not None:
+                sunset_rule = rule
         # An explicit status is honoured from the step that decides the chain's nature.
-        deciding = next((s for _, s in steps if s.permanent == permanent), steps[0][1])
+        deciding = steps[0][1]
+        for _, step in steps:
+            if step.permanent == permanent:
+                deciding = step
+                break
         status = redirect_status(
             request.method, permanent, deciding.status, self.settings.strict_codes
         )
@@ -456,7 +476,6 @@ class RuleSet:
         last_rule = steps[-1][0]
         if isinstance(last_rule.action, Maintenance) and last_rule.action.retry_after is not None:
             headers.append(("Retry-After", str(last_rule.action.retry_after)))
-        sunset_rule = next((rule for rule, _ in steps if rule.sunset is not None), None)
         if sunset_rule is not None and sunset_rule.sunset is not None:
             headers.append(("Sunset", format_datetime(sunset_rule.sunset, usegmt=True)))
             deprecated = sunset_rule.deprecated or sunset_rule.sunset
@@ -468,7 +487,7 @@ class RuleSet:
             b"" if request.method == "HEAD" else body,
             location=location,
             rule=steps[0][0],
-            hops=tuple(Hop(rule, step.url, step.permanent) for rule, step in steps),
+            hops=tuple([Hop(rule, step.url, step.permanent) for rule, step in steps]),
         )
 
     def _with_hsts(self, decision: Decision, host: Host | None) -> Decision:

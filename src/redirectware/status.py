@@ -28,6 +28,13 @@ _PRESERVING = {
 }
 
 
+# The four answers as plain ints, looked up once: reading an enum member costs more than
+# the rest of this table, and every redirect reads one.
+_MOVED, _FOUND = int(HTTPStatus.MOVED_PERMANENTLY), int(HTTPStatus.FOUND)
+_PERMANENT, _TEMPORARY = int(HTTPStatus.PERMANENT_REDIRECT), int(HTTPStatus.TEMPORARY_REDIRECT)
+_PRESERVING_CODES = {int(code): int(kept) for code, kept in _PRESERVING.items()}
+
+
 def is_permanent_code(code: int) -> bool:
     """301 and 308 are permanent; 302 and 307 temporary."""
     return code in (HTTPStatus.MOVED_PERMANENTLY, HTTPStatus.PERMANENT_REDIRECT)
@@ -43,9 +50,9 @@ def redirect_status(method: str, permanent: bool, explicit: int | None, strict: 
         if explicit is not None:
             return explicit
         if permanent:
-            return HTTPStatus.PERMANENT_REDIRECT if strict else HTTPStatus.MOVED_PERMANENTLY
-        return HTTPStatus.TEMPORARY_REDIRECT if strict else HTTPStatus.FOUND
+            return _PERMANENT if strict else _MOVED
+        return _TEMPORARY if strict else _FOUND
     if explicit is not None:
-        return _PRESERVING[HTTPStatus(explicit)]
+        return _PRESERVING_CODES[explicit]
     # 308/307, not 301/302: the client must re-send the same method with the same body.
-    return HTTPStatus.PERMANENT_REDIRECT if permanent else HTTPStatus.TEMPORARY_REDIRECT
+    return _PERMANENT if permanent else _TEMPORARY
