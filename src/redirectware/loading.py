@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -380,6 +381,57 @@ def _maintenance(value: Any, where: _Where, base: Path) -> Maintenance:
     )
 
 
+# A map row that needs no canonicalising and no closer look (see _map_row for the rules):
+# a path of plain characters, and a target that is a path or an http(s) URL without control
+# characters or backslashes.
+_PLAIN_MAP_FROM = re.compile(r"/(?!/)[A-Za-z0-9\-._~/:@!$&'()*+,;=]*\Z")
+_PLAIN_MAP_TO = re.compile(r"(?:/(?!/)|[Hh][Tt][Tt][Pp][Ss]?://)[^\r\n\0\\]*\Z")
+
+
+def _map_row(
+    source: str,
+    target: str,
+    row_permanent: object,
+    row_status: object,
+    line: int | None,
+    permanent: bool,
+    status: int | None,
+    fail: Callable[[str], RuleError],
+    csv_source: str | None,
+) -> tuple[str, MapEntry, bool]:
+    """Validate one map row the long way: its key, its entry, whether the key has a query."""
+    at = f"{csv_source}:{line}" if csv_source and line else f"row {source!r}"
+    if not source.startswith("/") or source.startswith("//"):
+        raise fail(f"{at}: from must be a path starting with a single '/', got {source!r}")
+    if not (target.startswith("/") and not target.startswith("//")) and not (
+        target.lower().startswith(("http://", "https://"))
+    ):
+        raise fail(f"{at}: to must be a path or an http(s) URL, got {target!r}")
+    if any(c in target for c in "\r\n\0") or (target.startswith("/") and "\\" in target):
+        raise fail(f"{at}: to holds a character a URL may not: {target!r}")
+    entry_permanent, entry_status = permanent, status
+    if row_status is not None:
+        try:
+            entry_status = int(str(row_status))
+        except ValueError:
+            entry_status = -1
+        if entry_status not in REDIRECT_CODES:
+            raise fail(f"{at}: status must be 301, 302, 307 or 308, got {row_status!r}")
+        entry_permanent = is_permanent_code(entry_status)
+    elif row_permanent is not None:
+        text = str(row_permanent).strip().lower()
+        if isinstance(row_permanent, bool):
+            entry_permanent = row_permanent
+        elif text in _TRUE | _FALSE:
+            entry_permanent = text in _TRUE
+        else:
+            raise fail(f"{at}: permanent must be true or false, got {row_permanent!r}")
+        entry_status = None
+    path, sep, query = source.partition("?")
+    key = canonical_literal(path) + (sep + query if sep else "")
+    return key, MapEntry(target, entry_permanent, entry_status, line), bool(sep)
+
+
 def _map(value: Any, where: _Where, base: Path, permanent: bool, status: int | None) -> MapAction:
     def fail(message: str) -> RuleError:
         return where.error("map", message)
@@ -397,39 +449,24 @@ def _map(value: Any, where: _Where, base: Path, permanent: bool, status: int | N
     entries: dict[str, MapEntry] = {}
     has_query = False
     for source, target, row_permanent, row_status, line in rows:
-        at = f"{csv_source}:{line}" if csv_source and line else f"row {source!r}"
-        if not source.startswith("/") or source.startswith("//"):
-            raise fail(f"{at}: from must be a path starting with a single '/', got {source!r}")
-        if not (target.startswith("/") and not target.startswith("//")) and not (
-            target.lower().startswith(("http://", "https://"))
+        if (
+            row_permanent is None
+            and row_status is None
+            and _PLAIN_MAP_FROM.match(source)
+            and _PLAIN_MAP_TO.match(target)
         ):
-            raise fail(f"{at}: to must be a path or an http(s) URL, got {target!r}")
-        if any(c in target for c in "\r\n\0") or (target.startswith("/") and "\\" in target):
-            raise fail(f"{at}: to holds a character a URL may not: {target!r}")
-        entry_permanent, entry_status = permanent, status
-        if row_status is not None:
-            try:
-                entry_status = int(str(row_status))
-            except ValueError:
-                entry_status = -1
-            if entry_status not in REDIRECT_CODES:
-                raise fail(f"{at}: status must be 301, 302, 307 or 308, got {row_status!r}")
-            entry_permanent = is_permanent_code(entry_status)
-        elif row_permanent is not None:
-            text = str(row_permanent).strip().lower()
-            if isinstance(row_permanent, bool):
-                entry_permanent = row_permanent
-            elif text in _TRUE | _FALSE:
-                entry_permanent = text in _TRUE
-            else:
-                raise fail(f"{at}: permanent must be true or false, got {row_permanent!r}")
-            entry_status = None
-        path, sep, query = source.partition("?")
-        key = canonical_literal(path) + (sep + query if sep else "")
-        has_query = has_query or bool(sep)
-        entry = MapEntry(target, entry_permanent, entry_status, line)
+            # The common row, a plain path to a plain path or URL: already canonical and
+            # valid, so two regex matches stand in for every check below.
+            key = source
+            entry = MapEntry(target, permanent, status, line)
+        else:
+            key, entry, query_key = _map_row(
+                source, target, row_permanent, row_status, line, permanent, status, fail, csv_source
+            )
+            has_query = has_query or query_key
         previous = entries.get(key)
         if previous is not None and previous.target != target:
+            at = f"{csv_source}:{line}" if csv_source and line else f"row {source!r}"
             raise fail(
                 f"{at}: from {source!r} is mapped twice, to {previous.target!r} and {target!r}"
             )

@@ -13,6 +13,7 @@ at run time the engine refuses a chain that comes back to a URL it has already v
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from .errors import RuleError
@@ -22,6 +23,8 @@ from .urls import canonical_literal
 if TYPE_CHECKING:
     from .ruleset import RuleSet
 
+# A target path that canonical_literal would return unchanged (no "?", "%" or odd characters).
+_PLAIN_TARGET = re.compile(r"[A-Za-z0-9\-._~/:@!$&'()*+,;=]*\Z")
 #: Sample requests are tried for this many rules at most; beyond it the run-time guard is all.
 SAMPLED_RULES = 2000
 _SAMPLE_VALUES = {"str": "sample", "int": "1", "path": "sample/path"}
@@ -63,10 +66,15 @@ def _exact_edges(rules: tuple[Rule, ...]) -> dict[str, tuple[str, Rule]]:
             continue
         action = rule.action
         if isinstance(action, MapAction):
+            plain = _PLAIN_TARGET.match
             for key, entry in action.entries.items():
-                if "?" in key or not entry.target.startswith("/"):
+                target = entry.target
+                if "?" in key or target[0] != "/":
                     continue
-                edges.setdefault(key, (canonical_literal(entry.target.split("?", 1)[0]), rule))
+                if key not in edges:
+                    # Most targets are plain paths, their own canonical form: skip the call.
+                    edge = target if plain(target) else canonical_literal(target.split("?", 1)[0])
+                    edges[key] = (edge, rule)
         elif (
             isinstance(action, ToAction)
             and rule.path is not None
@@ -82,8 +90,9 @@ def _exact_edges(rules: tuple[Rule, ...]) -> dict[str, tuple[str, Rule]]:
 def _check_exact(rules: tuple[Rule, ...], source: str | None) -> None:
     edges = _exact_edges(rules)
     done: set[str] = set()
-    for start in edges:
-        if start in done:
+    for start, (target, _) in edges.items():
+        if target not in edges or start in done:
+            # Most rows send a path to one that goes nowhere: no walk, no allocation.
             continue
         trail: list[str] = []
         on_trail: set[str] = set()

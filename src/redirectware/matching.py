@@ -235,19 +235,28 @@ class RuleIndex:
 
     def __init__(self, rules: tuple[Rule, ...]) -> None:
         self.rules = rules
-        exact: dict[str, list[int]] = {}
+        # Positions only ever grow as rules are filed, so each tuple stays in document order.
+        exact: dict[str, _Positions] = {}
         hosts: dict[str, list[int]] = {}
         suffixes: dict[str, list[int]] = {}
         general: list[int] = []
         root = _Node()
         for position, rule in enumerate(rules):
             if isinstance(rule.action, MapAction):
-                for key in rule.action.entries:
-                    slot = exact.setdefault(key.split("?", 1)[0], [])
-                    if not slot or slot[-1] != position:
-                        slot.append(position)
+                entries = rule.action.entries
+                if rule.action.has_query_keys:
+                    for key in entries:
+                        slot = exact.get(key.split("?", 1)[0], _NO_RULES)
+                        if not slot or slot[-1] != position:
+                            exact[key.split("?", 1)[0]] = (*slot, position)
+                else:
+                    # A big map is filed in one C-level update, not row by row.
+                    shared = {key: exact[key] for key in entries.keys() & exact.keys()}
+                    exact.update(dict.fromkeys(entries, (position,)))
+                    for key, slot in shared.items():
+                        exact[key] = (*slot, position)
             elif rule.path is not None and rule.path.literal is not None:
-                exact.setdefault(rule.path.literal, []).append(position)
+                exact[rule.path.literal] = (*exact.get(rule.path.literal, _NO_RULES), position)
             elif rule.path is not None:
                 positions = _template_node(root, rule.path.source).positions
                 assert isinstance(positions, list)  # not frozen yet
@@ -262,7 +271,7 @@ class RuleIndex:
         self._root = root
         # The common case, a trie whose root holds only literal edges, is one dict lookup.
         self._simple_root = not root.positions and root.wild is None
-        self._exact = {key: tuple(value) for key, value in exact.items()}
+        self._exact = exact
         self._hosts = {key: tuple(value) for key, value in hosts.items()}
         self._suffixes = {key: tuple(value) for key, value in suffixes.items()}
         self._general = tuple(general)

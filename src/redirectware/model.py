@@ -10,7 +10,7 @@ import datetime as dt
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .hosts import AllowedHosts
 from .proxies import TrustedProxies
@@ -132,9 +132,12 @@ class Maintenance:
         return self.enabled or (self.flag_file is not None and self.flag_file.exists())
 
 
-@dataclass(frozen=True)
-class MapEntry:
-    """One row of a ``map``: where one exact path goes, and how."""
+class MapEntry(NamedTuple):
+    """One row of a ``map``: where one exact path goes, and how.
+
+    A NamedTuple, not a frozen dataclass: as immutable, and a 100,000-row map builds
+    100,000 of them at start-up, several times faster this way.
+    """
 
     target: str
     permanent: bool
