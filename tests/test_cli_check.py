@@ -332,3 +332,17 @@ def test_version_and_help_with_examples() -> None:
         shown = run_cli(command, "--help")
         assert shown.code == 0, shown
         assert f"example:\n  redirectware {command} " in shown.out, shown.out
+
+
+def test_a_map_from_repeated_with_another_target_is_an_error(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "redirects.yaml",
+        "rules:\n  - name: legacy\n    map:\n"
+        "      - {from: /a, to: /b}\n      - {from: /a, to: /c}\n",
+    )
+    run = run_cli("check", path)
+    assert run.code == 1, run
+    assert run.out.splitlines()[0] == (
+        f"{path}:3: rules[0] 'legacy': map: row '/a': from '/a' is mapped twice, to '/b' and '/c'"
+    )
