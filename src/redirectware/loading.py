@@ -327,7 +327,7 @@ def _status(node: Mapping[str, Any], where: _Where) -> tuple[bool, int | None]:
         code = node["status"]
         if isinstance(code, str) and code.strip().isdigit():
             code = int(code)
-        if code not in REDIRECT_CODES or isinstance(code, bool):
+        if isinstance(code, bool) or not isinstance(code, int) or code not in REDIRECT_CODES:
             where.fail("status", f"must be one of 301, 302, 307, 308; got {code!r}")
         return is_permanent_code(code), code
     return _bool(node.get("permanent", False), where, "permanent"), None

@@ -274,6 +274,7 @@ class RuleIndex:
         self._exact = exact
         self._hosts = {key: tuple(value) for key, value in hosts.items()}
         self._suffixes = {key: tuple(value) for key, value in suffixes.items()}
+        self._by_host = bool(hosts or suffixes)
         self._general = tuple(general)
         # An https rule never matches an https request, nor a scheme: https rule an http one.
         self._general_by_scheme = {
@@ -290,23 +291,31 @@ class RuleIndex:
 
     def _walk(self, path: str, found: list[_Positions]) -> None:
         """Add the positions of every trie node on ``path``'s way down to ``found``."""
-        frontier = [self._root]
-        for segment in path[1:].split("/"):
-            below: list[_Node] = []
-            for node in frontier:
-                if node.positions:
-                    found.append(node.positions)  # type: ignore[arg-type]  # frozen
-                child = node.literal.get(segment)
-                if child is not None:
-                    below.append(child)
-                if node.wild is not None:
-                    below.append(node.wild)
-            if not below:
-                return
-            frontier = below
-        for node in frontier:
+        node = self._root
+        # Most walks follow one branch: keep that in locals, and a stack only for the other
+        # branches a wildcard edge opens.
+        pending: list[tuple[_Node, int]] = []
+        segments = path[1:].split("/")
+        depth = 0
+        last = len(segments)
+        while True:
             if node.positions:
                 found.append(node.positions)  # type: ignore[arg-type]  # frozen
+            if depth < last:
+                child = node.literal.get(segments[depth])
+                depth += 1
+                wild = node.wild
+                if wild is not None:
+                    if child is None:
+                        node = wild
+                        continue
+                    pending.append((wild, depth))
+                if child is not None:
+                    node = child
+                    continue
+            if not pending:
+                return
+            node, depth = pending.pop()
 
     def candidates(self, scheme: str, path: str, host: str | None = None) -> _Positions:
         """Positions of the rules that may match, in document order.
@@ -325,7 +334,7 @@ class RuleIndex:
                 self._walk(path, found)
         else:
             self._walk(path, found)
-        if host is not None:
+        if host is not None and self._by_host:
             if self._hosts:
                 by_host = self._hosts.get(host)
                 if by_host is not None:

@@ -31,12 +31,13 @@ from .model import (
 from .proxies import read_forwarded
 from .responses import bad_request_body, maintenance_body, redirect_body
 from .status import redirect_status
-from .urls import collapse_leading_slashes, encode_target_part, path_forms
+from .urls import PLAIN_PATH, collapse_leading_slashes, encode_target_part, path_forms
 
 #: A chain longer than this is cut short: real chains are two or three hops.
 MAX_HOPS = 10
 _EMPTY: Mapping[str, str] = {}
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
+_plain_path = PLAIN_PATH.match
 
 
 class _Step:
@@ -188,7 +189,8 @@ class RuleSet:
             parsed = parse_host_cached(host)
             if parsed is None:
                 return self._bad_request("malformed Host header")
-        forms = path_forms(path or "/")
+        # path_forms, with its common case (a plain path is both forms) written out here.
+        forms = (path, path) if path and _plain_path(path) else path_forms(path or "/")
         # Most requests meet no rule that could match them: answer those without building
         # anything (the pass-through is the cost every request of the site pays).
         candidates = self._index.candidates(

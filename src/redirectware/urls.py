@@ -26,6 +26,8 @@ _QUERY_SAFE = _PATH_SAFE + "?"
 
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/:@!$&'()*+,;=]*\Z")
+#: A path that both :func:`safe_path` and :func:`canonical_path` return unchanged.
+PLAIN_PATH = _PLAIN_PATH
 _PLAIN_QUERY = re.compile(r"[A-Za-z0-9\-._~/:@!$&'()*+,;=?]*\Z")
 
 

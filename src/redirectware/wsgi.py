@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ._logging import log_decision
+from .decision import PASS
 from .reloading import RuleHolder, RulesArgument
 
 Environ = dict[str, Any]
@@ -23,6 +24,8 @@ StartResponse = Callable[..., Callable[[bytes], object]]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 _UNPREFIXED = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
+#: "301 Moved Permanently" and the like, for every status the engine may answer.
+_STATUS_LINES = {int(status): f"{status.value} {status.phrase}" for status in HTTPStatus}
 
 
 class EnvironHeaders(Mapping[str, str]):
@@ -106,10 +109,12 @@ class WSGIRedirectMiddleware:
             EnvironHeaders(environ),
             environ.get("REMOTE_ADDR"),
         )
+        if decision is PASS:  # the common case first, decided by identity
+            return self.app(environ, start_response)
         if decision.kind != "pass":
             log_decision(decision, method, path)
-            status = HTTPStatus(decision.status)
-            start_response(f"{status.value} {status.phrase}", list(decision.headers))
+            # The status line straight from a table, no framework response class.
+            start_response(_STATUS_LINES[decision.status], list(decision.headers))
             return [decision.body]
         if decision.error is not None or decision.would is not None:
             log_decision(decision, method, path)

@@ -24,7 +24,7 @@ from django.http.response import HttpResponseBase
 
 from redirectware import asgi, wsgi
 from redirectware._logging import log_decision
-from redirectware.decision import Decision
+from redirectware.decision import PASS, Decision
 
 from .conf import SettingProblem, rule_holder
 
@@ -155,7 +155,9 @@ class RedirectMiddleware:
             values.headers,
             values.client,
         )
-        if decision.kind != "pass" or decision.error is not None or decision.would is not None:
+        if decision is not PASS and (
+            decision.kind != "pass" or decision.error is not None or decision.would is not None
+        ):
             log_decision(decision, values.method, values.path)
         return decision
 
@@ -164,6 +166,8 @@ class RedirectMiddleware:
         if self.async_mode:
             return self.__acall__(request)
         decision = self._decide(request)
+        if decision is PASS:  # most requests: decided by identity, nothing to add
+            return self.get_response(request)
         if decision.kind != "pass":
             return _response(decision)
         response = cast(HttpResponseBase, self.get_response(request))  # sync mode: sync
