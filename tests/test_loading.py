@@ -42,7 +42,7 @@ BAD_RULES = [
     ("self-loop", "- name: me\n  from: /x\n  to: /x", 5, "rules[0] 'me': to: redirect loop: /x -> /x"),
     ("two-rule-loop", "- name: a\n  from: /a\n  to: /b\n- name: b\n  from: /b\n  to: /a", 5, "rules[0] 'a': to: redirect loop: /a -> /b -> /a"),
     ("template-loop", "- name: t\n  from: /{page}\n  to: /{page}", 5, "rules[0] 't': to: refused a redirect to the request's own URL"),
-    ("slash-loop", "- name: add\n  trailing_slash: add\n- name: strip\n  from: /{p}/\n  to: /{p}", 7, "rules[1] 'strip': to: refused a redirect loop (http://example.com/sample/ -> http://example.com/sample -> http://example.com/sample/)"),
+    ("slash-loop", "- name: add\n  trailing_slash: add\n- name: strip\n  from: /{p}/\n  to: /{p}", 7, "rules[1] 'strip': to: refused a redirect loop (https://example.com/sample/ -> https://example.com/sample -> https://example.com/sample/)"),
     ("map-loop", "- name: legacy\n  map:\n    - {from: /a, to: /b}\n    - {from: /b, to: /a}", 4, "rules[0] 'legacy': map: redirect loop: /a -> /b -> /a"),
     ("map-conflict", "- name: legacy\n  map:\n    - {from: /a, to: /b}\n    - {from: /a, to: /c}", 4, "rules[0] 'legacy': map: row '/a': from '/a' is mapped twice, to '/b' and '/c'"),
     ("map-with-from", "- from: /x\n  map: [{from: /a, to: /b}]", 3, "rules[0]: from: a map rule matches the from of its rows; remove this from"),

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from .hosts import parse_host
 from .model import HttpsAction, Maintenance, MapAction, MapEntry, Rule, SlashAction, ToAction
+from .samples import sample_path, sample_request
 from .templates import PathTemplate
 from .urls import canonical_literal
 
@@ -237,48 +238,15 @@ def _never_matches(ruleset: RuleSet, now: float) -> Iterator[Finding]:
 
 # --- chains, found by asking the engine ------------------------------------------------------
 
-_SAMPLES = {"str": "sample", "int": "1", "path": "sample/path"}
-
-
-def _sample_path(template: PathTemplate | None) -> str:
-    if template is None:
-        return "/"
-    out = template.source
-    for name in template.names:
-        for converter, value in _SAMPLES.items():
-            out = out.replace("{" + f"{name}:{converter}" + "}", value)
-        out = out.replace("{" + name + "}", "sample")
-    return out
-
-
-def _sample_host(rule: Rule, ruleset: RuleSet) -> str:
-    if rule.host is not None:
-        if rule.host.exact is not None:
-            return rule.host.exact
-        text = rule.host.source.strip().lower().replace("*.", "sample.")
-        for name in rule.host.names:
-            text = text.replace("{" + name + "}", "sample")
-        return text
-    allowed = ruleset.settings.allowed_hosts
-    if allowed.exact:
-        return sorted(allowed.exact)[0]
-    if allowed.suffixes:
-        return "sample" + allowed.suffixes[0]
-    return "example.com"
-
 
 def _chain_of(ruleset: RuleSet, rule: Rule, path: str, query: str = "") -> str | None:
     """The chain a sample request for ``rule`` takes, described, when it has several steps."""
-    headers = {name: value or "1" for name, value in rule.headers}
-    if rule.cookies:
-        headers["cookie"] = "; ".join(f"{n}={v or '1'}" for n, v in rule.cookies)
-    wanted = "&".join(f"{n}={v or '1'}" for n, v in rule.query)
-    query = "&".join(part for part in (query, wanted) if part)
-    method = sorted(rule.methods)[0] if rule.methods else "GET"
-    scheme = _scheme_of(rule)
-    host = _sample_host(rule, ruleset)
-    for tried in (scheme,) if scheme else ("https", "http"):
-        found = ruleset.resolve(method, tried, host, path, query, headers, None, rule.active_from)
+    sample = sample_request(rule, ruleset.settings, path, query)
+    method, host, query = sample.method, sample.host, sample.query
+    for tried in sample.schemes:
+        found = ruleset.resolve(
+            method, tried, host, path, query, sample.headers, None, rule.active_from
+        )
         decision = found.would or found
         if decision.rule is not rule or decision.kind != "redirect":
             continue
@@ -299,7 +267,7 @@ def _chains(ruleset: RuleSet) -> Iterator[Finding]:
         if isinstance(rule.action, MapAction):
             yield from _chained_rows(ruleset, rule)
             continue
-        described = _chain_of(ruleset, rule, _sample_path(rule.path))
+        described = _chain_of(ruleset, rule, sample_path(rule.path))
         if described is not None:
             yield Finding(
                 CHAIN,

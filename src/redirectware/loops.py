@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from .errors import RuleError
 from .model import MapAction, Rule, ToAction
+from .samples import sample_request
 from .urls import canonical_literal
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 _PLAIN_TARGET = re.compile(r"[A-Za-z0-9\-._~/:@!$&'()*+,;=]*\Z")
 #: Sample requests are tried for this many rules at most; beyond it the run-time guard is all.
 SAMPLED_RULES = 2000
-_SAMPLE_VALUES = {"str": "sample", "int": "1", "path": "sample/path"}
 
 
 def _fail(rule: Rule, source: str | None, message: str) -> RuleError:
@@ -107,41 +107,14 @@ def _check_exact(rules: tuple[Rule, ...], source: str | None) -> None:
         done.update(trail)
 
 
-def _sample_path(rule: Rule) -> str:
-    if rule.path is None:
-        return "/"
-    out = rule.path.source
-    for name in rule.path.names:
-        for converter, value in _SAMPLE_VALUES.items():
-            out = out.replace("{" + f"{name}:{converter}" + "}", value)
-        out = out.replace("{" + name + "}", "sample")
-    return out
-
-
-def _sample_host(rule: Rule, ruleset: RuleSet) -> str:
-    if rule.host is not None:
-        if rule.host.exact is not None:
-            return rule.host.exact
-        text = rule.host.source.lower().replace("*.", "sample.")
-        for name in rule.host.names:
-            text = text.replace("{" + name + "}", "sample")
-        return text
-    exact = sorted(ruleset.settings.allowed_hosts.exact)
-    return exact[0] if exact else "example.com"
-
-
 def _check_sampled(ruleset: RuleSet) -> None:
     for rule in ruleset.rules[:SAMPLED_RULES]:
         if isinstance(rule.action, MapAction):
             continue
-        headers = {name: value or "1" for name, value in rule.headers}
-        if rule.cookies:
-            headers["cookie"] = "; ".join(f"{n}={v or '1'}" for n, v in rule.cookies)
-        query = "&".join(f"{n}={v or '1'}" for n, v in rule.query)
-        methods = sorted(rule.methods) if rule.methods else ["GET"]
-        for scheme in (rule.scheme,) if rule.scheme else ("http", "https"):
+        sample = sample_request(rule, ruleset.settings)
+        for scheme in sample.schemes:
             decision = ruleset.resolve(
-                methods[0], scheme, _sample_host(rule, ruleset), _sample_path(rule), query, headers
+                sample.method, scheme, sample.host, sample.path, sample.query, sample.headers
             )
             if (decision.error and "loop" in decision.error) or (
                 decision.error
