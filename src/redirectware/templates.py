@@ -174,9 +174,9 @@ class Target:
     #: Placeholders that stand in the ``scheme://host`` part of an absolute target.
     authority_names: frozenset[str]
 
-    @property
+    @cached_property
     def names(self) -> frozenset[str]:
-        """Every placeholder the target uses."""
+        """Every placeholder the target uses (worked out once: each redirect asks)."""
         return frozenset(name for _, name in self.parts if name is not None)
 
     def render(self, values: Mapping[str, str]) -> str:
