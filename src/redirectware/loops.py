@@ -59,22 +59,16 @@ def _is_unconditional(rule: Rule) -> bool:
 
 
 def _exact_edges(rules: tuple[Rule, ...]) -> dict[str, tuple[str, Rule]]:
-    """path -> (next path, rule) for every exact, same-site, unconditional redirect."""
-    edges: dict[str, tuple[str, Rule]] = {}
+    """path -> (next path, rule) for the exact, same-site, unconditional redirects that lead
+    to another exact source; a redirect whose target no rule starts from cannot be in a loop."""
+    maps: list[tuple[Rule, MapAction]] = []
+    literal: dict[str, tuple[str, Rule]] = {}
     for rule in rules:
         if not _is_unconditional(rule):
             continue
         action = rule.action
         if isinstance(action, MapAction):
-            plain = _PLAIN_TARGET.match
-            for key, entry in action.entries.items():
-                target = entry.target
-                if "?" in key or target[0] != "/":
-                    continue
-                if key not in edges:
-                    # Most targets are plain paths, their own canonical form: skip the call.
-                    edge = target if plain(target) else canonical_literal(target.split("?", 1)[0])
-                    edges[key] = (edge, rule)
+            maps.append((rule, action))
         elif (
             isinstance(action, ToAction)
             and rule.path is not None
@@ -83,16 +77,33 @@ def _exact_edges(rules: tuple[Rule, ...]) -> dict[str, tuple[str, Rule]]:
             and not action.target.names
         ):
             target = canonical_literal(action.target.source.split("?", 1)[0].split("#", 1)[0])
-            edges.setdefault(rule.path.literal, (target, rule))
+            literal.setdefault(rule.path.literal, (target, rule))
+    # Where a path may start another redirect: one dict per map, and the literal rules.
+    sources = [literal, *(action.entries for _, action in maps)]
+    edges: dict[str, tuple[str, Rule]] = {}
+    plain = _PLAIN_TARGET.match
+    for rule, action in maps:
+        for key, entry in action.entries.items():
+            target = entry.target
+            if target[0] != "/" or key in edges or "?" in key:
+                continue
+            # Most targets are plain paths, their own canonical form: skip the call.
+            edge = target if plain(target) else canonical_literal(target.split("?", 1)[0])
+            for found in sources:
+                if edge in found:
+                    edges[key] = (edge, rule)
+                    break
+    for key, (target, rule) in literal.items():
+        if key not in edges and any(target in found for found in sources):
+            edges[key] = (target, rule)
     return edges
 
 
 def _check_exact(rules: tuple[Rule, ...], source: str | None) -> None:
     edges = _exact_edges(rules)
     done: set[str] = set()
-    for start, (target, _) in edges.items():
-        if target not in edges or start in done:
-            # Most rows send a path to one that goes nowhere: no walk, no allocation.
+    for start in edges:
+        if start in done:
             continue
         trail: list[str] = []
         on_trail: set[str] = set()
