@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
+
+from werkzeug.test import Client, TestResponse
 
 from redirectware.asgi import Receive, Scope, Send
-from tests.cases import APP_BODY
+from tests.cases import APP_BODY, Case
 
 
 async def echo_asgi_app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -46,3 +49,20 @@ def echo_wsgi_app(environ: dict[str, Any], start_response: Any) -> Iterable[byte
     }
     start_response("200 OK", [("Content-Type", "text/plain"), ("X-Echo", json.dumps(echo))])
     return [APP_BODY]
+
+
+def open_case(client: Client, case: Case) -> TestResponse:
+    """Send a case's request through a Werkzeug (or Flask) test client, from 127.0.0.1.
+
+    The client must be built with ``use_cookies=False``: otherwise it replaces a Cookie
+    header with its own (empty) jar.
+    """
+    url = urlsplit(case.url)
+    return client.open(
+        url.path,
+        base_url=f"{url.scheme}://{url.netloc}",
+        query_string=url.query,
+        method=case.method,
+        headers=list(case.headers),
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )

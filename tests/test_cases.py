@@ -11,7 +11,7 @@ from werkzeug.test import Client
 
 from redirectware import RedirectMiddleware, RuleSet, WSGIRedirectMiddleware
 from tests.cases import APP_BODY, CASES, Case
-from tests.conftest import echo_asgi_app, echo_wsgi_app
+from tests.conftest import echo_asgi_app, echo_wsgi_app, open_case
 
 PARAMS = [pytest.param(case, id=case.id) for case in CASES]
 
@@ -70,15 +70,6 @@ def test_asgi(case: Case) -> None:
 @pytest.mark.parametrize("case", PARAMS)
 def test_wsgi(case: Case) -> None:
     app = WSGIRedirectMiddleware(echo_wsgi_app, rules=case.document)
-    client = Client(app, use_cookies=False)
-    url = urlsplit(case.url)
-    response = client.open(
-        url.path,
-        base_url=f"{url.scheme}://{url.netloc}",
-        query_string=url.query,
-        method=case.method,
-        headers=list(case.headers),
-        environ_base={"REMOTE_ADDR": "127.0.0.1"},
-    )
+    response = open_case(Client(app, use_cookies=False), case)
     headers = {name.lower(): value for name, value in response.headers.items()}
     _check(case, response.status_code, headers, response.get_data())

@@ -6,7 +6,6 @@ import json
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask, Response, request
@@ -15,6 +14,7 @@ from werkzeug.test import TestResponse
 from redirectware import RuleError, RuleSet, WSGIRedirectMiddleware
 from redirectware.flask import Redirectware
 from tests.cases import APP_BODY, CASES, Case
+from tests.conftest import open_case
 from tests.test_cases import _check
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -47,16 +47,7 @@ def make_app(rules: Any = None, *, root_path: str | None = None) -> Flask:
 
 
 def _open(app: Flask, case: Case) -> TestResponse:
-    url = urlsplit(case.url)
-    # Without use_cookies=False the client replaces a Cookie header with its (empty) jar.
-    return app.test_client(use_cookies=False).open(
-        url.path,
-        base_url=f"{url.scheme}://{url.netloc}",
-        query_string=url.query,
-        method=case.method,
-        headers=list(case.headers),
-        environ_base={"REMOTE_ADDR": "127.0.0.1"},
-    )
+    return open_case(app.test_client(use_cookies=False), case)
 
 
 @pytest.mark.parametrize("case", [pytest.param(case, id=case.id) for case in CASES])
