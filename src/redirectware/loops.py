@@ -14,6 +14,7 @@ at run time the engine refuses a chain that comes back to a URL it has already v
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .errors import RuleError
@@ -79,7 +80,7 @@ def _exact_edges(rules: tuple[Rule, ...]) -> dict[str, tuple[str, Rule]]:
             target = canonical_literal(action.target.source.split("?", 1)[0].split("#", 1)[0])
             literal.setdefault(rule.path.literal, (target, rule))
     # Where a path may start another redirect: one dict per map, and the literal rules.
-    sources = [literal, *(action.entries for _, action in maps)]
+    sources: list[Mapping[str, object]] = [literal, *(action.entries for _, action in maps)]
     edges: dict[str, tuple[str, Rule]] = {}
     plain = _PLAIN_TARGET.match
     for rule, action in maps:

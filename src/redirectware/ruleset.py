@@ -93,7 +93,6 @@ class RuleSet:
         self._pass_with: dict[str, Decision] = {}
         # None when no proxy is trusted: one identity test per request instead of a call.
         self._proxies = self.settings.trusted_proxies or None
-        self.reads_headers = any(rule.headers or rule.cookies for rule in document.rules)
         from .loops import check_loops
 
         check_loops(self)
@@ -510,17 +509,7 @@ class RuleSet:
             if cached is None:
                 cached = self._pass_with[value] = Decision(PASS_KIND, headers=(header,))
             return cached
-        return Decision(
-            decision.kind,
-            decision.status,
-            (*decision.headers, header),
-            decision.body,
-            decision.location,
-            decision.rule,
-            decision.hops,
-            decision.error,
-            decision.would,
-        )
+        return decision._replace(headers=(*decision.headers, header))
 
 
 def _kept_query(query: str, keep: KeepQuery) -> str:
