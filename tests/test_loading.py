@@ -209,3 +209,39 @@ def test_ruleset_is_immutable() -> None:
     rules = RuleSet.from_dict({"version": 1, "rules": [{"from": "/a", "to": "/b"}]})
     with pytest.raises(AttributeError):
         rules.rules[0].name = "changed"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param("from,to\n/a,/b\n/b,/a\n", "redirects.yaml:4: rules[0] 'legacy': map: redirect loop: /a -> /b -> /a", id="loop"),
+        pytest.param("from,to\n/a,/b\n/c,/x\n/b,/caf%c3%a9\n/caf%C3%A9,/a\n", "redirect loop: /a -> /b -> /caf%C3%A9 -> /a", id="loop-through-escapes"),
+        pytest.param("from,to\n/a,/b\n/a,/c\n", "legacy.csv:3: from '/a' is mapped twice, to '/b' and '/c'", id="conflict"),
+        pytest.param("from,to\n/a,/b\nrelative,/c\n", "legacy.csv:3: from must be a path", id="bad-from"),
+        pytest.param("from,to\n/a,/b\n/a b,/a%20b\n", "redirects.yaml:4: rules[0] 'legacy': map: redirect loop: /a%20b -> /a%20b", id="slow-path-loop"),
+    ],
+)  # fmt: skip
+def test_bulk_csv_map_keeps_every_check(tmp_path: Path, content: str, message: str) -> None:
+    """A plain from,to CSV is read in bulk; loops, conflicts and bad rows are still caught."""
+    (tmp_path / "legacy.csv").write_text(content, encoding="utf-8")
+    path = _write(tmp_path, "version: 1\nrules:\n  - name: legacy\n    map: legacy.csv\n")
+    with pytest.raises(RuleError) as caught:
+        RuleSet.from_file(path)
+    assert message in str(caught.value)
+
+
+def test_bulk_csv_map_answers_like_a_list(tmp_path: Path) -> None:
+    rows = [(f"/old/{n}", f"/new/{n}") for n in range(500)] + [("/gone", "https://example.org/")]
+    (tmp_path / "legacy.csv").write_text(
+        "from,to\n" + "".join(f"{a},{b}\n" for a, b in rows) + "/old/7,/new/7\n", encoding="utf-8"
+    )
+    from_csv = RuleSet.from_file(_write(tmp_path, "version: 1\nrules:\n  - map: legacy.csv\n"))
+    inline = RuleSet.from_dict(
+        {"version": 1, "rules": [{"map": [{"from": a, "to": b} for a, b in rows]}]}
+    )
+    for path in ("/old/0", "/old/499", "/gone", "/old/500", "/old/7"):
+        a = from_csv.resolve("POST", "http", "example.com", path, "q=1")
+        b = inline.resolve("POST", "http", "example.com", path, "q=1")
+        assert (a.status, a.location) == (b.status, b.location), path
+    entry = from_csv.rules[0].action
+    assert entry.entries["/old/3"].line == 5  # type: ignore[union-attr]

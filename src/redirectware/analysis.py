@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -341,7 +341,7 @@ def _off_site(ruleset: RuleSet) -> Iterator[Finding]:
             )
 
 
-def _absolute_rows(entries: dict[str, MapEntry]) -> Iterator[MapEntry]:
+def _absolute_rows(entries: Mapping[str, MapEntry]) -> Iterator[MapEntry]:
     return (entry for entry in entries.values() if not entry.target.startswith("/"))
 
 

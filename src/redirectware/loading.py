@@ -11,13 +11,14 @@ import datetime as dt
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
+from itertools import count
 from pathlib import Path
 from typing import Any, NoReturn
 
 from .errors import RuleError
 from .expectations import parse_expectations
 from .hosts import AllowedHosts
-from .mapfile import RawRow, read_csv_rows, read_inline_rows
+from .mapfile import RawRow, read_csv_pairs, read_csv_rows, read_inline_rows
 from .model import (
     DEFAULT_PERMANENT_MAX_AGE,
     Action,
@@ -29,6 +30,7 @@ from .model import (
     Maintenance,
     MapAction,
     MapEntry,
+    PlainRows,
     Rule,
     Settings,
     SlashAction,
@@ -386,6 +388,35 @@ def _maintenance(value: Any, where: _Where, base: Path) -> Maintenance:
 # characters or backslashes.
 _PLAIN_MAP_FROM = re.compile(r"/(?!/)[A-Za-z0-9\-._~/:@!$&'()*+,;=]*\Z")
 _PLAIN_MAP_TO = re.compile(r"(?:/(?!/)|[Hh][Tt][Tt][Pp][Ss]?://)[^\r\n\0\\]*\Z")
+# The same two checks over a whole column at once, one row per line.
+_PLAIN_FROM_COLUMN = re.compile(
+    r"(?:/(?!/)[A-Za-z0-9\-._~/:@!$&'()*+,;=]*\n)*/(?!/)[A-Za-z0-9\-._~/:@!$&'()*+,;=]*"
+)
+# Targets that are absolute URLs or paths already canonical: the loop check needs no work.
+_CANONICAL_TO_COLUMN = re.compile(
+    r"(?:(?:[Hh][Tt][Tt][Pp][Ss]?://[^\n]*|/[A-Za-z0-9\-._~/:@!$&'()*+,;=]*)\n)*"
+    r"(?:[Hh][Tt][Tt][Pp][Ss]?://[^\n]*|/[A-Za-z0-9\-._~/:@!$&'()*+,;=]*)"
+)
+_PLAIN_TO_COLUMN = re.compile(
+    r"(?:(?:/(?!/)|[Hh][Tt][Tt][Pp][Ss]?://)[^\r\n\0\\]*\n)*(?:/(?!/)|[Hh][Tt][Tt][Pp][Ss]?://)[^\r\n\0\\]*"
+)
+
+
+def _bulk_entries(
+    froms: list[str], tos: list[str], permanent: bool, status: int | None
+) -> PlainRows | None:
+    """The entries of a plain two-column map built without a Python loop per row, or None
+    when a row needs the closer look of the row-by-row path (which then reports it)."""
+    targets = "\n".join(tos)
+    if not (_PLAIN_FROM_COLUMN.fullmatch("\n".join(froms)) and _PLAIN_TO_COLUMN.fullmatch(targets)):
+        return None
+    canonical = _CANONICAL_TO_COLUMN.fullmatch(targets) is not None
+    # Row i stands on line i + 2: read_csv_pairs only reads files with one line per row.
+    rows = dict(zip(froms, zip(tos, count(2)), strict=True))
+    # A repeated from: the row-by-row path tells a harmless repeat from a conflict.
+    if len(rows) != len(froms):
+        return None
+    return PlainRows(rows, permanent, status, canonical)
 
 
 def _map_row(
@@ -441,6 +472,10 @@ def _map(value: Any, where: _Where, base: Path, permanent: bool, status: int | N
     if isinstance(value, str):
         csv_path = base / value
         csv_source = str(csv_path)
+        pairs = read_csv_pairs(csv_path)
+        bulk = None if pairs is None else _bulk_entries(*pairs, permanent, status)
+        if bulk is not None:
+            return MapAction(bulk, csv_source, False)
         rows = read_csv_rows(csv_path, fail)
     elif isinstance(value, list):
         rows = read_inline_rows(value, fail)

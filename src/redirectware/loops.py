@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .errors import RuleError
-from .model import MapAction, Rule, ToAction
+from .model import MapAction, PlainRows, Rule, ToAction, map_targets
 from .samples import sample_request
 from .urls import canonical_literal
 
@@ -84,8 +84,22 @@ def _exact_edges(rules: tuple[Rule, ...]) -> dict[str, tuple[str, Rule]]:
     edges: dict[str, tuple[str, Rule]] = {}
     plain = _PLAIN_TARGET.match
     for rule, action in maps:
-        for key, entry in action.entries.items():
-            target = entry.target
+        entries = action.entries
+        pairs = map_targets(entries)
+        if isinstance(entries, PlainRows) and entries.canonical_targets:
+            # A bulk map: find the targets that start another redirect with set operations
+            # in C, and look at those rows only (usually none).
+            targets = entries.target_set()
+            hits = targets.intersection(literal.keys())
+            for _, other in maps:
+                rows = other.entries
+                hits |= targets.intersection(
+                    rows.key_view() if isinstance(rows, PlainRows) else rows.keys()
+                )
+            if not hits:
+                continue
+            pairs = ((key, target) for key, target in pairs if target in hits)
+        for key, target in pairs:
             if target[0] != "/" or key in edges or "?" in key:
                 continue
             # Most targets are plain paths, their own canonical form: skip the call.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from collections.abc import Iterator, KeysView, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -145,11 +146,73 @@ class MapEntry(NamedTuple):
     line: int | None = None
 
 
+class PlainRows(Mapping[str, MapEntry]):
+    """The rows of a plain two-column CSV map, as a read-only mapping of :class:`MapEntry`.
+
+    Every row shares the map's own ``permanent``/``status``, so only ``(target, line)`` is
+    kept per row and a :class:`MapEntry` is made when a row is looked up: a 100,000-row map
+    then loads without 100,000 Python-level constructor calls.
+    """
+
+    __slots__ = ("_permanent", "_rows", "_status", "canonical_targets")
+
+    def __init__(
+        self,
+        rows: dict[str, tuple[str, int]],
+        permanent: bool,
+        status: int | None,
+        canonical_targets: bool = False,
+    ) -> None:
+        self._rows = rows
+        self._permanent = permanent
+        self._status = status
+        #: Every target is an absolute URL or a path already in canonical form.
+        self.canonical_targets = canonical_targets
+
+    def __getitem__(self, key: str) -> MapEntry:
+        target, line = self._rows[key]
+        return MapEntry(target, self._permanent, self._status, line)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        found = self._rows.get(key)
+        if found is None:
+            return default
+        return MapEntry(found[0], self._permanent, self._status, found[1])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def target_items(self) -> Iterator[tuple[str, str]]:
+        """``(from, to)`` of every row, without making entries."""
+        return ((key, row[0]) for key, row in self._rows.items())
+
+    def target_set(self) -> set[str]:
+        """Every distinct target."""
+        return {row[0] for row in self._rows.values()}
+
+    def key_view(self) -> KeysView[str]:
+        """The ``from`` keys as a dict view: set operations on it run in C."""
+        return self._rows.keys()
+
+
+def map_targets(entries: Mapping[str, MapEntry]) -> Iterator[tuple[str, str]]:
+    """``(from, to)`` of every row of a map's entries."""
+    if isinstance(entries, PlainRows):
+        return entries.target_items()
+    return ((key, entry.target) for key, entry in entries.items())
+
+
 @dataclass(frozen=True)
 class MapAction:
     """``map``: exact ``from`` -> ``to`` rows. Keys are canonical paths, or ``path?query``."""
 
-    entries: dict[str, MapEntry]
+    entries: Mapping[str, MapEntry]
     source: str | None = None
     has_query_keys: bool = False
 
