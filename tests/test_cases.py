@@ -57,19 +57,24 @@ def test_engine(case: Case) -> None:
 def test_asgi(case: Case) -> None:
     app = RedirectMiddleware(echo_asgi_app, rules=case.document)
 
-    async def go() -> httpx.Response:
+    async def go() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
         async with httpx.AsyncClient(transport=transport) as client:
             url = httpx.URL(case.url)
-            return await client.request(case.method, url, headers=dict(case.headers))
+            # Twice through one middleware: the second answer may be a remembered one.
+            return [
+                await client.request(case.method, url, headers=dict(case.headers)) for _ in range(2)
+            ]
 
-    response = asyncio.run(go())
-    _check(case, response.status_code, dict(response.headers), response.content)
+    for response in asyncio.run(go()):
+        _check(case, response.status_code, dict(response.headers), response.content)
 
 
 @pytest.mark.parametrize("case", PARAMS)
 def test_wsgi(case: Case) -> None:
     app = WSGIRedirectMiddleware(echo_wsgi_app, rules=case.document)
-    response = open_case(Client(app, use_cookies=False), case)
-    headers = {name.lower(): value for name, value in response.headers.items()}
-    _check(case, response.status_code, headers, response.get_data())
+    client = Client(app, use_cookies=False)
+    for _ in range(2):  # the second answer may be a remembered one
+        response = open_case(client, case)
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        _check(case, response.status_code, headers, response.get_data())

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from ._logging import log_decision
 from .decision import PASS, Decision
 from .reloading import RuleHolder, RulesArgument
+from .ruleset import RuleSet
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -125,6 +126,13 @@ async def _respond(decision: Decision, send: Send) -> None:
     await send({"type": "http.response.body", "body": decision.body})
 
 
+def _from_proxy(scope: Scope, ruleset: RuleSet) -> bool:
+    """Whether the peer is a trusted proxy, whose forwarded headers change the answer."""
+    client = scope.get("client")
+    proxies = ruleset.trusted_proxies
+    return client is not None and proxies is not None and client[0] in proxies
+
+
 class RedirectMiddleware:
     """ASGI middleware that applies a redirect rule document.
 
@@ -147,6 +155,8 @@ class RedirectMiddleware:
     ) -> None:
         self.app = app
         self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
+        # Without reloading the rules never change: one attribute read per request.
+        self._fixed_rules = None if reload else self.rules.ruleset
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -157,19 +167,38 @@ class RedirectMiddleware:
             return
         # Every request of the site comes through here, and most pass: so the http path is
         # written out inline (a helper coroutine or function costs as much as the rest).
-        raw = scope.get("headers", [])
+        ruleset = self._fixed_rules or self.rules.current()
+        raw = scope.get("headers", ())
         host: bytes | None = None
         for name, value in raw:
             if name == b"host":
                 # Two Host headers are joined so that the engine rejects them as malformed.
                 host = value if host is None else host + b"," + value
         raw_path: bytes | None = scope.get("raw_path")
+        key: tuple[Any, ...] | None = None
+        if raw_path and (ruleset.trusted_proxies is None or not _from_proxy(scope, ruleset)):
+            # The request line and Host as sent: the key of an answer the engine gave before.
+            # (Subscripts, not .get: a scope without a key ASGI requires is answered afresh.)
+            try:
+                key = (scope["method"], scope["scheme"], host, raw_path, scope["query_string"])
+            except KeyError:
+                pass
+            else:
+                known = ruleset.answers.get(key)
+                if known is PASS:  # most requests, decided by one lookup and an identity
+                    await self.app(scope, receive, send)
+                    return
+                if known is not None:
+                    again = ruleset.recall(key, ASGIHeaders(raw))
+                    if again is not None:
+                        await self._answer(again, scope, receive, send, request_path(scope))
+                        return
+        client = scope.get("client")
         if raw_path and b"?" not in raw_path and b"://" not in raw_path:
             path = raw_path.decode("latin-1")
         else:
             path = request_path(scope)
-        client = scope.get("client")
-        decision = self.rules.current().resolve(
+        decision = ruleset.resolve(
             scope["method"],
             scope.get("scheme", "http"),
             None if host is None else host.decode("latin-1"),
@@ -177,6 +206,7 @@ class RedirectMiddleware:
             scope.get("query_string", b"").decode("latin-1"),
             ASGIHeaders(raw),
             client[0] if client else None,
+            remember_as=key,
         )
         if decision is PASS:
             await self.app(scope, receive, send)

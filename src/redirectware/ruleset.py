@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from email.utils import format_datetime
 from http import HTTPStatus
 from typing import Any
@@ -18,6 +18,7 @@ from .decision import PASS, PASS_KIND, REDIRECT_KIND, RESPOND_KIND, Decision, Ho
 from .hosts import Host, parse_host, parse_host_cached
 from .loading import load_source
 from .matching import RequestView, RuleIndex, rule_matches
+from .memo import MAX_KEY_TEXT, AnswerMemo
 from .model import (
     Document,
     HttpsAction,
@@ -29,7 +30,7 @@ from .model import (
     ToAction,
 )
 from .proxies import read_forwarded
-from .responses import bad_request_body, maintenance_body, redirect_body
+from .responses import bad_request_body, maintenance_body, prefers_json, redirect_body
 from .status import redirect_status
 from .urls import PLAIN_PATH, collapse_leading_slashes, encode_target_part, path_forms
 
@@ -91,8 +92,23 @@ class RuleSet:
             if isinstance(rule.action, HttpsAction) and rule.action.deny_websockets
         )
         self._pass_with: dict[str, Decision] = {}
+        # Rules whose answer may depend on more than the request line and Host (see memo.py).
+        self._unrepeatable = frozenset(
+            position
+            for position, rule in enumerate(document.rules)
+            if rule.vary
+            or rule.active_from is not None
+            or rule.active_until is not None
+            or isinstance(rule.action, Maintenance)
+        )
+        self.answers = AnswerMemo()
+        """Answers that adapters may give again without asking :meth:`resolve`; see
+        :mod:`redirectware.memo`. Each rule set has its own, so a reload starts afresh."""
         # None when no proxy is trusted: one identity test per request instead of a call.
         self._proxies = self.settings.trusted_proxies or None
+        self.trusted_proxies = self._proxies
+        """The document's ``trusted_proxies``, or None when it trusts none: an adapter must not
+        give a remembered answer to a trusted proxy, whose forwarded headers count."""
         from .loops import check_loops
 
         check_loops(self)
@@ -145,6 +161,8 @@ class RuleSet:
         headers: Mapping[str, str] | None = None,
         client: str | None = None,
         now: float | None = None,
+        *,
+        remember_as: Hashable | None = None,
     ) -> Decision:
         """What a request gets.
 
@@ -159,7 +177,56 @@ class RuleSet:
             joined with ``", "``. Needed for forwarded headers, conditions and ``Accept``.
         :param client: the direct peer's IP address.
         :param now: the time (seconds since the epoch) for ``active`` windows; default now.
+        :param remember_as: an adapter's key for this request (built from the same values as
+            sent). When the answer is reusable (see :mod:`redirectware.memo`) it is stored
+            in :attr:`answers` under that key, for the adapter to give again.
         """
+        if remember_as is None:
+            return self._resolve(method, scheme, host, path, query, headers, client, now, None)
+        if (
+            (self._proxies is not None and client in self._proxies)
+            or now is not None
+            or len(path) + len(query) + len(host or "") > MAX_KEY_TEXT
+        ):
+            return self._resolve(method, scheme, host, path, query, headers, client, now, None)
+        looked_at: list[tuple[int, ...]] = []
+        decision = self._resolve(method, scheme, host, path, query, headers, client, now, looked_at)
+        unrepeatable = self._unrepeatable
+        if unrepeatable and not all(unrepeatable.isdisjoint(seen) for seen in looked_at):
+            return decision
+        if decision.kind == REDIRECT_KIND and prefers_json(
+            (_EMPTY if headers is None else headers).get("accept")
+        ):
+            return decision
+        self.answers.store(remember_as, decision)
+        return decision
+
+    def recall(self, key: Hashable, headers: Mapping[str, str]) -> Decision | None:
+        """The answer remembered under ``key`` (see ``remember_as``), if it suits this
+        request; else None, and the adapter asks :meth:`resolve`.
+
+        A remembered redirect carries an HTML body: a client that prefers JSON is answered
+        afresh.
+        """
+        known = self.answers.get(key)
+        if known is None or known is PASS:
+            return known
+        if known.kind == REDIRECT_KIND and prefers_json(headers.get("accept")):
+            return None
+        return known
+
+    def _resolve(
+        self,
+        method: str,
+        scheme: str,
+        host: str | None,
+        path: str,
+        query: str,
+        headers: Mapping[str, str] | None,
+        client: str | None,
+        now: float | None,
+        looked_at: list[tuple[int, ...]] | None,
+    ) -> Decision:
         if path and path[0] != "/":
             # Only an origin-form path can be redirected: "*" (OPTIONS *) or a target a
             # server let through without its leading slash would run into the host of the
@@ -199,7 +266,9 @@ class RuleSet:
             request = RequestView(
                 method, scheme, parsed, path, query, hdrs, client, now, forms=forms
             )
-            decision = self._decide(request, candidates)
+            if looked_at is not None:
+                looked_at.append(candidates)
+            decision = self._decide(request, candidates, looked_at)
         else:
             decision = PASS
         if scheme == "https" and self._hsts:
@@ -229,7 +298,12 @@ class RuleSet:
 
     # --- internals ----------------------------------------------------------------------
 
-    def _decide(self, request: RequestView, candidates: tuple[int, ...]) -> Decision:
+    def _decide(
+        self,
+        request: RequestView,
+        candidates: tuple[int, ...],
+        looked_at: list[tuple[int, ...]] | None = None,
+    ) -> Decision:
         found = self._index.first_match(request, candidates)
         if found is None:
             return PASS
@@ -266,6 +340,8 @@ class RuleSet:
             )
             if not candidates:
                 break  # the usual end of a chain, found without building the next request
+            if looked_at is not None:
+                looked_at.append(candidates)
             current = RequestView(
                 request.method,
                 outcome.scheme,

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ._logging import log_decision
-from .decision import PASS
+from .decision import PASS, Decision
 from .reloading import RuleHolder, RulesArgument
 
 Environ = dict[str, Any]
@@ -96,19 +96,34 @@ class WSGIRedirectMiddleware:
     ) -> None:
         self.app = app
         self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
+        # Without reloading the rules never change: one attribute read per request.
+        self._fixed_rules = None if reload else self.rules.ruleset
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        ruleset = self._fixed_rules or self.rules.current()
         method = environ["REQUEST_METHOD"]
         path = request_path(environ)
-        decision = self.rules.current().resolve(
-            method,
-            environ.get("wsgi.url_scheme", "http"),
-            environ.get("HTTP_HOST"),
-            path,
-            environ.get("QUERY_STRING", ""),
-            EnvironHeaders(environ),
-            environ.get("REMOTE_ADDR"),
-        )
+        scheme = environ.get("wsgi.url_scheme", "http")
+        host = environ.get("HTTP_HOST")
+        query = environ.get("QUERY_STRING", "")
+        client = environ.get("REMOTE_ADDR")
+        key: tuple[str | None, ...] | None = None
+        decision: Decision | None = None
+        if ruleset.trusted_proxies is None or client not in ruleset.trusted_proxies:
+            # The engine's own arguments are the key of an answer it may have given before.
+            key = (method, scheme, host, path, query)
+            decision = ruleset.recall(key, EnvironHeaders(environ))
+        if decision is None:
+            decision = ruleset.resolve(
+                method,
+                scheme,
+                host,
+                path,
+                query,
+                EnvironHeaders(environ),
+                client,
+                remember_as=key,
+            )
         if decision is PASS:  # the common case first, decided by identity
             return self.app(environ, start_response)
         if decision.kind != "pass":

@@ -146,7 +146,15 @@ class RedirectMiddleware:
 
     def _decide(self, request: HttpRequest) -> Decision:
         values = RequestValues(request)
-        decision = self.rules.current().resolve(
+        ruleset = self.rules.current()
+        key: tuple[str | None, ...] | None = None
+        if ruleset.trusted_proxies is None or values.client not in ruleset.trusted_proxies:
+            # The engine's own arguments are the key of an answer it may have given before.
+            key = (values.method, values.scheme, values.host, values.path, values.query)
+            known = ruleset.recall(key, values.headers)
+            if known is not None:
+                return self._logged(known, values)
+        decision = ruleset.resolve(
             values.method,
             values.scheme,
             values.host,
@@ -154,7 +162,12 @@ class RedirectMiddleware:
             values.query,
             values.headers,
             values.client,
+            remember_as=key,
         )
+        return self._logged(decision, values)
+
+    @staticmethod
+    def _logged(decision: Decision, values: RequestValues) -> Decision:
         if decision is not PASS and (
             decision.kind != "pass" or decision.error is not None or decision.would is not None
         ):

@@ -1,0 +1,288 @@
+"""Remembered answers (redirectware.memo): given again only where nothing else could differ.
+
+Each test asks the same question more than once through one middleware, varying what a
+remembered answer must not ignore (a header, the peer, Accept, a second Host header), and
+checks every answer against what the engine says afresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from werkzeug.test import Client
+
+from redirectware import RedirectMiddleware, RuleSet, WSGIRedirectMiddleware
+from redirectware.asgi import Message, Scope
+from redirectware.decision import PASS
+from redirectware.memo import MAX_KEY_TEXT, AnswerMemo
+from tests.conftest import echo_asgi_app, echo_wsgi_app
+
+HTTPS = {"name": "https", "https": True, "permanent": True}
+
+
+def _document(*rules: dict[str, Any], **settings: Any) -> dict[str, Any]:
+    return {"version": 1, "settings": settings, "rules": list(rules)}
+
+
+def _scope(
+    path: str = "/page",
+    *,
+    scheme: str = "http",
+    hosts: tuple[bytes, ...] = (b"example.com",),
+    headers: tuple[tuple[bytes, bytes], ...] = (),
+    method: str = "GET",
+    client: str = "192.0.2.7",
+    query: bytes = b"",
+) -> Scope:
+    """An http scope as uvicorn builds it, with fresh bytes objects as a server would."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": scheme,
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": bytes(query),
+        "root_path": "",
+        "headers": [(b"host", bytes(host)) for host in hosts] + list(headers),
+        "client": (client, 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+def _call(app: RedirectMiddleware, scope: Scope) -> tuple[int, dict[bytes, bytes], bytes]:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent[0]["status"], dict(sent[0]["headers"]), sent[1]["body"]
+
+
+def _resolves(app: RedirectMiddleware) -> list[str]:
+    """Count the questions the engine is asked afresh (the rest were remembered)."""
+    ruleset = app.rules.ruleset
+    asked: list[str] = []
+    resolve = ruleset.resolve
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        asked.append(args[3])
+        return resolve(*args, **kwargs)
+
+    ruleset.resolve = counting  # type: ignore[method-assign]
+    return asked
+
+
+def test_a_repeated_request_is_answered_from_memory() -> None:
+    app = RedirectMiddleware(echo_asgi_app, rules=_document(HTTPS))
+    asked = _resolves(app)
+    first = _call(app, _scope())
+    second = _call(app, _scope())
+    assert first == second
+    assert first[0] == 301 and first[1][b"location"] == b"https://example.com/page"
+    assert asked == ["/page"]
+    # A pass-through too: the https request is remembered as passing.
+    assert _call(app, _scope(scheme="https"))[0] == 200
+    assert _call(app, _scope(scheme="https"))[0] == 200
+    assert asked == ["/page", "/page"]
+
+
+def test_every_part_of_the_request_line_is_part_of_the_key() -> None:
+    app = RedirectMiddleware(echo_asgi_app, rules=_document(HTTPS, allowed_hosts=["example.com"]))
+    assert _call(app, _scope())[0] == 301
+    assert _call(app, _scope(method="POST"))[0] == 308
+    head = _call(app, _scope(method="HEAD"))
+    assert head[0] == 301 and head[2] == b""
+    assert _call(app, _scope(query=b"a=1"))[1][b"location"] == b"https://example.com/page?a=1"
+    assert _call(app, _scope("/other"))[1][b"location"] == b"https://example.com/other"
+    assert _call(app, _scope(hosts=(b"evil.test",)))[0] == 400
+    assert _call(app, _scope(scheme="https"))[0] == 200
+    assert len(app.rules.ruleset.answers) == 7
+
+
+def test_a_second_host_header_is_never_answered_from_memory() -> None:
+    app = RedirectMiddleware(echo_asgi_app, rules=_document(HTTPS))
+    assert _call(app, _scope(scheme="https"))[0] == 200
+    assert _call(app, _scope(scheme="https", hosts=(b"example.com", b"example.com")))[0] == 400
+    assert _call(app, _scope(scheme="https", hosts=(b"example.com", b"evil.test")))[0] == 400
+
+
+def test_a_header_condition_is_asked_every_time() -> None:
+    beta = {"from": "/page", "to": "/beta/page", "headers": {"X-Beta": "1"}}
+    app = RedirectMiddleware(echo_asgi_app, rules=_document(beta))
+    asked = _resolves(app)
+    with_header = _scope(scheme="https", headers=((b"x-beta", b"1"),))
+    for _ in range(2):
+        assert _call(app, with_header)[0] == 302
+        assert _call(app, _scope(scheme="https"))[0] == 200
+    assert len(asked) == 4
+    assert len(app.rules.ruleset.answers) == 0
+
+
+def test_a_peer_that_is_a_trusted_proxy_is_never_answered_from_memory() -> None:
+    app = RedirectMiddleware(echo_asgi_app, rules=_document(HTTPS, trusted_proxies=["10.0.0.1"]))
+    # A direct client's answer is remembered: its forwarded headers count for nothing.
+    spoofed = ((b"x-forwarded-proto", b"https"),)
+    assert _call(app, _scope(headers=spoofed))[0] == 301
+    assert len(app.rules.ruleset.answers) == 1
+    # The same request line from the proxy: its X-Forwarded-Proto decides, not the memory.
+    assert _call(app, _scope(headers=spoofed, client="10.0.0.1"))[0] == 200
+    assert _call(app, _scope(client="10.0.0.1"))[0] == 301
+    assert _call(app, _scope(headers=spoofed, client="10.0.0.1"))[0] == 200
+    assert len(app.rules.ruleset.answers) == 1
+
+
+@pytest.mark.parametrize("json_first", [True, False])
+def test_a_client_preferring_json_gets_json_whatever_was_remembered(json_first: bool) -> None:
+    app = RedirectMiddleware(echo_asgi_app, rules=_document(HTTPS))
+    as_json = _scope(headers=((b"accept", b"application/json"),))
+    as_html = _scope(headers=((b"accept", b"text/html"),))
+    order = [as_json, as_html, as_json, as_html] if json_first else [as_html, as_json] * 2
+    for scope in order:
+        status, headers, body = _call(app, scope)
+        assert status == 301
+        wants_json = scope["headers"][1][1] == b"application/json"
+        assert headers[b"content-type"].startswith(
+            b"application/json" if wants_json else b"text/html"
+        )
+        assert body.startswith(b"{" if wants_json else b"<!doctype html>")
+
+
+def test_a_remembered_report_only_answer_is_logged_every_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    document = _document({"from": "/old", "to": "/new", "report_only": True})
+    app = RedirectMiddleware(echo_asgi_app, rules=document)
+    with caplog.at_level(logging.INFO, logger="redirectware"):
+        for _ in range(3):
+            assert _call(app, _scope("/old", scheme="https"))[0] == 200
+    assert sum("report-only" in record.getMessage() for record in caplog.records) == 3
+    assert len(app.rules.ruleset.answers) == 1
+
+
+@pytest.mark.parametrize(
+    ("rule", "path"),
+    [
+        ({"from": "/a", "to": "/b", "headers": {"X-Beta": "1"}}, "/a"),
+        ({"from": "/a", "to": "/b", "cookies": {"beta": "1"}}, "/a"),
+        ({"from": "/a", "to": "/b", "active": {"from": "2000-01-01T00:00:00Z"}}, "/a"),
+        ({"from": "/a", "to": "/b", "active": {"until": "2999-01-01T00:00:00Z"}}, "/a"),
+        ({"maintenance": {"enabled": True}}, "/a"),
+        ({"maintenance": {"enabled": True, "allow_ips": ["192.0.2.7"]}}, "/a"),
+        ({"maintenance": {"flag_file": "/nonexistent/flag"}}, "/a"),
+    ],
+)
+def test_answers_that_may_change_are_not_remembered(rule: dict[str, Any], path: str) -> None:
+    ruleset = RuleSet.from_dict(_document(rule))
+    key = ("GET", path)
+    ruleset.resolve("GET", "https", "example.com", path, "", {}, "192.0.2.7", remember_as=key)
+    assert key not in ruleset.answers
+
+
+@pytest.mark.parametrize(
+    ("rule", "scheme", "host", "path", "kind"),
+    [
+        (HTTPS, "http", "example.com", "/a", "redirect"),
+        ({"from": "/a/{slug}", "to": "/b/{slug}"}, "https", "example.com", "/a/x", "redirect"),
+        ({"map": [{"from": "/a", "to": "/b"}]}, "https", "example.com", "/a", "redirect"),
+        ({"trailing_slash": "add"}, "https", "example.com", "/a", "redirect"),
+        ({"host": "old.test", "to": "https://example.com/"}, "https", "old.test", "/", "redirect"),
+        ({"from": "/a", "to": "/b"}, "https", "example.com", "/elsewhere", "pass"),
+        ({"from": "/a", "to": "/b"}, "https", "bad host", "/a", "respond"),
+        ({"https": True, "hsts": {"max_age": 60}}, "https", "example.com", "/a", "pass"),
+    ],
+)  # fmt: skip
+def test_answers_that_cannot_change_are_remembered(
+    rule: dict[str, Any], scheme: str, host: str, path: str, kind: str
+) -> None:
+    ruleset = RuleSet.from_dict(_document(rule))
+    key = (scheme, host, path)
+    decision = ruleset.resolve("GET", scheme, host, path, "", {}, "192.0.2.7", remember_as=key)
+    assert decision.kind == kind
+    assert ruleset.answers.get(key) is decision
+    assert ruleset.recall(key, {}) is decision
+
+
+def test_a_later_hop_that_may_change_keeps_the_chain_from_being_remembered() -> None:
+    ruleset = RuleSet.from_dict(
+        _document(HTTPS, {"from": "/a", "to": "/b", "headers": {"X-Beta": "1"}})
+    )
+    key = "k"
+    answer = ruleset.resolve(
+        "GET", "http", "example.com", "/a", "", {"x-beta": "1"}, None, remember_as=key
+    )
+    assert answer.location == "https://example.com/b"
+    assert key not in ruleset.answers
+
+
+def test_long_requests_and_explicit_times_are_not_remembered() -> None:
+    ruleset = RuleSet.from_dict(_document(HTTPS))
+    long_path = "/" + "a" * MAX_KEY_TEXT
+    ruleset.resolve("GET", "http", "example.com", long_path, remember_as="long")
+    ruleset.resolve("GET", "http", "example.com", "/a", now=0.0, remember_as="now")
+    assert "long" not in ruleset.answers and "now" not in ruleset.answers
+
+
+def test_the_memory_is_bounded() -> None:
+    memo = AnswerMemo(limit=3)
+    for number in range(10):
+        memo.store(number, PASS)
+        assert len(memo) <= 3
+        assert memo.get(number) is PASS
+    app = RedirectMiddleware(echo_asgi_app, rules=_document(HTTPS))
+    for number in range(5000):
+        _call(app, _scope(f"/p{number}", scheme="https"))
+    assert 0 < len(app.rules.ruleset.answers) <= 4096
+
+
+def test_a_reload_forgets_what_the_old_rules_answered(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("version: 1\nrules:\n  - {from: /a, to: /b}\n")
+    app = RedirectMiddleware(echo_asgi_app, rules=str(rules), reload=True, reload_interval=0)
+    assert _call(app, _scope("/a", scheme="https"))[1][b"location"] == b"https://example.com/b"
+    rules.write_text("version: 1\nrules:\n  - {from: /a, to: /c}\n")
+    assert _call(app, _scope("/a", scheme="https"))[1][b"location"] == b"https://example.com/c"
+
+
+def _wsgi_get(app: WSGIRedirectMiddleware, **headers: str) -> int:
+    client = Client(app, use_cookies=False)
+    return client.get("/page", base_url="https://example.com", headers=headers).status_code
+
+
+def test_wsgi_asks_again_for_header_conditions_and_remembers_the_rest() -> None:
+    twice = _wsgi_get
+    beta = {"from": "/page", "to": "/beta/page", "headers": {"X-Beta": "1"}}
+    app = WSGIRedirectMiddleware(echo_wsgi_app, rules=_document(beta))
+    for _ in range(2):
+        assert twice(app, **{"X-Beta": "1"}) == 302
+        assert twice(app) == 200
+    assert len(app.rules.ruleset.answers) == 0
+    plain = WSGIRedirectMiddleware(echo_wsgi_app, rules=_document({"from": "/page", "to": "/p"}))
+    assert [twice(plain) for _ in range(2)] == [302, 302]
+    assert len(plain.rules.ruleset.answers) == 1
+
+
+def test_httpx_following_a_remembered_redirect_keeps_the_body() -> None:
+    app = RedirectMiddleware(echo_asgi_app, rules=_document({"from": "/old", "to": "/new"}))
+
+    async def go() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, follow_redirects=True) as client:
+            return [
+                await client.post("https://example.com/old", content=b"payload") for _ in range(3)
+            ]
+
+    for response in asyncio.run(go()):
+        assert response.status_code == 200
+        assert b'"body": "payload"' in response.headers["x-echo"].encode()
+        assert response.history[0].status_code == 307
