@@ -26,7 +26,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class ASGIHeaders(Mapping[str, str]):
-    """Lower-case header names to values, built from the scope only when first read."""
+    """Lower-case header names to values, built from the scope only when first read.
+
+    ASGI servers hand header names over lower-cased (the specification requires it), so
+    names are compared as they are.
+    """
 
     __slots__ = ("_dict", "_raw")
 
@@ -37,7 +41,7 @@ class ASGIHeaders(Mapping[str, str]):
     def _build(self) -> dict[str, str]:
         built: dict[str, str] = {}
         for name, value in self._raw:
-            key = name.decode("latin-1").lower()
+            key = name.decode("latin-1")
             text = value.decode("latin-1")
             built[key] = f"{built[key]}, {text}" if key in built else text
         self._dict = built
@@ -51,11 +55,11 @@ class ASGIHeaders(Mapping[str, str]):
         if self._dict is not None:
             return self._dict.get(key, default)
         # A request is asked for one or two headers (Accept, say): scanning for that name
-        # costs a fraction of building the whole dict.
+        # costs a fraction of building the whole dict. ASGI header names are lower-case.
         wanted = key.encode("latin-1")
         found: str | None = None
         for name, value in self._raw:
-            if name == wanted or (name.lower() == wanted):
+            if name == wanted:
                 text = value.decode("latin-1")
                 found = text if found is None else f"{found}, {text}"
         return default if found is None else found

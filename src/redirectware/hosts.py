@@ -66,10 +66,13 @@ def parse_host(value: str) -> Host | None:
     return Host(name, port)
 
 
-#: Host headers parsed lately. A site sees a handful of names, but any client can send any
-#: Host, so the memo is emptied when it reaches this size rather than grow without bound.
+# A site sees a handful of names, but any client can send any Host, so the memo is
+# emptied when it reaches this size rather than grow without bound.
 _PARSED_MAX = 1024
-_parsed: dict[str, Host | None] = {}
+#: Host headers parsed lately, and what they parsed to. The engine reads a hit straight
+#: from this dict (a call costs more than the lookup); only parse_host_cached writes it.
+PARSED_HOSTS: dict[str, Host | None] = {}
+_parsed = PARSED_HOSTS
 
 
 def parse_host_cached(value: str) -> Host | None:

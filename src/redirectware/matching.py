@@ -223,6 +223,19 @@ def _template_node(root: _Node, source: str) -> _Node:
     return node
 
 
+def _literal_segments(node: _Node) -> set[str]:
+    """Every literal edge below ``node``."""
+    found: set[str] = set()
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        found.update(current.literal)
+        pending.extend(current.literal.values())
+        if current.wild is not None:
+            pending.append(current.wild)
+    return found
+
+
 def _host_suffix(source: str) -> str | None:
     """``example.com`` for ``*.example.com`` or ``{sub}.example.com``; None if no such tail."""
     text = source.strip().lower().rstrip(".")
@@ -271,6 +284,17 @@ class RuleIndex:
         self._root = root
         # The common case, a trie whose root holds only literal edges, is one dict lookup.
         self._simple_root = not root.positions and root.wild is None
+        # Otherwise most paths share no segment with any template: then only the nodes
+        # reached by placeholder edges alone (root, root.wild, root.wild.wild ...) can
+        # hold candidates, and one set test tells so without walking.
+        self._vocabulary = frozenset(_literal_segments(root))
+        self._wild_chain: list[tuple[int, _Positions]] = []
+        node: _Node | None = root
+        depth = 0
+        while node is not None:
+            if node.positions:
+                self._wild_chain.append((depth, node.positions))  # type: ignore[arg-type]
+            node, depth = node.wild, depth + 1
         self._exact = exact
         self._hosts = {key: tuple(value) for key, value in hosts.items()}
         self._suffixes = {key: tuple(value) for key, value in suffixes.items()}
@@ -333,7 +357,14 @@ class RuleIndex:
             if child is not None:
                 self._walk(path, found)
         else:
-            self._walk(path, found)
+            segments = path[1:].split("/")
+            if not self._vocabulary.isdisjoint(segments):
+                self._walk(path, found)
+            else:
+                for depth, positions in self._wild_chain:
+                    if depth > len(segments):
+                        break
+                    found.append(positions)
         if host is not None and self._by_host:
             if self._hosts:
                 by_host = self._hosts.get(host)

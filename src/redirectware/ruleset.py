@@ -15,7 +15,7 @@ from http import HTTPStatus
 from typing import Any
 
 from .decision import PASS, PASS_KIND, REDIRECT_KIND, RESPOND_KIND, Decision, Hop
-from .hosts import Host, parse_host, parse_host_cached
+from .hosts import PARSED_HOSTS, Host, parse_host, parse_host_cached
 from .loading import load_source
 from .matching import RequestView, RuleIndex, rule_matches
 from .memo import MAX_KEY_TEXT, AnswerMemo
@@ -39,6 +39,7 @@ MAX_HOPS = 10
 _EMPTY: Mapping[str, str] = {}
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _plain_path = PLAIN_PATH.match
+_UNSEEN: Any = object()
 
 
 class _Step:
@@ -181,52 +182,6 @@ class RuleSet:
             sent). When the answer is reusable (see :mod:`redirectware.memo`) it is stored
             in :attr:`answers` under that key, for the adapter to give again.
         """
-        if remember_as is None:
-            return self._resolve(method, scheme, host, path, query, headers, client, now, None)
-        if (
-            (self._proxies is not None and client in self._proxies)
-            or now is not None
-            or len(path) + len(query) + len(host or "") > MAX_KEY_TEXT
-        ):
-            return self._resolve(method, scheme, host, path, query, headers, client, now, None)
-        looked_at: list[tuple[int, ...]] = []
-        decision = self._resolve(method, scheme, host, path, query, headers, client, now, looked_at)
-        unrepeatable = self._unrepeatable
-        if unrepeatable and not all(unrepeatable.isdisjoint(seen) for seen in looked_at):
-            return decision
-        if decision.kind == REDIRECT_KIND and prefers_json(
-            (_EMPTY if headers is None else headers).get("accept")
-        ):
-            return decision
-        self.answers.store(remember_as, decision)
-        return decision
-
-    def recall(self, key: Hashable, headers: Mapping[str, str]) -> Decision | None:
-        """The answer remembered under ``key`` (see ``remember_as``), if it suits this
-        request; else None, and the adapter asks :meth:`resolve`.
-
-        A remembered redirect carries an HTML body: a client that prefers JSON is answered
-        afresh.
-        """
-        known = self.answers.get(key)
-        if known is None or known is PASS:
-            return known
-        if known.kind == REDIRECT_KIND and prefers_json(headers.get("accept")):
-            return None
-        return known
-
-    def _resolve(
-        self,
-        method: str,
-        scheme: str,
-        host: str | None,
-        path: str,
-        query: str,
-        headers: Mapping[str, str] | None,
-        client: str | None,
-        now: float | None,
-        looked_at: list[tuple[int, ...]] | None,
-    ) -> Decision:
         if path and path[0] != "/":
             # Only an origin-form path can be redirected: "*" (OPTIONS *) or a target a
             # server let through without its leading slash would run into the host of the
@@ -235,6 +190,7 @@ class RuleSet:
         hdrs = _EMPTY if headers is None else headers
         proxies = self._proxies
         if proxies is not None and client in proxies:
+            remember_as = None  # the forwarded headers decide: see memo.py
             forwarded = read_forwarded(hdrs)
             if forwarded.proto is not None:
                 scheme = forwarded.proto
@@ -252,9 +208,14 @@ class RuleSet:
                 client = forwarded.client
         parsed: Host | None = None
         if host:
-            parsed = parse_host_cached(host)
+            parsed = PARSED_HOSTS.get(host, _UNSEEN)  # parse_host_cached, its hit inline
+            if parsed is _UNSEEN:
+                parsed = parse_host_cached(host)
             if parsed is None:
-                return self._bad_request("malformed Host header")
+                decision = self._bad_request("malformed Host header")
+                if remember_as is not None:
+                    self._remember(remember_as, decision, path, query, host, now, hdrs)
+                return decision
         # path_forms, with its common case (a plain path is both forms) written out here.
         forms = (path, path) if path and _plain_path(path) else path_forms(path or "/")
         # Most requests meet no rule that could match them: answer those without building
@@ -266,14 +227,52 @@ class RuleSet:
             request = RequestView(
                 method, scheme, parsed, path, query, hdrs, client, now, forms=forms
             )
-            if looked_at is not None:
-                looked_at.append(candidates)
-            decision = self._decide(request, candidates, looked_at)
+            if remember_as is None:
+                decision = self._decide(request, candidates)
+            else:
+                looked_at = [candidates]
+                decision = self._decide(request, candidates, looked_at)
+                unrepeatable = self._unrepeatable
+                if unrepeatable and not all(unrepeatable.isdisjoint(c) for c in looked_at):
+                    remember_as = None
         else:
             decision = PASS
         if scheme == "https" and self._hsts:
-            return self._with_hsts(decision, parsed)
+            decision = self._with_hsts(decision, parsed)
+        if remember_as is not None:
+            self._remember(remember_as, decision, path, query, host, now, hdrs)
         return decision
+
+    def recall(self, key: Hashable, headers: Mapping[str, str]) -> Decision | None:
+        """The answer remembered under ``key`` (see ``remember_as``), if it suits this
+        request; else None, and the adapter asks :meth:`resolve`.
+
+        A remembered redirect carries an HTML body: a client that prefers JSON is answered
+        afresh.
+        """
+        known = self.answers.get(key)
+        if known is None or known is PASS:
+            return known
+        if known.kind == REDIRECT_KIND and prefers_json(headers.get("accept")):
+            return None
+        return known
+
+    def _remember(
+        self,
+        key: Hashable,
+        decision: Decision,
+        path: str,
+        query: str,
+        host: str | None,
+        now: float | None,
+        headers: Mapping[str, str],
+    ) -> None:
+        """Store a reusable answer; the rules it met were checked by the caller."""
+        if now is not None or len(path) + len(query) + len(host or "") > MAX_KEY_TEXT:
+            return  # an explicit time is a test's; a long URL would make a big entry
+        if decision.kind == REDIRECT_KIND and prefers_json(headers.get("accept")):
+            return  # only HTML redirect bodies are remembered
+        self.answers.store(key, decision)
 
     def denies_websocket(
         self,
