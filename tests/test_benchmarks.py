@@ -33,7 +33,7 @@ def test_quick_run_prints_every_row_and_target() -> None:
         cwd=ROOT,
     )
     rows = {
-        cells[2].strip()
+        (cells[1].strip(), cells[2].strip())
         for line in done.stdout.splitlines()
         if line.startswith("|") and len(cells := line.split("|")) > 3
     }
@@ -41,3 +41,4 @@ def test_quick_run_prints_every_row_and_target() -> None:
     assert not missing
     assert "-row CSV map load / csv.reader alone" in done.stdout
     assert "ASGI pass-through added cost" in done.stdout
+    assert "fresh URL" in done.stdout and "repeated URL" in done.stdout
