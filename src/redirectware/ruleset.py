@@ -30,7 +30,7 @@ from .model import (
     ToAction,
 )
 from .proxies import read_forwarded
-from .responses import bad_request_body, maintenance_body, prefers_json, redirect_body
+from .responses import JSON, bad_request_body, maintenance_body, prefers_json, redirect_body
 from .status import redirect_status
 from .urls import PLAIN_PATH, collapse_leading_slashes, encode_target_part, path_forms
 
@@ -40,6 +40,7 @@ _EMPTY: Mapping[str, str] = {}
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _plain_path = PLAIN_PATH.match
 _UNSEEN: Any = object()
+_JSON_BODY = ("Content-Type", JSON)
 
 
 class _Step:
@@ -102,6 +103,8 @@ class RuleSet:
             or rule.active_until is not None
             or isinstance(rule.action, Maintenance)
         )
+        # Without allowed_hosts any well-formed Host may stand in a Location: no call to ask.
+        self._every_host = self.settings.allowed_hosts.everyone
         self.answers = AnswerMemo()
         """Answers that adapters may give again without asking :meth:`resolve`; see
         :mod:`redirectware.memo`. Each rule set has its own, so a reload starts afresh."""
@@ -214,7 +217,7 @@ class RuleSet:
             if parsed is None:
                 decision = self._bad_request("malformed Host header")
                 if remember_as is not None:
-                    self._remember(remember_as, decision, path, query, host, now, hdrs)
+                    self._remember(remember_as, decision, path, query, host, now)
                 return decision
         # path_forms, with its common case (a plain path is both forms) written out here.
         forms = (path, path) if path and _plain_path(path) else path_forms(path or "/")
@@ -240,7 +243,7 @@ class RuleSet:
         if scheme == "https" and self._hsts:
             decision = self._with_hsts(decision, parsed)
         if remember_as is not None:
-            self._remember(remember_as, decision, path, query, host, now, hdrs)
+            self._remember(remember_as, decision, path, query, host, now)
         return decision
 
     def recall(self, key: Hashable, headers: Mapping[str, str]) -> Decision | None:
@@ -265,12 +268,11 @@ class RuleSet:
         query: str,
         host: str | None,
         now: float | None,
-        headers: Mapping[str, str],
     ) -> None:
         """Store a reusable answer; the rules it met were checked by the caller."""
         if now is not None or len(path) + len(query) + len(host or "") > MAX_KEY_TEXT:
             return  # an explicit time is a test's; a long URL would make a big entry
-        if decision.kind == REDIRECT_KIND and prefers_json(headers.get("accept")):
+        if decision.kind == REDIRECT_KIND and _JSON_BODY in decision.headers:
             return  # only HTML redirect bodies are remembered
         self.answers.store(key, decision)
 
@@ -333,7 +335,11 @@ class RuleSet:
             seen.add(outcome.url)
             if len(steps) >= MAX_HOPS or not self._serves(outcome, current):
                 break
-            forms = path_forms(outcome.path)
+            forms = (
+                (outcome.path, outcome.path)
+                if _plain_path(outcome.path)
+                else path_forms(outcome.path)
+            )
             candidates = self._index.candidates(
                 outcome.scheme, forms[1], None if outcome.host is None else outcome.host.name
             )
@@ -371,7 +377,9 @@ class RuleSet:
         return self.settings.allowed_hosts_given and step.host.name in self.settings.allowed_hosts
 
     def _host_usable(self, request: RequestView) -> bool:
-        return request.host is not None and request.host.name in self.settings.allowed_hosts
+        if request.host is None:
+            return False
+        return self._every_host or request.host.name in self.settings.allowed_hosts
 
     def _bad_request(self, reason: str, rule: Rule | None = None) -> Decision:
         content_type, body = bad_request_body(reason)
@@ -563,7 +571,9 @@ class RuleSet:
             b"" if request.method == "HEAD" else body,
             location=location,
             rule=steps[0][0],
-            hops=tuple([Hop(rule, step.url, step.permanent) for rule, step in steps]),
+            # tuple.__new__ skips the NamedTuple's own Python-level __new__: same Hop, made
+            # in a third of the time, once per step of every redirect.
+            hops=tuple([tuple.__new__(Hop, (rule, s.url, s.permanent)) for rule, s in steps]),
         )
 
     def _with_hsts(self, decision: Decision, host: Host | None) -> Decision:
