@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from redirectware import RedirectMiddleware, RuleSet, WSGIRedirectMiddleware
 from redirectware.asgi import Message, Scope
 from redirectware.decision import PASS
 from redirectware.memo import MAX_KEY_TEXT, AnswerMemo
+from redirectware.model import FlagFile
 from tests.conftest import echo_asgi_app, echo_wsgi_app
 
 HTTPS = {"name": "https", "https": True, "permanent": True}
@@ -177,9 +179,7 @@ def test_a_remembered_report_only_answer_is_logged_every_time(
         ({"from": "/a", "to": "/b", "cookies": {"beta": "1"}}, "/a"),
         ({"from": "/a", "to": "/b", "active": {"from": "2000-01-01T00:00:00Z"}}, "/a"),
         ({"from": "/a", "to": "/b", "active": {"until": "2999-01-01T00:00:00Z"}}, "/a"),
-        ({"maintenance": {"enabled": True}}, "/a"),
         ({"maintenance": {"enabled": True, "allow_ips": ["192.0.2.7"]}}, "/a"),
-        ({"maintenance": {"flag_file": "/nonexistent/flag"}}, "/a"),
     ],
 )
 def test_answers_that_may_change_are_not_remembered(rule: dict[str, Any], path: str) -> None:
@@ -200,6 +200,8 @@ def test_answers_that_may_change_are_not_remembered(rule: dict[str, Any], path: 
         ({"from": "/a", "to": "/b"}, "https", "example.com", "/elsewhere", "pass"),
         ({"from": "/a", "to": "/b"}, "https", "bad host", "/a", "respond"),
         ({"https": True, "hsts": {"max_age": 60}}, "https", "example.com", "/a", "pass"),
+        ({"maintenance": {"enabled": True}}, "https", "example.com", "/a", "respond"),
+        ({"maintenance": {"flag_file": "/nonexistent/flag"}}, "https", "example.com", "/a", "pass"),
     ],
 )  # fmt: skip
 def test_answers_that_cannot_change_are_remembered(
@@ -286,3 +288,37 @@ def test_httpx_following_a_remembered_redirect_keeps_the_body() -> None:
         assert response.status_code == 200
         assert b'"body": "payload"' in response.headers["x-echo"].encode()
         assert response.history[0].status_code == 307
+
+
+def test_a_flag_file_switches_remembered_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flag = tmp_path / "maintenance.flag"
+    document = _document({"maintenance": {"flag_file": str(flag)}, "except": ["/healthz"]})
+    app = RedirectMiddleware(echo_asgi_app, rules=document)
+    # Look at the file on every request here; in production at most once a second.
+    monkeypatch.setattr(FlagFile, "ttl", 0.0)
+    asked = _resolves(app)
+    assert [_call(app, _scope(scheme="https"))[0] for _ in range(2)] == [200, 200]
+    assert len(asked) == 1
+    flag.touch()
+    down = [_call(app, _scope(scheme="https")) for _ in range(2)]
+    assert [status for status, _, _ in down] == [503, 503]
+    assert down[0] == down[1] and len(asked) == 2
+    assert _call(app, _scope(scheme="https", headers=((b"accept", b"application/json"),)))[
+        2
+    ].startswith(b"{")
+    flag.unlink()
+    assert [_call(app, _scope(scheme="https"))[0] for _ in range(2)] == [200, 200]
+
+
+def test_a_flag_change_seen_by_a_rule_empties_the_memory(tmp_path: Path) -> None:
+    flag_path = tmp_path / "maintenance.flag"
+    flag = FlagFile(str(flag_path))
+    memo = AnswerMemo(flags=[flag])
+    assert memo.get("before") is None  # the memory looks at the file: absent
+    memo.store("before", PASS)
+    flag_path.touch()
+    flag.look(time.monotonic())  # as a maintenance rule does, at most once a second
+    memo.store("after", PASS)
+    assert "before" not in memo and memo.get("after") is PASS

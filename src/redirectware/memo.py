@@ -7,8 +7,13 @@ the Host header, that is when every rule the engine looked at reads nothing else
 
 * no ``headers`` or ``cookies`` condition (the answer would vary by header);
 * no ``active`` window (it would vary by time);
-* no ``maintenance`` (a flag file and ``allow_ips`` make it vary by time and by client);
+* no ``maintenance`` with ``allow_ips`` (the answer would vary by client);
 * the direct peer is not a trusted proxy (its forwarded headers would decide scheme and host).
+
+A ``maintenance`` rule switched by a ``flag_file`` is remembered with the rest: the memory
+looks at the flag files itself, at most once a second (as the rule would), and forgets every
+answer as soon as one of them has come or gone. A site whose rules include the usual
+maintenance switch keeps the benefit, and the switch still takes effect within a second.
 
 A redirect body is HTML or JSON by the client's ``Accept``: only the HTML one is remembered,
 and a client that prefers JSON is answered afresh.
@@ -21,9 +26,14 @@ characters are never remembered, which bounds the size of each entry too.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import time
+from collections.abc import Hashable, Sequence
+from typing import TYPE_CHECKING
 
 from .decision import Decision
+
+if TYPE_CHECKING:
+    from .model import FlagFile
 
 #: The most answers one rule set remembers before starting afresh.
 MEMO_LIMIT = 4096
@@ -34,20 +44,42 @@ MAX_KEY_TEXT = 1024
 class AnswerMemo:
     """A bounded store of reusable decisions, keyed by however an adapter reads a request.
 
-    Adapters read it with :attr:`get` (a plain ``dict.get``, the cheapest lookup there is)
-    and never write it: :meth:`RuleSet.resolve <redirectware.RuleSet.resolve>` stores an
-    answer, under the key it is given as ``remember_as``, only when the answer is reusable.
+    Adapters read it with :attr:`get` and never write it: :meth:`RuleSet.resolve
+    <redirectware.RuleSet.resolve>` stores an answer, under the key it is given as
+    ``remember_as``, only when the answer is reusable. Without flag files to watch, ``get``
+    is a plain ``dict.get``, the cheapest lookup there is.
     """
 
-    __slots__ = ("_answers", "get", "limit")
+    __slots__ = ("_answers", "_flags", "_next_look", "_seen", "get", "limit")
 
-    def __init__(self, limit: int = MEMO_LIMIT) -> None:
+    def __init__(self, limit: int = MEMO_LIMIT, flags: Sequence[FlagFile] = ()) -> None:
         self._answers: dict[Hashable, Decision] = {}
-        self.get = self._answers.get
         self.limit = limit
+        self._flags = tuple(flags)
+        self._seen = tuple(flag.last_seen for flag in self._flags)
+        self._next_look = 0.0
+        self.get = self._watching_get if self._flags else self._answers.get
+
+    def _watching_get(self, key: Hashable) -> Decision | None:
+        now = time.monotonic()
+        if now >= self._next_look:
+            # Once a second, as a maintenance rule itself would: a flag file that came or
+            # went makes every remembered answer stale.
+            self._next_look = now + min(flag.ttl for flag in self._flags)
+            self._compare(tuple(flag.look(now) for flag in self._flags))
+        return self._answers.get(key)
+
+    def _compare(self, seen: tuple[bool, ...]) -> None:
+        if seen != self._seen:
+            self._answers.clear()
+            self._seen = seen
 
     def store(self, key: Hashable, decision: Decision) -> None:
         """Remember ``decision`` under ``key``, emptying the store first when it is full."""
+        if self._flags:
+            # The answer was worked out with the flag files as last seen; if that is news
+            # to the memory, what it holds predates the change.
+            self._compare(tuple(flag.last_seen for flag in self._flags))
         answers = self._answers
         if len(answers) >= self.limit:
             # Emptied, not trimmed: no bookkeeping on the hot path, and what is asked for

@@ -83,8 +83,18 @@ class FlagFile:
         """Whether the file exists, as of at most :attr:`ttl` seconds ago."""
         moment = time.monotonic() if now is None else now
         if moment - self._checked_at >= self.ttl or moment < self._checked_at:
-            self._exists = os.path.exists(self.path)
-            self._checked_at = moment
+            return self.look(moment)
+        return self._exists
+
+    def look(self, now: float) -> bool:
+        """Stat the file now, whatever the cache holds, and remember the answer."""
+        self._exists = os.path.exists(self.path)
+        self._checked_at = now
+        return self._exists
+
+    @property
+    def last_seen(self) -> bool:
+        """What the last look found, without looking again."""
         return self._exists
 
     def __repr__(self) -> str:

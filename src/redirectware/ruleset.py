@@ -30,7 +30,7 @@ from .model import (
     ToAction,
 )
 from .proxies import read_forwarded
-from .responses import JSON, bad_request_body, maintenance_body, prefers_json, redirect_body
+from .responses import HTML, JSON, bad_request_body, maintenance_body, prefers_json, redirect_body
 from .status import redirect_status
 from .urls import PLAIN_PATH, collapse_leading_slashes, encode_target_part, path_forms
 
@@ -41,6 +41,7 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _plain_path = PLAIN_PATH.match
 _UNSEEN: Any = object()
 _JSON_BODY = ("Content-Type", JSON)
+_HTML_BODY = ("Content-Type", HTML)
 
 
 class _Step:
@@ -101,11 +102,21 @@ class RuleSet:
             if rule.vary
             or rule.active_from is not None
             or rule.active_until is not None
-            or isinstance(rule.action, Maintenance)
+            or (isinstance(rule.action, Maintenance) and bool(rule.action.allow_ips))
+        )
+        # A maintenance flag file is watched by the memory instead: it forgets its answers
+        # when the file comes or goes.
+        flags = tuple(
+            rule.action.flag_file
+            for position, rule in enumerate(document.rules)
+            if isinstance(rule.action, Maintenance)
+            and rule.action.flag_file is not None
+            and not rule.action.enabled
+            and position not in self._unrepeatable
         )
         # Without allowed_hosts any well-formed Host may stand in a Location: no call to ask.
         self._every_host = self.settings.allowed_hosts.everyone
-        self.answers = AnswerMemo()
+        self.answers = AnswerMemo(flags=flags)
         """Answers that adapters may give again without asking :meth:`resolve`; see
         :mod:`redirectware.memo`. Each rule set has its own, so a reload starts afresh."""
         # None when no proxy is trusted: one identity test per request instead of a call.
@@ -250,13 +261,13 @@ class RuleSet:
         """The answer remembered under ``key`` (see ``remember_as``), if it suits this
         request; else None, and the adapter asks :meth:`resolve`.
 
-        A remembered redirect carries an HTML body: a client that prefers JSON is answered
-        afresh.
+        A remembered redirect or 503 carries an HTML body: a client that prefers JSON is
+        answered afresh.
         """
         known = self.answers.get(key)
         if known is None or known is PASS:
             return known
-        if known.kind == REDIRECT_KIND and prefers_json(headers.get("accept")):
+        if _HTML_BODY in known.headers and prefers_json(headers.get("accept")):
             return None
         return known
 
@@ -272,8 +283,8 @@ class RuleSet:
         """Store a reusable answer; the rules it met were checked by the caller."""
         if now is not None or len(path) + len(query) + len(host or "") > MAX_KEY_TEXT:
             return  # an explicit time is a test's; a long URL would make a big entry
-        if decision.kind == REDIRECT_KIND and _JSON_BODY in decision.headers:
-            return  # only HTML redirect bodies are remembered
+        if _JSON_BODY in decision.headers:
+            return  # only HTML bodies are remembered: recall() turns JSON clients away
         self.answers.store(key, decision)
 
     def denies_websocket(
