@@ -8,7 +8,7 @@ It never reads the request body: a 307/308 leaves it for the client to re-send.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Container, Iterator, Mapping, MutableMapping
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -16,7 +16,6 @@ from urllib.parse import quote
 from ._logging import log_decision
 from .decision import PASS, Decision
 from .reloading import RuleHolder, RulesArgument
-from .ruleset import RuleSet
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -131,11 +130,10 @@ async def _respond(decision: Decision, send: Send) -> None:
     await send({"type": "http.response.body", "body": decision.body})
 
 
-def _from_proxy(scope: Scope, ruleset: RuleSet) -> bool:
+def _from_proxy(scope: Scope, proxies: Container[str]) -> bool:
     """Whether the peer is a trusted proxy, whose forwarded headers change the answer."""
     client = scope.get("client")
-    proxies = ruleset.trusted_proxies
-    return client is not None and proxies is not None and client[0] in proxies
+    return client is not None and client[0] in proxies
 
 
 class RedirectMiddleware:
@@ -181,7 +179,8 @@ class RedirectMiddleware:
                 host = value if host is None else host + b"," + value
         raw_path: bytes | None = scope.get("raw_path")
         key: tuple[Any, ...] | None = None
-        if raw_path and (ruleset.trusted_proxies is None or not _from_proxy(scope, ruleset)):
+        proxies = ruleset.trusted_proxies
+        if raw_path and (proxies is None or not _from_proxy(scope, proxies)):
             # The request line and Host as sent: the key of an answer the engine gave before.
             # (Subscripts, not .get: a scope without a key ASGI requires is answered afresh.)
             try:

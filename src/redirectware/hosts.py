@@ -72,19 +72,18 @@ _PARSED_MAX = 1024
 #: Host headers parsed lately, and what they parsed to. The engine reads a hit straight
 #: from this dict (a call costs more than the lookup); only parse_host_cached writes it.
 PARSED_HOSTS: dict[str, Host | None] = {}
-_parsed = PARSED_HOSTS
 
 
 def parse_host_cached(value: str) -> Host | None:
     """:func:`parse_host`, remembered: the same few Host values come on every request."""
     try:
-        return _parsed[value]
+        return PARSED_HOSTS[value]
     except KeyError:
         pass
     host = parse_host(value)
-    if len(_parsed) >= _PARSED_MAX:
-        _parsed.clear()
-    _parsed[value] = host
+    if len(PARSED_HOSTS) >= _PARSED_MAX:
+        PARSED_HOSTS.clear()
+    PARSED_HOSTS[value] = host
     return host
 
 
