@@ -322,3 +322,27 @@ def test_a_flag_change_seen_by_a_rule_empties_the_memory(tmp_path: Path) -> None
     flag.look(time.monotonic())  # as a maintenance rule does, at most once a second
     memo.store("after", PASS)
     assert "before" not in memo and memo.get("after") is PASS
+
+
+def test_recall_never_answers_a_trusted_proxy() -> None:
+    ruleset = RuleSet.from_dict(_document(HTTPS, trusted_proxies=["10.0.0.1"]))
+    ruleset.resolve("GET", "http", "example.com", "/a", "", {}, "192.0.2.7", remember_as="k")
+    assert ruleset.recall("k", {}, "192.0.2.7") is not None
+    assert ruleset.recall("k", {}, "10.0.0.1") is None
+
+
+def test_wsgi_gives_a_trusted_proxy_its_own_answer() -> None:
+    app = WSGIRedirectMiddleware(
+        echo_wsgi_app, rules=_document(HTTPS, trusted_proxies=["10.0.0.1"])
+    )
+    client = Client(app, use_cookies=False)
+
+    def get(peer: str, **headers: str) -> int:
+        environ = {"REMOTE_ADDR": peer}
+        response = client.get("/page", base_url="http://example.com", headers=headers,
+                              environ_overrides=environ)  # fmt: skip
+        return response.status_code
+
+    assert get("192.0.2.7", **{"X-Forwarded-Proto": "https"}) == 301  # remembered
+    assert get("10.0.0.1", **{"X-Forwarded-Proto": "https"}) == 200
+    assert get("10.0.0.1") == 301

@@ -193,7 +193,7 @@ class RedirectMiddleware:
                     await self.app(scope, receive, send)
                     return
                 if known is not None:
-                    again = ruleset.recall(key, ASGIHeaders(raw))
+                    again = ruleset.recall(key, ASGIHeaders(raw))  # not from a proxy: checked above
                     if again is not None:
                         await self._answer(again, scope, receive, send, request_path(scope))
                         return

@@ -257,13 +257,18 @@ class RuleSet:
             self._remember(remember_as, decision, path, query, host, now)
         return decision
 
-    def recall(self, key: Hashable, headers: Mapping[str, str]) -> Decision | None:
+    def recall(
+        self, key: Hashable, headers: Mapping[str, str], client: str | None = None
+    ) -> Decision | None:
         """The answer remembered under ``key`` (see ``remember_as``), if it suits this
         request; else None, and the adapter asks :meth:`resolve`.
 
-        A remembered redirect or 503 carries an HTML body: a client that prefers JSON is
-        answered afresh.
+        ``client`` is the direct peer: a trusted proxy is never given a remembered answer,
+        since its forwarded headers decide scheme and host. A remembered redirect or 503
+        carries an HTML body: a client that prefers JSON is answered afresh.
         """
+        if self._proxies is not None and client in self._proxies:
+            return None
         known = self.answers.get(key)
         if known is None or known is PASS:
             return known

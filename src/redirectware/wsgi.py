@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ._logging import log_decision
-from .decision import PASS, Decision
+from .decision import PASS
 from .reloading import RuleHolder, RulesArgument
 
 Environ = dict[str, Any]
@@ -107,12 +107,9 @@ class WSGIRedirectMiddleware:
         host = environ.get("HTTP_HOST")
         query = environ.get("QUERY_STRING", "")
         client = environ.get("REMOTE_ADDR")
-        key: tuple[str | None, ...] | None = None
-        decision: Decision | None = None
-        if ruleset.trusted_proxies is None or client not in ruleset.trusted_proxies:
-            # The engine's own arguments are the key of an answer it may have given before.
-            key = (method, scheme, host, path, query)
-            decision = ruleset.recall(key, EnvironHeaders(environ))
+        # The engine's own arguments are the key of an answer it may have given before.
+        key = (method, scheme, host, path, query)
+        decision = ruleset.recall(key, EnvironHeaders(environ), client)
         if decision is None:
             decision = ruleset.resolve(
                 method,

@@ -147,13 +147,11 @@ class RedirectMiddleware:
     def _decide(self, request: HttpRequest) -> Decision:
         values = RequestValues(request)
         ruleset = self.rules.current()
-        key: tuple[str | None, ...] | None = None
-        if ruleset.trusted_proxies is None or values.client not in ruleset.trusted_proxies:
-            # The engine's own arguments are the key of an answer it may have given before.
-            key = (values.method, values.scheme, values.host, values.path, values.query)
-            known = ruleset.recall(key, values.headers)
-            if known is not None:
-                return self._logged(known, values)
+        # The engine's own arguments are the key of an answer it may have given before.
+        key = (values.method, values.scheme, values.host, values.path, values.query)
+        known = ruleset.recall(key, values.headers, values.client)
+        if known is not None:
+            return self._logged(known, values)
         decision = ruleset.resolve(
             values.method,
             values.scheme,
