@@ -344,5 +344,5 @@ def test_a_map_from_repeated_with_another_target_is_an_error(tmp_path: Path) -> 
     run = run_cli("check", path)
     assert run.code == 1, run
     assert run.out.splitlines()[0] == (
-        f"{path}:3: rules[0] 'legacy': map: row '/a': from '/a' is mapped twice, to '/b' and '/c'"
+        f"{path}:5: rules[0] 'legacy': map: row '/a': from '/a' is mapped twice, to '/b' and '/c'"
     )

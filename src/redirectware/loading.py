@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from itertools import count
 from pathlib import Path
 from typing import Any, NoReturn
@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from .errors import RuleError
 from .expectations import parse_expectations
 from .hosts import AllowedHosts
-from .mapfile import RawRow, read_csv_pairs, read_csv_rows, read_inline_rows
+from .mapfile import RawRow, RowFail, read_csv_pairs, read_csv_rows, read_inline_rows
 from .model import (
     DEFAULT_PERMANENT_MAX_AGE,
     Action,
@@ -111,12 +111,13 @@ class _Where:
     def fail(self, key: str | None, message: str) -> NoReturn:
         raise self.error(key, message)
 
-    def error(self, key: str | None, message: str) -> RuleError:
+    def error(self, key: str | None, message: str, line: int | None = None) -> RuleError:
+        """The error for ``key``; ``line`` when a part of its value has a line of its own."""
         full_key = f"{self.prefix}{key}" if key is not None else (self.prefix.rstrip(".") or None)
         return RuleError(
             message,
             source=self.source,
-            line=self.line(key),
+            line=self.line(key) if line is None else line,
             rule_index=self.index,
             rule_name=self.name,
             key=full_key,
@@ -427,19 +428,23 @@ def _map_row(
     line: int | None,
     permanent: bool,
     status: int | None,
-    fail: Callable[[str], RuleError],
+    fail: RowFail,
     csv_source: str | None,
 ) -> tuple[str, MapEntry, bool]:
     """Validate one map row the long way: its key, its entry, whether the key has a query."""
     at = f"{csv_source}:{line}" if csv_source and line else f"row {source!r}"
+    # A CSV row's line is in the message; an inline row's is the YAML line of the error.
+    row_line = None if csv_source else line
     if not source.startswith("/") or source.startswith("//"):
-        raise fail(f"{at}: from must be a path starting with a single '/', got {source!r}")
+        raise fail(
+            f"{at}: from must be a path starting with a single '/', got {source!r}", row_line
+        )
     if not (target.startswith("/") and not target.startswith("//")) and not (
         target.lower().startswith(("http://", "https://"))
     ):
-        raise fail(f"{at}: to must be a path or an http(s) URL, got {target!r}")
+        raise fail(f"{at}: to must be a path or an http(s) URL, got {target!r}", row_line)
     if any(c in target for c in "\r\n\0") or (target.startswith("/") and "\\" in target):
-        raise fail(f"{at}: to holds a character a URL may not: {target!r}")
+        raise fail(f"{at}: to holds a character a URL may not: {target!r}", row_line)
     entry_permanent, entry_status = permanent, status
     if row_status is not None:
         try:
@@ -447,7 +452,7 @@ def _map_row(
         except ValueError:
             entry_status = -1
         if entry_status not in REDIRECT_CODES:
-            raise fail(f"{at}: status must be 301, 302, 307 or 308, got {row_status!r}")
+            raise fail(f"{at}: status must be 301, 302, 307 or 308, got {row_status!r}", row_line)
         entry_permanent = is_permanent_code(entry_status)
     elif row_permanent is not None:
         text = str(row_permanent).strip().lower()
@@ -456,7 +461,7 @@ def _map_row(
         elif text in _TRUE | _FALSE:
             entry_permanent = text in _TRUE
         else:
-            raise fail(f"{at}: permanent must be true or false, got {row_permanent!r}")
+            raise fail(f"{at}: permanent must be true or false, got {row_permanent!r}", row_line)
         entry_status = None
     path, sep, query = source.partition("?")
     key = canonical_literal(path) + (sep + query if sep else "")
@@ -464,8 +469,8 @@ def _map_row(
 
 
 def _map(value: Any, where: _Where, base: Path, permanent: bool, status: int | None) -> MapAction:
-    def fail(message: str) -> RuleError:
-        return where.error("map", message)
+    def fail(message: str, line: int | None = None) -> RuleError:
+        return where.error("map", message, line)
 
     rows: Iterator[RawRow]
     csv_source = None
@@ -503,7 +508,8 @@ def _map(value: Any, where: _Where, base: Path, permanent: bool, status: int | N
         if previous is not None and previous.target != target:
             at = f"{csv_source}:{line}" if csv_source and line else f"row {source!r}"
             raise fail(
-                f"{at}: from {source!r} is mapped twice, to {previous.target!r} and {target!r}"
+                f"{at}: from {source!r} is mapped twice, to {previous.target!r} and {target!r}",
+                None if csv_source else line,
             )
         entries[key] = entry
     return MapAction(entries, csv_source, has_query)

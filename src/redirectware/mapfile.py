@@ -9,12 +9,18 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import RuleError
 
 #: ``(from, to, permanent or None, status or None, line)``, as read, before validation.
 RawRow = tuple[str, str, object, object, int | None]
+
+
+class RowFail(Protocol):
+    """Makes the error for a map row: ``line`` is the row's own YAML line, when it has one."""
+
+    def __call__(self, message: str, line: int | None = None) -> RuleError: ...
 
 
 def read_csv_rows(path: Path, fail: Callable[[str], RuleError]) -> Iterator[RawRow]:
@@ -94,16 +100,22 @@ def read_csv_pairs(path: Path) -> tuple[list[str], list[str]] | None:
     return [row[0] for row in rows], [row[1] for row in rows]
 
 
-def read_inline_rows(rows: Iterable[Any], fail: Callable[[str], RuleError]) -> Iterator[RawRow]:
-    """Rows of an inline ``map`` list of ``{from, to, permanent?, status?}`` mappings."""
+def read_inline_rows(rows: Iterable[Any], fail: RowFail) -> Iterator[RawRow]:
+    """Rows of an inline ``map`` list of ``{from, to, permanent?, status?}`` mappings.
+
+    A row read from YAML knows its line (see :class:`~redirectware.sources.LineDict`); its
+    errors name that line rather than the line of ``map:``.
+    """
     for number, row in enumerate(rows):
+        line = getattr(row, "line", None)
         if not isinstance(row, dict):
-            raise fail(f"map[{number}] must be a mapping with from and to, got {row!r}")
+            raise fail(f"map[{number}] must be a mapping with from and to, got {row!r}", line)
         unknown = set(row) - {"from", "to", "permanent", "status"}
         if unknown:
-            raise fail(f"map[{number}]: unknown key {sorted(unknown)[0]!r}")
+            key = sorted(unknown)[0]
+            at = row.line_of(key) if hasattr(row, "line_of") else line
+            raise fail(f"map[{number}]: unknown key {key!r}", at)
         source, target = row.get("from"), row.get("to")
         if not isinstance(source, str) or not isinstance(target, str):
-            raise fail(f"map[{number}] needs from and to, both strings")
-        line = getattr(row, "line", None)
+            raise fail(f"map[{number}] needs from and to, both strings", line)
         yield (source, target, row.get("permanent"), row.get("status"), line)
