@@ -146,3 +146,61 @@ def test_a_shadowed_claim_holds_for_every_request() -> None:
                 _claim_holds(ruleset, finding.row, first, second)
     # The claims must actually have been put to the test.
     assert claims >= 50, claims
+
+
+# --- shadowed map rows: found through the index, as trying every rule would find them --------
+
+ROW_PATHS = ["/", "/a", "/a/", "/a/b", "/a/b/", "/a/1", "/b/1", "/b/x", "/c", "/c/", "/zz/q"]
+
+
+def _shadowed_rows_by_trying_every_rule(ruleset: RuleSet) -> list[tuple[int, str, int]]:
+    """The reference: each map row against every earlier rule, in document order."""
+    from redirectware.analysis import _row_shadowed_by
+    from redirectware.model import MapAction
+
+    found = []
+    for b in ruleset.rules:
+        if not isinstance(b.action, MapAction):
+            continue
+        for key in b.action.entries:
+            for a in ruleset.rules[: b.index]:
+                if _row_shadowed_by(a, b, key):
+                    found.append((b.index, key, a.index))
+                    break
+    return found
+
+
+def _shadowed_rows_reported(ruleset: RuleSet) -> list[tuple[int, str, int]]:
+    reported = []
+    for finding in analyse(ruleset, now=NOW):
+        if finding.kind == SHADOWED and finding.row is not None:
+            by = int(finding.message.split("comes first")[0].split("rules[")[1].split("]")[0])
+            reported.append((finding.rule.index, finding.row, by))
+    return sorted(reported)
+
+
+def test_shadowed_map_rows_are_the_ones_trying_every_rule_finds() -> None:
+    pick = random.Random(20261123)
+    compared = 0
+    for _ in range(1500):
+        rules = [_draw_rule(pick) for _ in range(pick.randint(1, 6))]
+        rows = pick.sample(ROW_PATHS, pick.randint(1, len(ROW_PATHS)))
+        rules.append({"map": [{"from": row, "to": OUT} for row in rows]})
+        try:
+            ruleset = RuleSet.from_dict({"rules": rules})
+        except RuleError:
+            continue
+        expected = sorted(_shadowed_rows_by_trying_every_rule(ruleset))
+        assert _shadowed_rows_reported(ruleset) == expected, rules
+        compared += len(expected)
+    assert compared >= 80, compared  # the comparison must have met real shadowed rows
+
+
+def test_a_shadowed_row_names_the_first_rule_in_document_order() -> None:
+    # A path-free rule (tried on every row) and a template (found through the index) both
+    # cover /a/x; the report names whichever comes first.
+    for first, second in [(0, 1), (1, 0)]:
+        pair = [{"trailing_slash": "add"}, {"from": "/a/{x}", "to": OUT}]
+        rules = [pair[first], pair[second], {"map": [{"from": "/a/x", "to": OUT}]}]
+        ruleset = RuleSet.from_dict({"rules": rules})
+        assert _shadowed_rows_reported(ruleset) == [(2, "/a/x", 0)]
