@@ -11,7 +11,7 @@ from __future__ import annotations
 from shop.settings import *  # noqa: F403
 
 DEBUG = False  # under DEBUG, APPEND_SLASH refuses a POST with an error page instead
-INSTALLED_APPS: list[str] = []
+INSTALLED_APPS = []
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
