@@ -42,3 +42,25 @@ def test_quick_run_prints_every_row_and_target() -> None:
     assert "-row CSV map load / csv.reader alone" in done.stdout
     assert "ASGI pass-through added cost" in done.stdout
     assert "fresh URL" in done.stdout and "repeated URL" in done.stdout
+
+
+def test_floor_script_prints_every_variant() -> None:
+    # Each variant raises if its request was not a remembered pass-through, so a run that
+    # completes measured what it says it did.
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "floor.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=ROOT,
+    )
+    names = [line.split("|")[1].strip() for line in done.stdout.splitlines()[2:]]
+    assert names == [
+        "bare app",
+        "Starlette HTTPSRedirectMiddleware",
+        "redirectware RedirectMiddleware",
+        "minimal",
+        "no Host scan (incorrect)",
+        "plain call (not shippable)",
+    ]
