@@ -12,6 +12,7 @@ from redirectware import RuleError, RuleSet
 from redirectware.analysis import CHAIN, NEVER_MATCHES, OFF_SITE, SHADOWED, analyse
 from redirectware.hosts import parse_host
 from redirectware.matching import RequestView, rule_matches
+from redirectware.model import MapAction
 
 NOW = 1_800_000_000.0  # 2027-01-15: after the 2026 windows below, before the 2028 ones
 OUT = "https://t.example.net/x"  # an absolute target: no chains, no loops, no placeholders
@@ -49,6 +50,8 @@ def _kinds(rules: list[dict[str, Any]], **settings: Any) -> list[tuple[int, str]
         pytest.param([{"map": [{"from": "/a", "to": OUT}]}, {"map": [{"from": "/a", "to": "/b"}, {"from": "/c", "to": "/d"}]}], [(1, SHADOWED)], id="map-row-repeated"),
         pytest.param([{"from": "/a", "to": "/b"}, {"from": "/b", "to": "/c"}], [(0, CHAIN)], id="chain"),
         pytest.param([{"https": True}, {"from": "/", "to": "/home"}], [], id="https-then-move-is-no-chain"),
+        pytest.param([{"from": "/c", "to": OUT, "scheme": "https"}, {"trailing_slash": "remove", "scheme": "http"}, {"map": [{"from": "/c", "to": "/e/1/"}]}], [(2, CHAIN)], id="map-row-chains-at-http-only"),
+        pytest.param([{"map": [{"from": "/c", "to": "/e"}, {"from": "/e", "to": "/f"}]}], [(0, CHAIN)], id="map-row-chains-to-a-row"),
         pytest.param([{"from": "/x", "active": {"until": "2026-01-01"}, "to": OUT}], [(0, NEVER_MATCHES)], id="expired"),
         pytest.param([{"from": "/x", "active": {"from": "2028-01-01"}, "to": OUT}], [], id="not-yet"),
         pytest.param([{"https": True, "scheme": "https"}], [(0, NEVER_MATCHES)], id="https-on-https"),
@@ -156,14 +159,13 @@ ROW_PATHS = ["/", "/a", "/a/", "/a/b", "/a/b/", "/a/1", "/b/1", "/b/x", "/c", "/
 def _shadowed_rows_by_trying_every_rule(ruleset: RuleSet) -> list[tuple[int, str, int]]:
     """The reference: each map row against every earlier rule, in document order."""
     from redirectware.analysis import _row_shadowed_by
-    from redirectware.model import MapAction
 
     found = []
-    for b in ruleset.rules:
+    for position, b in enumerate(ruleset.rules):
         if not isinstance(b.action, MapAction):
             continue
         for key in b.action.entries:
-            for a in ruleset.rules[: b.index]:
+            for a in ruleset.rules[:position]:
                 if _row_shadowed_by(a, b, key):
                     found.append((b.index, key, a.index))
                     break
@@ -204,3 +206,72 @@ def test_a_shadowed_row_names_the_first_rule_in_document_order() -> None:
         rules = [pair[first], pair[second], {"map": [{"from": "/a/x", "to": OUT}]}]
         ruleset = RuleSet.from_dict({"rules": rules})
         assert _shadowed_rows_reported(ruleset) == [(2, "/a/x", 0)]
+
+
+# --- chained map rows: the index rules out one-hop rows as asking the engine would ----------
+
+CHAIN_RULES: list[dict[str, Any]] = [
+    {"https": True},
+    {"trailing_slash": "add"},
+    {"trailing_slash": "remove"},
+    {"trailing_slash": "remove", "scheme": "http"},
+    {"from": "/c", "to": "/d"},
+    {"from": "/b/{x}", "to": "/e/{x}"},
+    {"from": "/{x}/q", "to": "/q/{x}"},
+    {"host": "www.example.com", "to": "https://example.com{path}"},
+    {"from": "/a", "to": OUT, "scheme": "http"},
+    {"from": "/c", "to": OUT, "scheme": "https"},
+    {"from": "/d", "to": "/f", "enabled": False},
+]
+ROW_TARGETS = [*ROW_PATHS, "/d", "/e/1", "/e/1/", "/f", "/q/zz", OUT, "/x?y=1", "/r%20s"]
+
+
+def _draw_map(pick: random.Random) -> dict[str, Any]:
+    rows = pick.sample(ROW_PATHS, pick.randint(1, 6))
+    rule: dict[str, Any] = {"map": [{"from": row, "to": pick.choice(ROW_TARGETS)} for row in rows]}
+    choices: list[tuple[str, list[Any]]] = [
+        ("scheme", [None, "http", "https"]),
+        ("host", [None, "example.com", "www.example.com"]),
+        ("except", [None, ["/c"]]),
+        ("methods", [None, ["POST"]]),
+    ]
+    for key, values in choices:
+        value = pick.choice(values)
+        if value is not None:
+            rule[key] = value
+    return rule
+
+
+def _chain_findings(ruleset: RuleSet) -> list[tuple[int, str | None, str]]:
+    return [(f.rule.index, f.row, f.message) for f in analyse(ruleset, now=NOW) if f.kind == CHAIN]
+
+
+def test_chained_map_rows_are_the_ones_asking_the_engine_about_every_row_finds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from redirectware import analysis
+
+    pick = random.Random(20261124)
+    chains = skipped = 0
+    for _ in range(600):
+        rules = [pick.choice(CHAIN_RULES) for _ in range(pick.randint(0, 4))]
+        rules.insert(pick.randint(0, len(rules)), _draw_map(pick))
+        settings = pick.choice([{}, {"allowed_hosts": ["example.com"]}])
+        try:
+            ruleset = RuleSet.from_dict({"settings": settings, "rules": rules})
+        except RuleError:
+            continue
+        found = _chain_findings(ruleset)
+        for rule in ruleset.rules:
+            if isinstance(rule.action, MapAction):
+                test = analysis._one_hop_rows(ruleset, rule)
+                if test is not None:
+                    entries = rule.action.entries.items()
+                    skipped += sum(test(key.partition("?")[0], e.target) for key, e in entries)
+        with monkeypatch.context() as patched:
+            patched.setattr(analysis, "_one_hop_rows", lambda ruleset, rule: None)
+            assert found == _chain_findings(ruleset), rules
+        chains += len(found)
+    # Both sides must have been exercised: rows skipped by the index, and real chains found.
+    assert skipped >= 200, skipped
+    assert chains >= 50, chains

@@ -292,6 +292,15 @@ class RuleSet:
             return  # only HTML bodies are remembered: recall() turns JSON clients away
         self.answers.store(key, decision)
 
+    def candidates(self, scheme: str, path: str, host: str | None = None) -> tuple[int, ...]:
+        """Positions (in :attr:`rules`) of every rule that may match a request, document order.
+
+        ``path`` is canonical (as a plain path is), ``host`` a lower-case name without port.
+        A superset: a rule listed may still not match, a rule not listed never does. For
+        tools that reason about the document, such as ``redirectware check``.
+        """
+        return self._index.candidates(scheme, path, host)
+
     def denies_websocket(
         self,
         scheme: str,
