@@ -74,3 +74,23 @@ def test_index_agrees_with_a_scan(
     found = index.first_match(request())
     expected = scan(rules, request())
     assert (found[0] if found else None) is expected
+
+
+def test_ruleset_candidates_lists_every_rule_that_may_match_in_document_order() -> None:
+    from redirectware import RuleSet
+
+    rules = RuleSet.from_dict(
+        {
+            "rules": [
+                {"https": True},
+                {"from": "/blog/{slug}", "to": "/posts/{slug}"},
+                {"map": [{"from": "/old", "to": "/new"}, {"from": "/blog/x", "to": "/b/x"}]},
+                {"host": "www.example.com", "to": "https://example.com{path}"},
+                {"from": "/other", "to": "/elsewhere", "enabled": False},
+            ]
+        }
+    )
+    assert rules.candidates("http", "/blog/x", "example.com") == (0, 1, 2)
+    assert rules.candidates("https", "/blog/x", "www.example.com") == (1, 2, 3)
+    assert rules.candidates("https", "/old") == (2,)
+    assert rules.candidates("https", "/other", "example.com") == ()
