@@ -202,10 +202,8 @@ def _shadowed_rows(ruleset: RuleSet, b: Rule, earlier: tuple[Rule, ...]) -> Iter
     # 100,000-row map behind 100 templates. A rule with a path condition can only match the
     # rows the engine's own index files under that path; only rules without one (https,
     # trailing_slash) are tried on every row.
-    with_path = tuple(
-        a for a in candidates if a.path is not None or isinstance(a.action, MapAction)
-    )
-    everywhere = [a for a in candidates if a.path is None and not isinstance(a.action, MapAction)]
+    with_path = tuple(a for a in candidates if _has_path_condition(a))
+    everywhere = [a for a in candidates if not _has_path_condition(a)]
     index = RuleIndex(with_path) if with_path else None
     for key, entry in b.action.entries.items():
         path = key.split("?", 1)[0]
@@ -225,6 +223,11 @@ def _shadowed_rows(ruleset: RuleSet, b: Rule, earlier: tuple[Rule, ...]) -> Iter
                     key,
                 )
                 break
+
+
+def _has_path_condition(rule: Rule) -> bool:
+    """A ``from`` or a ``map``: the index files such a rule under its paths."""
+    return rule.path is not None or isinstance(rule.action, MapAction)
 
 
 def _document_order(rule: Rule) -> int:

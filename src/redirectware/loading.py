@@ -433,18 +433,14 @@ def _map_row(
 ) -> tuple[str, MapEntry, bool]:
     """Validate one map row the long way: its key, its entry, whether the key has a query."""
     at = f"{csv_source}:{line}" if csv_source and line else f"row {source!r}"
-    # A CSV row's line is in the message; an inline row's is the YAML line of the error.
-    row_line = None if csv_source else line
     if not source.startswith("/") or source.startswith("//"):
-        raise fail(
-            f"{at}: from must be a path starting with a single '/', got {source!r}", row_line
-        )
+        raise fail(f"{at}: from must be a path starting with a single '/', got {source!r}", line)
     if not (target.startswith("/") and not target.startswith("//")) and not (
         target.lower().startswith(("http://", "https://"))
     ):
-        raise fail(f"{at}: to must be a path or an http(s) URL, got {target!r}", row_line)
+        raise fail(f"{at}: to must be a path or an http(s) URL, got {target!r}", line)
     if any(c in target for c in "\r\n\0") or (target.startswith("/") and "\\" in target):
-        raise fail(f"{at}: to holds a character a URL may not: {target!r}", row_line)
+        raise fail(f"{at}: to holds a character a URL may not: {target!r}", line)
     entry_permanent, entry_status = permanent, status
     if row_status is not None:
         try:
@@ -452,7 +448,7 @@ def _map_row(
         except ValueError:
             entry_status = -1
         if entry_status not in REDIRECT_CODES:
-            raise fail(f"{at}: status must be 301, 302, 307 or 308, got {row_status!r}", row_line)
+            raise fail(f"{at}: status must be 301, 302, 307 or 308, got {row_status!r}", line)
         entry_permanent = is_permanent_code(entry_status)
     elif row_permanent is not None:
         text = str(row_permanent).strip().lower()
@@ -461,7 +457,7 @@ def _map_row(
         elif text in _TRUE | _FALSE:
             entry_permanent = text in _TRUE
         else:
-            raise fail(f"{at}: permanent must be true or false, got {row_permanent!r}", row_line)
+            raise fail(f"{at}: permanent must be true or false, got {row_permanent!r}", line)
         entry_status = None
     path, sep, query = source.partition("?")
     key = canonical_literal(path) + (sep + query if sep else "")
@@ -469,11 +465,13 @@ def _map_row(
 
 
 def _map(value: Any, where: _Where, base: Path, permanent: bool, status: int | None) -> MapAction:
+    csv_source = None
+
     def fail(message: str, line: int | None = None) -> RuleError:
-        return where.error("map", message, line)
+        # A CSV row's line is in the message; an inline row's is the YAML line of the error.
+        return where.error("map", message, None if csv_source else line)
 
     rows: Iterator[RawRow]
-    csv_source = None
     if isinstance(value, str):
         csv_path = base / value
         csv_source = str(csv_path)
@@ -509,7 +507,7 @@ def _map(value: Any, where: _Where, base: Path, permanent: bool, status: int | N
             at = f"{csv_source}:{line}" if csv_source and line else f"row {source!r}"
             raise fail(
                 f"{at}: from {source!r} is mapped twice, to {previous.target!r} and {target!r}",
-                None if csv_source else line,
+                line,
             )
         entries[key] = entry
     return MapAction(entries, csv_source, has_query)
