@@ -94,6 +94,30 @@ def test_report_only_on_one_rule(send: Send, caplog: pytest.LogCaptureFixture) -
 
 
 @pytest.mark.parametrize("send", ADAPTERS)
+def test_a_chain_stops_before_a_report_only_rule_which_logs_the_next_request(
+    send: Send, caplog: pytest.LogCaptureFixture
+) -> None:
+    # /old -> /new is live; /new -> /newest is on trial. The live hop is sent alone (the
+    # trial rule must not act), and the client's next request, for /new, is the one the
+    # trial rule reports on.
+    caplog.set_level(logging.DEBUG, logger="redirectware")
+    trial = {"name": "trial", "from": "/new", "to": "/newest", "report_only": True}
+    document = {"rules": [OLD, trial]}
+    status, headers, _ = send(document, "GET", "http://example.com/old")
+    assert (status, headers["location"]) == (301, "http://example.com/new")
+    status, _, body = send(document, "GET", "http://example.com/new")
+    assert (status, body) == (200, APP_BODY)
+    assert _records(caplog) == [
+        (logging.DEBUG, "GET /old -> 301 http://example.com/new (rules[0] 'old')"),
+        (
+            logging.INFO,
+            "report-only: GET /new would get 302 from rules[1] 'trial', "
+            "Location http://example.com/newest",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("send", ADAPTERS)
 def test_one_debug_line_per_redirect_and_none_per_pass_through(
     send: Send, caplog: pytest.LogCaptureFixture
 ) -> None:
