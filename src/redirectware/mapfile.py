@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import RuleError
+from .sources import LineDict
 
 #: ``(from, to, permanent or None, status or None, line)``, as read, before validation.
 RawRow = tuple[str, str, object, object, int | None]
@@ -103,7 +104,7 @@ def read_csv_pairs(path: Path) -> tuple[list[str], list[str]] | None:
 def read_inline_rows(rows: Iterable[Any], fail: RowFail) -> Iterator[RawRow]:
     """Rows of an inline ``map`` list of ``{from, to, permanent?, status?}`` mappings.
 
-    A row read from YAML knows its line (see :class:`~redirectware.sources.LineDict`); its
+    A row read from YAML knows its line (a :class:`~redirectware.sources.LineDict`); its
     errors name that line rather than the line of ``map:``.
     """
     for number, row in enumerate(rows):
@@ -113,7 +114,7 @@ def read_inline_rows(rows: Iterable[Any], fail: RowFail) -> Iterator[RawRow]:
         unknown = set(row) - {"from", "to", "permanent", "status"}
         if unknown:
             key = sorted(unknown)[0]
-            at = row.line_of(key) if hasattr(row, "line_of") else line
+            at = row.line_of(key) if isinstance(row, LineDict) else line
             raise fail(f"map[{number}]: unknown key {key!r}", at)
         source, target = row.get("from"), row.get("to")
         if not isinstance(source, str) or not isinstance(target, str):
