@@ -33,7 +33,7 @@ from starlette.middleware.httpsredirect import HTTPSRedirectMiddleware
 
 from redirectware import RedirectMiddleware, RuleSet
 from redirectware.asgi import ASGIApp, Receive, Scope, Send
-from redirectware.decision import PASS, Decision
+from redirectware.engine.decision import PASS, Decision
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench  # the suite's requests, apps and timer

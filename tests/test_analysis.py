@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from redirectware import RuleError, RuleSet
-from redirectware.analysis import CHAIN, NEVER_MATCHES, OFF_SITE, SHADOWED, analyse
-from redirectware.hosts import parse_host
-from redirectware.matching import RequestView, rule_matches
-from redirectware.model import MapAction
+from redirectware.engine.hosts import parse_host
+from redirectware.engine.matching import RequestView, rule_matches
+from redirectware.engine.model import MapAction
+from redirectware.tools.analysis import CHAIN, NEVER_MATCHES, OFF_SITE, SHADOWED, analyse
 
 NOW = 1_800_000_000.0  # 2027-01-15: after the 2026 windows below, before the 2028 ones
 OUT = "https://t.example.net/x"  # an absolute target: no chains, no loops, no placeholders
@@ -158,7 +158,7 @@ ROW_PATHS = ["/", "/a", "/a/", "/a/b", "/a/b/", "/a/1", "/b/1", "/b/x", "/c", "/
 
 def _shadowed_rows_by_trying_every_rule(ruleset: RuleSet) -> list[tuple[int, str, int]]:
     """The reference: each map row against every earlier rule, in document order."""
-    from redirectware.analysis import _row_shadowed_by
+    from redirectware.tools.analysis import _row_shadowed_by
 
     found = []
     for position, b in enumerate(ruleset.rules):
@@ -249,7 +249,7 @@ def _chain_findings(ruleset: RuleSet) -> list[tuple[int, str | None, str]]:
 def test_chained_map_rows_are_the_ones_asking_the_engine_about_every_row_finds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from redirectware import analysis
+    from redirectware.tools import analysis
 
     pick = random.Random(20261124)
     chains = skipped = 0

@@ -7,10 +7,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from redirectware.hosts import parse_host
-from redirectware.loading import compile_document
-from redirectware.matching import RequestView, RuleIndex, rule_matches
-from redirectware.model import Rule
+from redirectware.document.loading import compile_document
+from redirectware.engine.hosts import parse_host
+from redirectware.engine.matching import RequestView, RuleIndex, rule_matches
+from redirectware.engine.model import Rule
 
 SEGMENTS = ["a", "b", "{x}", "{n:int}", "{p:path}", "c{y}", "caf%c3%a9", ""]
 HOSTS = [None, "example.com", "*.example.com", "{s}.example.com", "w{t}.example.com", "{u}.org"]

@@ -1,4 +1,4 @@
-"""Remembered answers (redirectware.memo): given again only where nothing else could differ.
+"""Remembered answers (redirectware.engine.memo): given again only where nothing else could differ.
 
 Each test asks the same question more than once through one middleware, varying what a
 remembered answer must not ignore (a header, the peer, Accept, a second Host header), and
@@ -19,9 +19,9 @@ from werkzeug.test import Client
 
 from redirectware import RedirectMiddleware, RuleSet, WSGIRedirectMiddleware
 from redirectware.asgi import Message, Scope
-from redirectware.decision import PASS
-from redirectware.memo import MAX_KEY_TEXT, AnswerMemo
-from redirectware.model import FlagFile
+from redirectware.engine.decision import PASS
+from redirectware.engine.memo import MAX_KEY_TEXT, AnswerMemo
+from redirectware.engine.model import FlagFile
 from tests.conftest import echo_asgi_app, echo_wsgi_app
 
 HTTPS = {"name": "https", "https": True, "permanent": True}

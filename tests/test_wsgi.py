@@ -10,7 +10,7 @@ import pytest
 from werkzeug.test import Client
 
 from redirectware import RuleSet, WSGIRedirectMiddleware
-from redirectware.model import FlagFile
+from redirectware.engine.model import FlagFile
 from redirectware.wsgi import request_path
 from tests.conftest import echo_wsgi_app
 

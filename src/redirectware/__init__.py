@@ -7,7 +7,7 @@ stays a POST and its body is re-sent. See README.md for the rule document.
 from __future__ import annotations
 
 from .asgi import RedirectMiddleware
-from .decision import Decision, Hop
+from .engine.decision import Decision, Hop
 from .errors import RuleError
 from .ruleset import RuleSet
 from .wsgi import WSGIRedirectMiddleware

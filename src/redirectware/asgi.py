@@ -13,8 +13,8 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
-from ._logging import log_decision
-from .decision import PASS, Decision
+from .adapter import log_decision
+from .engine.decision import PASS, Decision
 from .reloading import RuleHolder, RulesArgument
 
 Scope = MutableMapping[str, Any]

@@ -17,8 +17,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from .expectations import expectations_of, run_expectations
 from .ruleset import RuleSet
+from .tools.expectations import expectations_of, run_expectations
 
 __all__ = ["check_expectations"]
 

@@ -14,8 +14,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
-from ._logging import log_decision
-from .decision import PASS
+from .adapter import log_decision
+from .engine.decision import PASS
 from .reloading import RuleHolder, RulesArgument
 
 Environ = dict[str, Any]

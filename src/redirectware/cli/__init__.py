@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from redirectware import __version__
+from redirectware.document.probes import ProbeError
 from redirectware.errors import RuleError
-from redirectware.probes import ProbeError
 
 EXIT_OK = 0
 EXIT_INVALID = 1

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from redirectware.analysis import analyse
 from redirectware.errors import RuleError
-from redirectware.expectations import expectations_of, run_expectations
 from redirectware.ruleset import RuleSet
+from redirectware.tools.analysis import analyse
+from redirectware.tools.expectations import expectations_of, run_expectations
 
 ERROR = "error"
 WARNING = "warning"

@@ -8,9 +8,9 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from redirectware.decision import Decision
-from redirectware.model import Rule
-from redirectware.probes import Probe, make_probe, parse_header
+from redirectware.document.probes import Probe, make_probe, parse_header
+from redirectware.engine.decision import Decision
+from redirectware.engine.model import Rule
 from redirectware.ruleset import RuleSet
 
 

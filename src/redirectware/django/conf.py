@@ -15,8 +15,8 @@ from typing import Final
 
 from django.conf import settings
 
+from redirectware.engine.hosts import AllowedHosts
 from redirectware.errors import RuleError
-from redirectware.hosts import AllowedHosts
 from redirectware.reloading import RuleHolder, RulesArgument
 from redirectware.ruleset import RuleSet
 

@@ -23,8 +23,8 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
 from redirectware import asgi, wsgi
-from redirectware._logging import log_decision
-from redirectware.decision import PASS, Decision
+from redirectware.adapter import log_decision
+from redirectware.engine.decision import PASS, Decision
 
 from .conf import SettingProblem, rule_holder
 

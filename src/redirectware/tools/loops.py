@@ -17,13 +17,14 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from .errors import RuleError
-from .model import MapAction, PlainRows, Rule, ToAction, map_targets
+from redirectware.engine.model import MapAction, PlainRows, Rule, ToAction, map_targets
+from redirectware.engine.urls import canonical_literal
+from redirectware.errors import RuleError
+
 from .samples import sample_request
-from .urls import canonical_literal
 
 if TYPE_CHECKING:
-    from .ruleset import RuleSet
+    from redirectware.engine.engine import Engine
 
 # A target path that canonical_literal would return unchanged (no "?", "%" or odd characters).
 _PLAIN_TARGET = re.compile(r"[A-Za-z0-9\-._~/:@!$&'()*+,;=]*\Z")
@@ -133,7 +134,7 @@ def _check_exact(rules: tuple[Rule, ...], source: str | None) -> None:
         done.update(trail)
 
 
-def _check_sampled(ruleset: RuleSet) -> None:
+def _check_sampled(ruleset: Engine) -> None:
     for rule in ruleset.rules[:SAMPLED_RULES]:
         if isinstance(rule.action, MapAction):
             continue
@@ -152,7 +153,7 @@ def _check_sampled(ruleset: RuleSet) -> None:
                 raise _fail(rule, ruleset.source, decision.error.split(": ", 1)[1])
 
 
-def check_loops(ruleset: RuleSet) -> None:
+def check_loops(ruleset: Engine) -> None:
     """Raise :class:`RuleError` for a redirect loop the document makes certain."""
     _check_exact(ruleset.rules, ruleset.source)
     _check_sampled(ruleset)

@@ -13,7 +13,7 @@
   that has ended, an ``https`` rule limited to ``scheme: https``, ...).
 * **off-site-target**: a target on a host outside ``allowed_hosts``.
 
-Nothing here changes a decision; it reads the compiled rules and calls :meth:`RuleSet.resolve`.
+Nothing here changes a decision; it reads the compiled rules and calls :meth:`Engine.resolve`.
 """
 
 from __future__ import annotations
@@ -24,15 +24,24 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .hosts import parse_host
-from .matching import RuleIndex
-from .model import HttpsAction, Maintenance, MapAction, MapEntry, Rule, SlashAction, ToAction
+from redirectware.engine.hosts import parse_host
+from redirectware.engine.matching import RuleIndex
+from redirectware.engine.model import (
+    HttpsAction,
+    Maintenance,
+    MapAction,
+    MapEntry,
+    Rule,
+    SlashAction,
+    ToAction,
+)
+from redirectware.engine.templates import PathTemplate
+from redirectware.engine.urls import PLAIN_PATH, canonical_literal
+
 from .samples import sample_path, sample_request
-from .templates import PathTemplate
-from .urls import PLAIN_PATH, canonical_literal
 
 if TYPE_CHECKING:
-    from .ruleset import RuleSet
+    from redirectware.engine.engine import Engine
 
 CHAIN = "chain"
 SHADOWED = "shadowed"
@@ -172,7 +181,7 @@ def _where(rule: Rule) -> str:
     return f"{rule.label} (line {rule.line})" if rule.line is not None else rule.label
 
 
-def _shadowing(ruleset: RuleSet) -> Iterator[Finding]:
+def _shadowing(ruleset: Engine) -> Iterator[Finding]:
     rules = ruleset.rules
     for position, b in enumerate(rules):
         earlier = rules[:position]
@@ -192,7 +201,7 @@ def _shadowing(ruleset: RuleSet) -> Iterator[Finding]:
                 break
 
 
-def _shadowed_rows(ruleset: RuleSet, b: Rule, earlier: tuple[Rule, ...]) -> Iterator[Finding]:
+def _shadowed_rows(ruleset: Engine, b: Rule, earlier: tuple[Rule, ...]) -> Iterator[Finding]:
     assert isinstance(b.action, MapAction)
     # Only rules that can cover an exact path are worth trying against every row.
     candidates = [a for a in earlier if _conditions_covered(a, b)]
@@ -237,7 +246,7 @@ def _document_order(rule: Rule) -> int:
 # --- rules that exclude every request by themselves -------------------------------------------
 
 
-def _never_matches(ruleset: RuleSet, now: float) -> Iterator[Finding]:
+def _never_matches(ruleset: Engine, now: float) -> Iterator[Finding]:
     for rule in ruleset.rules:
         reason = None
         literal = rule.path.literal if rule.path is not None else None
@@ -262,7 +271,7 @@ def _never_matches(ruleset: RuleSet, now: float) -> Iterator[Finding]:
 # --- chains, found by asking the engine ------------------------------------------------------
 
 
-def _chain_of(ruleset: RuleSet, rule: Rule, path: str, query: str = "") -> str | None:
+def _chain_of(ruleset: Engine, rule: Rule, path: str, query: str = "") -> str | None:
     """The chain a sample request for ``rule`` takes, described, when it has several steps."""
     sample = sample_request(rule, ruleset.settings, path, query)
     method, host, query = sample.method, sample.host, sample.query
@@ -285,7 +294,7 @@ def _chain_of(ruleset: RuleSet, rule: Rule, path: str, query: str = "") -> str |
     return None
 
 
-def _chains(ruleset: RuleSet) -> Iterator[Finding]:
+def _chains(ruleset: Engine) -> Iterator[Finding]:
     for rule in ruleset.rules:
         if isinstance(rule.action, MapAction):
             yield from _chained_rows(ruleset, rule)
@@ -301,7 +310,7 @@ def _chains(ruleset: RuleSet) -> Iterator[Finding]:
             )
 
 
-def _chained_rows(ruleset: RuleSet, rule: Rule) -> Iterator[Finding]:
+def _chained_rows(ruleset: Engine, rule: Rule) -> Iterator[Finding]:
     assert isinstance(rule.action, MapAction)
     ends_at_once = _one_hop_rows(ruleset, rule)
     for key, entry in rule.action.entries.items():
@@ -320,7 +329,7 @@ def _chained_rows(ruleset: RuleSet, rule: Rule) -> Iterator[Finding]:
             )
 
 
-def _one_hop_rows(ruleset: RuleSet, rule: Rule) -> Callable[[str, str], bool] | None:
+def _one_hop_rows(ruleset: Engine, rule: Rule) -> Callable[[str, str], bool] | None:
     """A test that a map row's sample request provably gets a one-hop redirect, or None.
 
     Asking the engine about every row of a 100,000-row map takes seconds. For most rows the
@@ -365,7 +374,7 @@ def _target_host(text: str) -> str | None:
     return None if host is None else host.name
 
 
-def _off_site(ruleset: RuleSet) -> Iterator[Finding]:
+def _off_site(ruleset: Engine) -> Iterator[Finding]:
     settings = ruleset.settings
     if not settings.allowed_hosts_given:
         return  # without allowed_hosts there is no notion of "our" hosts
@@ -403,7 +412,7 @@ def _absolute_rows(entries: Mapping[str, MapEntry]) -> Iterator[MapEntry]:
     return (entry for entry in entries.values() if not entry.target.startswith("/"))
 
 
-def analyse(ruleset: RuleSet, now: float | None = None) -> list[Finding]:
+def analyse(ruleset: Engine, now: float | None = None) -> list[Finding]:
     """Every warning about ``ruleset``, in document order."""
     moment = time.time() if now is None else now
     findings = [

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .errors import RuleError
+from redirectware.errors import RuleError
 
 # libyaml's C parser is many times faster on big documents; fall back when it is not built.
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import RuleError
+from redirectware.errors import RuleError
+
 from .sources import LineDict
 
 #: ``(from, to, permanent or None, status or None, line)``, as read, before validation.
@@ -104,7 +105,7 @@ def read_csv_pairs(path: Path) -> tuple[list[str], list[str]] | None:
 def read_inline_rows(rows: Iterable[Any], fail: RowFail) -> Iterator[RawRow]:
     """Rows of an inline ``map`` list of ``{from, to, permanent?, status?}`` mappings.
 
-    A row read from YAML knows its line (a :class:`~redirectware.sources.LineDict`); its
+    A row read from YAML knows its line (a :class:`~redirectware.document.sources.LineDict`); its
     errors name that line rather than the line of ``map:``.
     """
     for number, row in enumerate(rows):

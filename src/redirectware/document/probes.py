@@ -1,7 +1,7 @@
 """A request written as text, as ``redirectware explain`` and a document's ``tests:`` give it.
 
 ``POST https://example.com/api/v1/orders?x=1``, with optional headers and a client address,
-becomes the plain arguments of :meth:`RuleSet.resolve`. Nothing here decides anything: the
+becomes the plain arguments of :meth:`Engine.resolve`. Nothing here decides anything: the
 answer always comes from the engine, so ``explain`` and ``tests:`` see exactly what a
 middleware would send.
 """
@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-from .decision import Decision
+from redirectware.engine.decision import Decision
 
 if TYPE_CHECKING:
-    from .ruleset import RuleSet
+    from redirectware.engine.engine import Engine
 
 # Characters a client may send unescaped in a path or query; anything else a person types
 # (a space, "é") is sent UTF-8 percent-encoded, as a browser would.
@@ -52,7 +52,7 @@ class Probe:
     headers: Mapping[str, str] = field(default_factory=dict)
     client: str | None = None
 
-    def resolve(self, ruleset: RuleSet, now: float | None = None) -> Decision:
+    def resolve(self, ruleset: Engine, now: float | None = None) -> Decision:
         """What the engine answers for this request."""
         return ruleset.resolve(
             self.method,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import HttpsAction, Rule, Settings
-from .templates import PathTemplate
+from redirectware.engine.model import HttpsAction, Rule, Settings
+from redirectware.engine.templates import PathTemplate
 
 #: What stands in for each converter's placeholder in a sample path.
 SAMPLE_VALUES = {"str": "sample", "int": "1", "path": "sample/path"}

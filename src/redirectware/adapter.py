@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from .decision import Decision
+from .engine.decision import Decision
 
 logger = logging.getLogger("redirectware")
 

@@ -1,4 +1,4 @@
-"""Validating a rule document and compiling it into :mod:`redirectware.model` objects.
+"""Validating a rule document and compiling it into :mod:`redirectware.engine.model` objects.
 
 Every check happens here, at load time: a typo in a key, a placeholder ``from`` does not
 capture, two actions in one rule. Each problem is a :class:`RuleError` that names the file,
@@ -15,11 +15,9 @@ from itertools import count
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .errors import RuleError
-from .expectations import parse_expectations
-from .hosts import AllowedHosts
-from .mapfile import RawRow, RowFail, read_csv_pairs, read_csv_rows, read_inline_rows
-from .model import (
+from redirectware.document.expectations import parse_expectations
+from redirectware.engine.hosts import AllowedHosts
+from redirectware.engine.model import (
     DEFAULT_PERMANENT_MAX_AGE,
     Action,
     Document,
@@ -36,10 +34,9 @@ from .model import (
     SlashAction,
     ToAction,
 )
-from .proxies import TrustedProxies
-from .sources import LineDict, read_file, substitute_environment
-from .status import REDIRECT_CODES, is_permanent_code
-from .templates import (
+from redirectware.engine.proxies import TrustedProxies
+from redirectware.engine.status import REDIRECT_CODES, is_permanent_code
+from redirectware.engine.templates import (
     BUILTIN_NAMES,
     HostTemplate,
     PathTemplate,
@@ -48,7 +45,11 @@ from .templates import (
     compile_path,
     compile_target,
 )
-from .urls import canonical_literal
+from redirectware.engine.urls import canonical_literal
+from redirectware.errors import RuleError
+
+from .mapfile import RawRow, RowFail, read_csv_pairs, read_csv_rows, read_inline_rows
+from .sources import LineDict, read_file, substitute_environment
 
 TOP_KEYS = frozenset({"version", "settings", "rules", "tests"})
 SETTINGS_KEYS = frozenset(
