@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Container, Iterator, Mapping, MutableMapping
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import quote
 
-from .adapter import log_decision
+from .adapter import headers_to_add, log_decision, path_from_decoded, target_path
 from .engine.decision import PASS, Decision
 from .reloading import RuleHolder, RulesArgument
 
@@ -81,19 +80,15 @@ def _host_header(raw: list[tuple[bytes, bytes]]) -> str | None:
 
 
 def request_path(scope: Scope) -> str:
-    """The path as sent: ``raw_path`` when the server gives it, else re-encoded ``path``."""
+    """The path as sent: ``raw_path`` when the server gives it, else re-encoded ``path``.
+
+    Some servers leave the query in ``raw_path``, and uvicorn's h11 server leaves an
+    absolute-form target (``GET http://host/path``) whole: :func:`target_path` reads both.
+    """
     raw: bytes | None = scope.get("raw_path")
     if raw:
-        # Some servers leave the query in raw_path; the query has its own scope key.
-        text = raw.decode("latin-1").split("?", 1)[0]
-        if "://" in text:
-            # An absolute-form target (GET http://host/path): uvicorn leaves it whole in
-            # raw_path. Keep its path only, as the WSGI adapter does.
-            text = "/" + text.split("://", 1)[1].partition("/")[2]
-        return text
-    # Without raw_path an encoded slash (%2F) can no longer be told from "/".
-    path: str = scope.get("path", "/")
-    return quote(path.encode("utf-8"), safe="/:@!$&'()*+,;=-._~%")
+        return target_path(raw.decode("latin-1"))
+    return path_from_decoded(scope.get("path", "/"), "utf-8")
 
 
 #: The header names redirectware sends, as the lower-case bytes ASGI wants.
@@ -201,7 +196,7 @@ class RedirectMiddleware:
         # Tested as text: `b"?" in some_bytes` first tries the needle as an int and pays
         # for the TypeError, some ten times the cost of the same test on a str.
         path = raw_path.decode("latin-1") if raw_path else ""
-        if not path or "?" in path or "://" in path:
+        if not path or path[0] != "/" or "?" in path:
             path = request_path(scope)
         decision = ruleset.resolve(
             scope["method"],
@@ -227,17 +222,18 @@ class RedirectMiddleware:
             log_decision(decision, method, path)
             await _respond(decision, send)
             return
-        if decision.error is not None or decision.would is not None:
-            log_decision(decision, method, path)
+        log_decision(decision, method, path)
         if not decision.headers:
             await self.app(scope, receive, send)
             return
-        extra = _header_bytes(decision.headers)
+        extra = decision.headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message = dict(message)
-                message["headers"] = [*message.get("headers", []), *extra]
+                own = message.get("headers", [])
+                added = headers_to_add((name.decode("latin-1") for name, _ in own), extra)
+                message["headers"] = [*own, *_header_bytes(tuple(added))]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

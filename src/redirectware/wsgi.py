@@ -12,9 +12,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
 
-from .adapter import log_decision
+from .adapter import headers_to_add, log_decision, path_from_decoded, target_path
 from .engine.decision import PASS
 from .reloading import RuleHolder, RulesArgument
 
@@ -65,13 +64,11 @@ def request_path(environ: Environ) -> str:
     """The path as sent (see the module docstring)."""
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw:
-        path = raw.split("?", 1)[0]
-        if "://" in path:  # absolute-form request target: keep only the path
-            path = "/" + path.split("://", 1)[1].partition("/")[2]
-        return path or "/"
-    decoded = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        return target_path(raw) or "/"
     # PEP 3333 hands the path over as bytes decoded as latin-1: get the bytes back.
-    return quote(decoded.encode("latin-1", "replace"), safe="/:@!$&'()*+,;=-._~") or "/"
+    return path_from_decoded(
+        environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""), "latin-1"
+    )
 
 
 class WSGIRedirectMiddleware:
@@ -128,15 +125,15 @@ class WSGIRedirectMiddleware:
             # The status line straight from a table, no framework response class.
             start_response(_STATUS_LINES[decision.status], list(decision.headers))
             return [decision.body]
-        if decision.error is not None or decision.would is not None:
-            log_decision(decision, method, path)
+        log_decision(decision, method, path)
         if not decision.headers:
             return self.app(environ, start_response)
-        extra = list(decision.headers)
+        extra = decision.headers
 
         def start_with_headers(
             status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
         ) -> Callable[[bytes], object]:
-            return start_response(status, [*headers, *extra], exc_info)
+            added = headers_to_add((name for name, _ in headers), extra)
+            return start_response(status, [*headers, *added], exc_info)
 
         return self.app(environ, start_with_headers)

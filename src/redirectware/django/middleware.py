@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
-from urllib.parse import quote
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.exceptions import ImproperlyConfigured
@@ -23,14 +22,10 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
 from redirectware import asgi, wsgi
-from redirectware.adapter import log_decision
+from redirectware.adapter import headers_to_add, log_decision, path_from_decoded
 from redirectware.engine.decision import PASS, Decision
 
 from .conf import SettingProblem, rule_holder
-
-#: Kept as they are when a decoded path is encoded again; "%" too, because Django re-escapes
-#: bytes that are not UTF-8 as %XX in ``request.path``.
-_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 
 SyncGetResponse = Callable[[HttpRequest], HttpResponseBase]
 AsyncGetResponse = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
@@ -61,7 +56,7 @@ class RequestValues:
             if meta.get("RAW_URI") or meta.get("REQUEST_URI"):
                 self.path = wsgi.request_path(meta)
             else:
-                self.path = quote(request.path.encode("utf-8"), safe=_PATH_SAFE) or "/"
+                self.path = path_from_decoded(request.path, "utf-8", keep_escapes=True)
             self.query = meta.get("QUERY_STRING", "")
         # Django joins repeated headers with "," in both modes, so two Host headers stay
         # visible to the engine, which answers them with 400.
@@ -114,11 +109,9 @@ def _response(decision: Decision) -> HttpResponse:
 
 
 def _add_headers(response: HttpResponseBase, decision: Decision) -> HttpResponseBase:
-    for name, value in decision.headers:
-        # The app's own header wins (SecurityMiddleware's HSTS, a view's): Django keeps one
-        # value per name, and overwriting what the app chose would be a surprise.
-        if name not in response:
-            response[name] = value
+    # The app's own header wins (SecurityMiddleware's HSTS, a view's), as in every adapter.
+    for name, value in headers_to_add(response.headers.keys(), decision.headers):
+        response[name] = value
     return response
 
 
@@ -166,10 +159,7 @@ class RedirectMiddleware:
 
     @staticmethod
     def _logged(decision: Decision, values: RequestValues) -> Decision:
-        if decision is not PASS and (
-            decision.kind != "pass" or decision.error is not None or decision.would is not None
-        ):
-            log_decision(decision, values.method, values.path)
+        log_decision(decision, values.method, values.path)
         return decision
 
     def __call__(self, request: HttpRequest) -> Any:

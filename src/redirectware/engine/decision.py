@@ -1,9 +1,11 @@
-"""What the engine answers for one request: a :class:`Decision`."""
+"""What the engine answers for one request: a :class:`Decision`, and the :class:`Hop` of
+each rule on the way to it."""
 
 from __future__ import annotations
 
 from typing import Final, Literal, NamedTuple
 
+from .hosts import Host
 from .model import Rule
 
 PASS_KIND: Final = "pass"
@@ -13,21 +15,53 @@ RESPOND_KIND: Final = "respond"
 
 # NamedTuples, not frozen dataclasses: just as immutable, and built several times faster
 # (a frozen dataclass sets each field through object.__setattr__), which a redirect answer
-# does once per request.
+# does once per request and per hop.
 class Hop(NamedTuple):
-    """One step of a redirect chain that the engine collapsed into one answer."""
+    """Where one rule sends a request: one step of a chain the engine collapses into one
+    answer. ``location`` is the whole URL; the other fields are its parts, for the next step."""
 
     rule: Rule
     location: str
     permanent: bool
+    status: int | None = None
+    scheme: str = ""
+    netloc: str = ""
+    host: Host | None = None
+    path: str = ""
+    query: str = ""
+
+
+class Refusal(NamedTuple):
+    """A redirect the engine worked out and will not send; the request passes through.
+
+    ``kind`` is ``"self"`` (the one hop leads back to the request's own URL) or ``"loop"``
+    (the chain comes back to a URL it visited, or never ends: it reaches the hop limit, or a
+    rule matches its own output again and makes it longer). ``urls`` is the request's URL
+    followed by each hop's. Tools read this, never the text of :attr:`Decision.error`.
+    """
+
+    kind: Literal["self", "loop"]
+    urls: tuple[str, ...]
+    #: What the chain does, for messages: "comes back", "grows", "never ends".
+    how: str = "comes back"
+
+    @property
+    def message(self) -> str:
+        """``refused a redirect loop (http://a/x -> http://a/y -> http://a/x)``."""
+        if self.kind == "self":
+            return "refused a redirect to the request's own URL"
+        shown = list(self.urls[:4]) + (["..."] if len(self.urls) > 4 else [])
+        what = "a redirect loop" if self.how == "comes back" else f"a redirect loop that {self.how}"
+        return f"refused {what} ({' -> '.join(shown)})"
 
 
 class Decision(NamedTuple):
     """The engine's answer for one request.
 
     * ``kind == "pass"``: hand the request to the app unchanged; add :attr:`headers` (HSTS)
-      to the app's response. :attr:`error` may hold a refused self-redirect or loop to log,
-      and :attr:`would` the redirect a report-only rule did not send.
+      to the app's response. :attr:`refused` (with :attr:`error`, its text for the log) holds
+      a self-redirect or loop the engine would not send, and :attr:`would` the redirect a
+      report-only rule did not send.
     * ``kind == "redirect"``: answer :attr:`status` with :attr:`headers` and :attr:`body`.
     * ``kind == "respond"``: answer :attr:`status` (503 maintenance, 400 bad Host) likewise.
 
@@ -44,6 +78,7 @@ class Decision(NamedTuple):
     hops: tuple[Hop, ...] = ()
     error: str | None = None
     would: Decision | None = None
+    refused: Refusal | None = None
 
     @property
     def passes(self) -> bool:

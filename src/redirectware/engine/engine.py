@@ -4,20 +4,26 @@ It knows no framework, reads no document and does no I/O on a request, apart fro
 maintenance ``flag_file`` (stat-ed at most once a second). Adapters translate their request
 into the arguments of :meth:`Engine.resolve` and the decision back into their response.
 :class:`redirectware.RuleSet` is this engine built from a document and checked for loops.
+
+The behaviour of each rule kind is one method here, in the order of the document layer's
+parsers (``document/kinds.py``) and the model's actions (``model.py``): ``to``, ``https``,
+``trailing_slash``, ``maintenance``, ``map``. Each turns a matched rule into a :class:`Hop`
+(where the rule sends the request) or a final :class:`Decision` (a 503, a 400).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
-from email.utils import format_datetime
-from http import HTTPStatus
-from typing import Any
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, ClassVar
+from urllib.parse import unquote_plus
 
-from .decision import PASS, PASS_KIND, REDIRECT_KIND, RESPOND_KIND, Decision, Hop
+from . import answers
+from .decision import PASS, PASS_KIND, Decision, Hop, Refusal
 from .hosts import PARSED_HOSTS, Host, parse_host, parse_host_cached
 from .matching import RequestView, RuleIndex, rule_matches
-from .memo import MAX_KEY_TEXT, AnswerMemo
+from .memo import AnswerMemo
 from .model import (
+    Action,
     Document,
     HttpsAction,
     KeepQuery,
@@ -28,53 +34,38 @@ from .model import (
     ToAction,
 )
 from .proxies import read_forwarded
-from .responses import (
-    HTML,
-    JSON,
-    bad_request_body,
-    maintenance_body,
-    prefers_json,
-    redirect_body,
-)
-from .status import redirect_status
+from .responses import HTML, prefers_json
 from .urls import PLAIN_PATH, collapse_leading_slashes, encode_target_part, path_forms
 
-#: A chain longer than this is cut short: real chains are two or three hops.
+#: A chain that has not ended after this many hops never will: real chains are two or three.
 MAX_HOPS = 10
 _EMPTY: Mapping[str, str] = {}
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _plain_path = PLAIN_PATH.match
 _UNSEEN: Any = object()
-_JSON_BODY = ("Content-Type", JSON)
 _HTML_BODY = ("Content-Type", HTML)
 
+Outcome = Hop | Decision
+Step = Callable[["Engine", Rule, dict[str, str], RequestView], Outcome]
 
-class _Step:
-    """Where one rule sends a request."""
 
-    __slots__ = ("host", "netloc", "path", "permanent", "query", "scheme", "status", "url")
-
-    def __init__(
-        self,
-        scheme: str,
-        netloc: str,
-        host: Host | None,
-        path: str,
-        query: str,
-        fragment: str,
-        permanent: bool,
-        status: int | None,
-    ) -> None:
-        self.scheme = scheme
-        self.netloc = netloc
-        self.host = host
-        self.path = path
-        self.query = query
-        self.permanent = permanent
-        self.status = status
-        self.url = f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
-        if fragment:
-            self.url += "#" + fragment
+def _hop(
+    rule: Rule,
+    scheme: str,
+    netloc: str,
+    host: Host | None,
+    path: str,
+    query: str,
+    permanent: bool,
+    status: int | None,
+    fragment: str = "",
+) -> Hop:
+    url = f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
+    if fragment:
+        url += "#" + fragment
+    # tuple.__new__ skips the NamedTuple's own Python-level __new__: the same Hop, made in a
+    # third of the time, once per hop of every redirect.
+    return tuple.__new__(Hop, (rule, url, permanent, status, scheme, netloc, host, path, query))
 
 
 class Engine:
@@ -95,6 +86,8 @@ class Engine:
             if isinstance(rule.action, HttpsAction) and rule.action.deny_websockets
         )
         self._pass_with: dict[str, Decision] = {}
+        self._strict_codes = self.settings.strict_codes
+        self._max_age = self.settings.permanent_max_age
         # Rules whose answer may depend on more than the request line and Host (see memo.py).
         self._unrepeatable = frozenset(
             position
@@ -157,8 +150,8 @@ class Engine:
         :param client: the direct peer's IP address.
         :param now: the time (seconds since the epoch) for ``active`` windows; default now.
         :param remember_as: an adapter's key for this request (built from the same values as
-            sent). When the answer is reusable (see :mod:`redirectware.engine.memo`) it is stored
-            in :attr:`answers` under that key, for the adapter to give again.
+            sent). When the answer is reusable (see :mod:`redirectware.engine.memo`) it is
+            stored in :attr:`answers` under that key, for the adapter to give again.
         """
         if path and path[0] != "/":
             # Only an origin-form path can be redirected: "*" (OPTIONS *) or a target a
@@ -169,30 +162,19 @@ class Engine:
         proxies = self._proxies
         if proxies is not None and client in proxies:
             remember_as = None  # the forwarded headers decide: see memo.py
-            forwarded = read_forwarded(hdrs)
-            if forwarded.proto is not None:
-                scheme = forwarded.proto
-            if forwarded.host is not None:
-                if host and parse_host_cached(host) is None:
-                    # Two Host headers, or a malformed one, get 400 even behind a trusted
-                    # proxy: the forwarded host must not paper over a broken request.
-                    return self._bad_request("malformed Host header")
-                host = forwarded.host
-            if forwarded.port is not None and host is not None and forwarded.port.isdigit():
-                parsed_fwd = parse_host(host)
-                if parsed_fwd is not None:
-                    host = f"{parsed_fwd.name}:{forwarded.port}"
-            if forwarded.client is not None:
-                client = forwarded.client
+            forwarded = self._forwarded(scheme, host, client, hdrs)
+            if isinstance(forwarded, Decision):
+                return forwarded
+            scheme, host, client = forwarded
         parsed: Host | None = None
         if host:
             parsed = PARSED_HOSTS.get(host, _UNSEEN)  # parse_host_cached, its hit inline
             if parsed is _UNSEEN:
                 parsed = parse_host_cached(host)
             if parsed is None:
-                decision = self._bad_request("malformed Host header")
+                decision = answers.bad_request("malformed Host header")
                 if remember_as is not None:
-                    self._remember(remember_as, decision, path, query, host, now)
+                    self.answers.admit(remember_as, decision, path, query, host, now)
                 return decision
         # path_forms, with its common case (a plain path is both forms) written out here.
         forms = (path, path) if path and _plain_path(path) else path_forms(path or "/")
@@ -205,21 +187,43 @@ class Engine:
             request = RequestView(
                 method, scheme, parsed, path, query, hdrs, client, now, forms=forms
             )
-            if remember_as is None:
-                decision = self._decide(request, candidates)
-            else:
-                looked_at = [candidates]
-                decision = self._decide(request, candidates, looked_at)
-                unrepeatable = self._unrepeatable
-                if unrepeatable and not all(unrepeatable.isdisjoint(c) for c in looked_at):
-                    remember_as = None
+            looked_at = None if remember_as is None else [candidates]
+            decision = self._decide(request, candidates, looked_at)
+            unrepeatable = self._unrepeatable
+            if (
+                looked_at is not None
+                and unrepeatable
+                and not all(unrepeatable.isdisjoint(seen) for seen in looked_at)
+            ):
+                remember_as = None
         else:
             decision = PASS
         if scheme == "https" and self._hsts:
             decision = self._with_hsts(decision, parsed)
         if remember_as is not None:
-            self._remember(remember_as, decision, path, query, host, now)
+            self.answers.admit(remember_as, decision, path, query, host, now)
         return decision
+
+    def _forwarded(
+        self, scheme: str, host: str | None, client: str | None, headers: Mapping[str, str]
+    ) -> tuple[str, str | None, str | None] | Decision:
+        """Scheme, host and client as a trusted proxy says they were; or a 400."""
+        forwarded = read_forwarded(headers)
+        if forwarded.proto is not None:
+            scheme = forwarded.proto
+        if forwarded.host is not None:
+            if host and parse_host_cached(host) is None:
+                # Two Host headers, or a malformed one, get 400 even behind a trusted
+                # proxy: the forwarded host must not paper over a broken request.
+                return answers.bad_request("malformed Host header")
+            host = forwarded.host
+        if forwarded.port is not None and host is not None and forwarded.port.isdigit():
+            parsed = parse_host(host)
+            if parsed is not None:
+                host = f"{parsed.name}:{forwarded.port}"
+        if forwarded.client is not None:
+            client = forwarded.client
+        return scheme, host, client
 
     def recall(
         self, key: Hashable, headers: Mapping[str, str], client: str | None = None
@@ -239,22 +243,6 @@ class Engine:
         if _HTML_BODY in known.headers and prefers_json(headers.get("accept")):
             return None
         return known
-
-    def _remember(
-        self,
-        key: Hashable,
-        decision: Decision,
-        path: str,
-        query: str,
-        host: str | None,
-        now: float | None,
-    ) -> None:
-        """Store a reusable answer; the rules it met were checked by the caller."""
-        if now is not None or len(path) + len(query) + len(host or "") > MAX_KEY_TEXT:
-            return  # an explicit time is a test's; a long URL would make a big entry
-        if _JSON_BODY in decision.headers:
-            return  # only HTML bodies are remembered: recall() turns JSON clients away
-        self.answers.store(key, decision)
 
     def candidates(self, scheme: str, path: str, host: str | None = None) -> tuple[int, ...]:
         """Positions (in :attr:`rules`) of every rule that may match a request, document order.
@@ -286,7 +274,7 @@ class Engine:
         request = RequestView("GET", scheme, parsed, path, "", hdrs, client, None)
         return any(rule_matches(rule, request) is not None for rule in self._websocket_rules)
 
-    # --- internals ----------------------------------------------------------------------
+    # --- following a chain ----------------------------------------------------------------
 
     def _decide(
         self,
@@ -299,153 +287,173 @@ class Engine:
             return PASS
         rule, captures = found
         report_only = self.settings.report_only or rule.report_only
-        steps: list[tuple[Rule, _Step]] = []
-        current = request
-        own_url = request.url()
-        seen = {own_url}
-        while True:
-            outcome = self._apply(rule, captures, current)
-            if isinstance(outcome, Decision):
-                if steps:
-                    break  # a 503 or 400 further down the chain: send the redirect so far
-                return Decision(PASS_KIND, would=outcome, rule=rule) if report_only else outcome
-            steps.append((rule, outcome))
-            if outcome.url in seen:
-                what = (
-                    "a redirect to the request's own URL"
-                    if len(steps) == 1
-                    else (
-                        "a redirect loop ("
-                        + " -> ".join([own_url] + [s.url for _, s in steps])
-                        + ")"
-                    )
-                )
-                return Decision(PASS_KIND, rule=rule, error=f"{rule.label}: refused {what}")
-            seen.add(outcome.url)
-            if len(steps) >= MAX_HOPS or not self._serves(outcome, current):
-                break
-            forms = (
-                (outcome.path, outcome.path)
-                if _plain_path(outcome.path)
-                else path_forms(outcome.path)
-            )
-            candidates = self._index.candidates(
-                outcome.scheme, forms[1], None if outcome.host is None else outcome.host.name
-            )
-            if not candidates:
-                break  # the usual end of a chain, found without building the next request
-            if looked_at is not None:
-                looked_at.append(candidates)
-            current = RequestView(
+        chain = self._chain(request, rule, captures, report_only, looked_at)
+        if isinstance(chain, Decision):
+            if chain.refused is not None:
+                return chain
+            decision = chain
+        else:
+            decision = answers.redirect(
                 request.method,
-                outcome.scheme,
-                outcome.host,
-                outcome.path,
-                outcome.query,
-                request.headers,
-                request.client,
-                request.now,
+                request.headers.get("accept"),
                 request.vary,
-                forms,
+                chain,
+                self._strict_codes,
+                self._max_age,
             )
-            found = self._index.first_match(current, candidates)
-            if found is None:
-                break
-            rule, captures = found
-            if rule.report_only and not report_only:
-                break
-        decision = self._redirect(request, steps)
-        return Decision(PASS_KIND, would=decision, rule=decision.rule) if report_only else decision
+        return Decision(PASS_KIND, would=decision, rule=rule) if report_only else decision
 
-    def _serves(self, step: _Step, current: RequestView) -> bool:
-        """Whether the engine answers for the host a step leads to, so the chain goes on."""
-        if step.host is None:
+    def _chain(
+        self,
+        request: RequestView,
+        rule: Rule,
+        captures: dict[str, str],
+        report_only: bool,
+        looked_at: list[tuple[int, ...]] | None,
+    ) -> list[Hop] | Decision:
+        """The hops from ``request`` while rules keep matching; or a final answer (a 503, a
+        400) from the first rule; or a refusal when the chain is a loop."""
+        hops: list[Hop] = []
+        current = request
+        seen = {request.url()}
+        while True:
+            outcome = self._STEPS[type(rule.action)](self, rule, captures, current)
+            if isinstance(outcome, Decision):
+                return hops or outcome  # a 503 or 400 further down: the redirect so far
+            refusal = _refusal(request, hops, outcome, seen, current)
+            hops.append(outcome)
+            if refusal is not None:
+                return _refused(rule, refusal)
+            seen.add(outcome.location)
+            if not self._serves(outcome, current):
+                return hops
+            nxt = self._next(request, outcome, looked_at)
+            if nxt is None:
+                return hops
+            current, (rule, captures) = nxt
+            if rule.report_only and not report_only:
+                return hops
+            if len(hops) >= MAX_HOPS:
+                urls = (request.url(), *(hop.location for hop in hops))
+                return _refused(rule, Refusal("loop", urls, "never ends"))
+
+    def _next(
+        self, request: RequestView, hop: Hop, looked_at: list[tuple[int, ...]] | None
+    ) -> tuple[RequestView, tuple[Rule, dict[str, str]]] | None:
+        """The request a hop leads to and the rule that matches it, if any."""
+        path = hop.path
+        forms = (path, path) if _plain_path(path) else path_forms(path)
+        host = hop.host
+        candidates = self._index.candidates(
+            hop.scheme, forms[1], None if host is None else host.name
+        )
+        if not candidates:
+            return None  # the usual end of a chain, found without building the next request
+        if looked_at is not None:
+            looked_at.append(candidates)
+        current = RequestView(
+            request.method,
+            hop.scheme,
+            host,
+            path,
+            hop.query,
+            request.headers,
+            request.client,
+            request.now,
+            request.vary,
+            forms,
+        )
+        found = self._index.first_match(current, candidates)
+        return None if found is None else (current, found)
+
+    def _serves(self, hop: Hop, current: RequestView) -> bool:
+        """Whether the engine answers for the host a hop leads to, so the chain goes on."""
+        if hop.host is None:
             return False
-        if current.host is not None and step.host.name == current.host.name:
+        if current.host is not None and hop.host.name == current.host.name:
             return True
-        return self.settings.allowed_hosts_given and step.host.name in self.settings.allowed_hosts
+        return self.settings.allowed_hosts_given and hop.host.name in self.settings.allowed_hosts
 
     def _host_usable(self, request: RequestView) -> bool:
         if request.host is None:
             return False
         return self._every_host or request.host.name in self.settings.allowed_hosts
 
-    def _bad_request(self, reason: str, rule: Rule | None = None) -> Decision:
-        content_type, body = bad_request_body(reason)
-        return Decision(
-            RESPOND_KIND,
-            HTTPStatus.BAD_REQUEST,
-            (
-                ("Content-Type", content_type),
-                ("Content-Length", str(len(body))),
-                ("Cache-Control", "no-store"),
-            ),
-            body,
-            rule=rule,
-            error=reason,
+    # --- the rule kinds: where each sends a request ---------------------------------------
+
+    def _step_to(self, rule: Rule, captures: dict[str, str], request: RequestView) -> Outcome:
+        action = rule.action
+        assert isinstance(action, ToAction)
+        target = action.target
+        if target.absolute and not target.names:
+            text = target.source if target.parts[0][0] == target.source else target.render({})
+            return self._locate(text, rule, request, rule.permanent, rule.status, True)
+        values = dict(captures)
+        if (
+            rule.host is not None
+            and not target.names.isdisjoint(rule.host.names)
+            and not self._host_usable(request)
+        ):
+            # A value captured from the Host header is the client's to write: like
+            # {host}, it reaches a Location only from an allowed host.
+            return answers.bad_request("Host header not allowed", rule)
+        if "host" in target.names or "scheme" in target.names or "path" in target.names:
+            if "host" in target.names and not self._host_usable(request):
+                return answers.bad_request("Host header not allowed", rule)
+            values["scheme"] = request.scheme
+            values["host"] = request.host.name if request.host is not None else ""
+            values["path"] = request.raw_path
+        text = target.render(values)
+        return self._locate(
+            text, rule, request, rule.permanent, rule.status, not target.authority_names
         )
 
-    def _apply(
-        self, rule: Rule, captures: dict[str, str], request: RequestView
-    ) -> _Step | Decision:
+    def _step_https(self, rule: Rule, captures: dict[str, str], request: RequestView) -> Outcome:
         action = rule.action
-        if isinstance(action, ToAction):
-            target = action.target
-            if target.absolute and not target.names:
-                text = target.source if target.parts[0][0] == target.source else target.render({})
-                return self._locate(text, rule, request, rule.permanent, rule.status, True)
-            values = dict(captures)
-            if (
-                rule.host is not None
-                and not target.names.isdisjoint(rule.host.names)
-                and not self._host_usable(request)
-            ):
-                # A value captured from the Host header is the client's to write: like
-                # {host}, it reaches a Location only from an allowed host.
-                return self._bad_request("Host header not allowed", rule)
-            if "host" in target.names or "scheme" in target.names or "path" in target.names:
-                if "host" in target.names and not self._host_usable(request):
-                    return self._bad_request("Host header not allowed", rule)
-                values["scheme"] = request.scheme
-                values["host"] = request.host.name if request.host is not None else ""
-                values["path"] = request.raw_path
-            text = target.render(values)
-            return self._locate(
-                text, rule, request, rule.permanent, rule.status, not target.authority_names
-            )
-        if isinstance(action, HttpsAction):
-            if not self._host_usable(request):
-                return self._bad_request("Host header missing or not allowed", rule)
-            assert request.host is not None
-            netloc = request.host.name + (f":{action.port}" if action.port else "")
-            return _Step(
-                "https",
-                netloc,
-                parse_host_cached(netloc),
-                request.raw_path,
-                request.query,
-                "",
-                rule.permanent,
-                rule.status,
-            )
-        if isinstance(action, SlashAction):
-            if not self._host_usable(request):
-                return self._bad_request("Host header missing or not allowed", rule)
-            path = request.raw_path + "/" if action.add else (request.raw_path.rstrip("/") or "/")
-            return _Step(
-                request.scheme,
-                request.netloc,
-                request.host,
-                collapse_leading_slashes(path),
-                request.query,
-                "",
-                rule.permanent,
-                rule.status,
-            )
-        if isinstance(action, Maintenance):
-            if action.target is None:
-                return self._unavailable(request, action, rule)
-            return self._locate(action.target.source, rule, request, False, rule.status, True)
+        assert isinstance(action, HttpsAction)
+        if not self._host_usable(request):
+            return answers.bad_request("Host header missing or not allowed", rule)
+        assert request.host is not None
+        netloc = request.host.name + (f":{action.port}" if action.port else "")
+        return _hop(
+            rule,
+            "https",
+            netloc,
+            parse_host_cached(netloc),
+            request.raw_path,
+            request.query,
+            rule.permanent,
+            rule.status,
+        )
+
+    def _step_slash(self, rule: Rule, captures: dict[str, str], request: RequestView) -> Outcome:
+        action = rule.action
+        assert isinstance(action, SlashAction)
+        if not self._host_usable(request):
+            return answers.bad_request("Host header missing or not allowed", rule)
+        path = request.raw_path + "/" if action.add else (request.raw_path.rstrip("/") or "/")
+        return _hop(
+            rule,
+            request.scheme,
+            request.netloc,
+            request.host,
+            collapse_leading_slashes(path),
+            request.query,
+            rule.permanent,
+            rule.status,
+        )
+
+    def _step_maintenance(
+        self, rule: Rule, captures: dict[str, str], request: RequestView
+    ) -> Outcome:
+        action = rule.action
+        assert isinstance(action, Maintenance)
+        if action.target is None:
+            return answers.unavailable(request.method, request.headers.get("accept"), action, rule)
+        return self._locate(action.target.source, rule, request, False, rule.status, True)
+
+    def _step_map(self, rule: Rule, captures: dict[str, str], request: RequestView) -> Outcome:
+        action = rule.action
         assert isinstance(action, MapAction)
         entry, consumed = self._index.map_entry(action, request)
         assert entry is not None  # rule_matches looked it up already
@@ -459,6 +467,14 @@ class Engine:
             keep_query=not consumed,
         )
 
+    _STEPS: ClassVar[dict[type[Action], Step]] = {
+        ToAction: _step_to,
+        HttpsAction: _step_https,
+        SlashAction: _step_slash,
+        Maintenance: _step_maintenance,
+        MapAction: _step_map,
+    }
+
     def _locate(
         self,
         text: str,
@@ -468,13 +484,13 @@ class Engine:
         status: int | None,
         trusted_authority: bool,
         keep_query: bool = True,
-    ) -> _Step | Decision:
-        """Turn a rendered target into a step, keeping the request's query as the rule says."""
+    ) -> Outcome:
+        """Turn a rendered target into a hop, keeping the request's query as the rule says."""
         text, _, fragment = text.partition("#")
         text, _, target_query = text.partition("?")
         if text.startswith("/"):
             if not self._host_usable(request):
-                return self._bad_request("Host header missing or not allowed", rule)
+                return answers.bad_request("Host header missing or not allowed", rule)
             scheme, netloc, host, path = request.scheme, request.netloc, request.host, text
         else:
             scheme, _, rest = text.partition("://")
@@ -484,7 +500,7 @@ class Engine:
             host = parse_host(netloc)
             if host is None:
                 if not trusted_authority:
-                    return self._bad_request("target host is not a valid host name", rule)
+                    return answers.bad_request("target host is not a valid host name", rule)
             else:
                 netloc = host.netloc if host.port != _DEFAULT_PORTS.get(scheme) else host.name
         path = collapse_leading_slashes(encode_target_part(path) or "/")
@@ -493,76 +509,16 @@ class Engine:
             kept = _kept_query(request.query, rule.keep_query)
             if kept:
                 query = f"{query}&{kept}" if query else kept
-        return _Step(
-            scheme, netloc, host, path, query, encode_target_part(fragment, True), permanent, status
-        )
-
-    def _unavailable(self, request: RequestView, action: Maintenance, rule: Rule) -> Decision:
-        content_type, body = maintenance_body(request.headers.get("accept"))
-        headers = [
-            ("Content-Type", content_type),
-            ("Content-Length", str(len(body))),
-            ("Cache-Control", "no-store"),
-        ]
-        if action.retry_after is not None:
-            headers.append(("Retry-After", str(action.retry_after)))
-        return Decision(
-            RESPOND_KIND,
-            HTTPStatus.SERVICE_UNAVAILABLE,
-            tuple(headers),
-            b"" if request.method == "HEAD" else body,
-            rule=rule,
-        )
-
-    def _redirect(self, request: RequestView, steps: list[tuple[Rule, _Step]]) -> Decision:
-        # Plain loops, not generators: this runs for every redirect answered.
-        permanent = True
-        sunset_rule: Rule | None = None
-        for rule, step in steps:
-            if not step.permanent:
-                permanent = False
-            if sunset_rule is None and rule.sunset is not None:
-                sunset_rule = rule
-        # An explicit status is honoured from the step that decides the chain's nature.
-        deciding = steps[0][1]
-        for _, step in steps:
-            if step.permanent == permanent:
-                deciding = step
-                break
-        status = redirect_status(
-            request.method, permanent, deciding.status, self.settings.strict_codes
-        )
-        final = steps[-1][1]
-        location = final.url
-        content_type, body = redirect_body(status, location, request.headers.get("accept"))
-        headers = [
-            ("Location", location),
-            (
-                "Cache-Control",
-                f"max-age={self.settings.permanent_max_age}" if permanent else "no-store",
-            ),
-            ("Content-Type", content_type),
-            ("Content-Length", str(len(body))),
-        ]
-        if request.vary:
-            headers.append(("Vary", ", ".join(sorted(request.vary))))
-        last_rule = steps[-1][0]
-        if isinstance(last_rule.action, Maintenance) and last_rule.action.retry_after is not None:
-            headers.append(("Retry-After", str(last_rule.action.retry_after)))
-        if sunset_rule is not None and sunset_rule.sunset is not None:
-            headers.append(("Sunset", format_datetime(sunset_rule.sunset, usegmt=True)))
-            deprecated = sunset_rule.deprecated or sunset_rule.sunset
-            headers.append(("Deprecation", f"@{int(deprecated.timestamp())}"))
-        return Decision(
-            REDIRECT_KIND,
+        return _hop(
+            rule,
+            scheme,
+            netloc,
+            host,
+            path,
+            query,
+            permanent,
             status,
-            tuple(headers),
-            b"" if request.method == "HEAD" else body,
-            location=location,
-            rule=steps[0][0],
-            # tuple.__new__ skips the NamedTuple's own Python-level __new__: same Hop, made
-            # in a third of the time, once per step of every redirect.
-            hops=tuple([tuple.__new__(Hop, (rule, s.url, s.permanent)) for rule, s in steps]),
+            encode_target_part(fragment, True),
         )
 
     def _with_hsts(self, decision: Decision, host: Host | None) -> Decision:
@@ -586,13 +542,30 @@ class Engine:
         return decision._replace(headers=(*decision.headers, header))
 
 
+def _refusal(
+    request: RequestView, hops: list[Hop], hop: Hop, seen: set[str], current: RequestView
+) -> Refusal | None:
+    """Why ``hop`` must not be sent, if it must not: it comes back to a URL the chain
+    visited, or its rule already applied in this chain and now makes the URL longer, which
+    no number of further hops undoes (``/shop/{p:path}`` to ``/shop/{p}/``)."""
+    if hop.location in seen:
+        urls = (request.url(), *(h.location for h in hops), hop.location)
+        return Refusal("self", urls) if not hops else Refusal("loop", urls)
+    if any(earlier.rule is hop.rule for earlier in hops) and len(hop.location) > len(current.url()):
+        urls = (request.url(), *(h.location for h in hops), hop.location)
+        return Refusal("loop", urls, "grows the URL")
+    return None
+
+
+def _refused(rule: Rule, refusal: Refusal) -> Decision:
+    return Decision(PASS_KIND, rule=rule, error=f"{rule.label}: {refusal.message}", refused=refusal)
+
+
 def _kept_query(query: str, keep: KeepQuery) -> str:
     if keep.keep_all:
         return query
     if not keep.names and not keep.prefixes:
         return ""
-    from urllib.parse import unquote_plus
-
     kept = [
         part
         for part in query.split("&")

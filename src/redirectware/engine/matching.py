@@ -148,7 +148,10 @@ def rule_matches(rule: Rule, request: RequestView) -> dict[str, str] | None:
         captures.update(got)
     path = request.path
     if rule.path is not None:
-        got = rule.path.match(path)
+        # Captures keep the request's own bytes (%2f stays %2f): taken from the safe form
+        # where it differs from the canonical one that rules match against.
+        safe = request.raw_path
+        got = rule.path.match(path) if safe is path else rule.path.match_kept(path, safe)
         if got is None:
             return None
         captures.update(got)

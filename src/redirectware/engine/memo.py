@@ -31,6 +31,7 @@ from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING
 
 from .decision import Decision
+from .responses import JSON
 
 if TYPE_CHECKING:
     from .model import FlagFile
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 MEMO_LIMIT = 4096
 #: The longest path + query + host (in characters) whose answer is remembered.
 MAX_KEY_TEXT = 1024
+_JSON_BODY = ("Content-Type", JSON)
 
 
 class AnswerMemo:
@@ -87,9 +89,27 @@ class AnswerMemo:
             answers.clear()
         answers[key] = decision
 
-    def clear(self) -> None:
-        """Forget every answer."""
-        self._answers.clear()
+    def admit(
+        self,
+        key: Hashable,
+        decision: Decision,
+        path: str,
+        query: str,
+        host: str | None,
+        now: float | None,
+    ) -> None:
+        """Store ``decision`` under ``key`` if it is worth remembering.
+
+        The engine calls this only for an answer that depends on nothing but the request
+        line and Host (see the module docstring); here the rest of the policy: an explicit
+        time is a test's, a long URL would make a big entry, and only HTML bodies are kept
+        (:meth:`~redirectware.engine.engine.Engine.recall` turns JSON clients away).
+        """
+        if now is not None or len(path) + len(query) + len(host or "") > MAX_KEY_TEXT:
+            return
+        if _JSON_BODY in decision.headers:
+            return
+        self.store(key, decision)
 
     def __len__(self) -> int:
         return len(self._answers)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from .urls import canonical_literal, encode_target
+from .urls import canonical_literal, canonical_offsets, encode_target
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -59,8 +59,6 @@ class PathTemplate:
     names: tuple[str, ...]
     #: The canonical path when the template has no placeholder (an exact match), else None.
     literal: str | None
-    #: The first path segment when it is literal (``api`` for ``/api/{x}``), for indexing.
-    first_segment: str | None
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
@@ -78,6 +76,20 @@ class PathTemplate:
             return {} if path == self.literal else None
         found = self.regex.match(path)
         return None if found is None else found.groupdict()
+
+    def match_kept(self, path: str, safe: str) -> dict[str, str] | None:
+        """Like :meth:`match`, with each captured value taken from ``safe``, the request's
+        own bytes, rather than from its canonical form ``path``: ``/old/{rest:path}`` matches
+        ``/old/a%2fb`` and captures ``a%2fb``, as sent."""
+        if self.literal is not None:
+            return {} if path == self.literal else None
+        found = self.regex.match(path)
+        if found is None:
+            return None
+        offsets = canonical_offsets(safe)
+        return {
+            name: safe[offsets[found.start(name)] : offsets[found.end(name)]] for name in self.names
+        }
 
 
 def compile_path(template: str) -> PathTemplate:
@@ -99,16 +111,11 @@ def compile_path(template: str) -> PathTemplate:
         names.append(name)
         pattern.append(f"(?P<{name}>{_CONVERTERS[converter or 'str']})")
     literal_path = canonical_literal(template) if not names else None
-    head = template[1:].split("/", 1)[0]
-    first = canonical_literal(head) if "{" not in head and "/" in template[1:] else None
-    if literal_path is not None:
-        first = literal_path[1:].split("/", 1)[0]
     return PathTemplate(
         source=template,
         pattern="".join(pattern) + r"\Z",
         names=tuple(names),
         literal=literal_path,
-        first_segment=first,
     )
 
 

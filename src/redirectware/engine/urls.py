@@ -20,13 +20,13 @@ from urllib.parse import quote
 # RFC 3986 section 2.3.
 UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 # Characters that may stand unescaped in a path: pchar plus "/" (RFC 3986 section 3.3).
-_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+PATH_SAFE = "/:@!$&'()*+,;=-._~"
 # A query may also hold "?" and "/" unescaped (RFC 3986 section 3.4).
-_QUERY_SAFE = _PATH_SAFE + "?"
+_QUERY_SAFE = PATH_SAFE + "?"
 
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/:@!$&'()*+,;=]*\Z")
-#: A path that both :func:`safe_path` and :func:`canonical_path` return unchanged.
+#: A path that is its own safe and canonical form (see :func:`path_forms`).
 PLAIN_PATH = _PLAIN_PATH
 _PLAIN_QUERY = re.compile(r"[A-Za-z0-9\-._~/:@!$&'()*+,;=?]*\Z")
 
@@ -54,18 +54,11 @@ def _encode_unsafe(text: str, safe: str, request_bytes: bool = True) -> str:
     return "".join(out)
 
 
-def safe_path(raw_path: str) -> str:
-    """The request path with only the characters a URI may not hold percent-encoded."""
-    if _PLAIN_PATH.match(raw_path):
-        return raw_path
-    return _encode_unsafe(raw_path, _PATH_SAFE)
-
-
 def path_forms(raw_path: str) -> tuple[str, str]:
     """The safe and the canonical form of a request path (most paths are plain: both itself)."""
     if _PLAIN_PATH.match(raw_path):
         return raw_path, raw_path
-    safe = _encode_unsafe(raw_path, _PATH_SAFE)
+    safe = _encode_unsafe(raw_path, PATH_SAFE)
     return safe, canonical_path(safe)
 
 
@@ -87,14 +80,38 @@ def canonical_path(raw_path: str) -> str:
     """The form of a path that rules are matched against (see the module docstring)."""
     if _PLAIN_PATH.match(raw_path):
         return raw_path
-    return _ESCAPE.sub(_normalise_escape, _encode_unsafe(raw_path, _PATH_SAFE))
+    return _ESCAPE.sub(_normalise_escape, _encode_unsafe(raw_path, PATH_SAFE))
+
+
+def canonical_offsets(safe: str) -> list[int]:
+    """Where each character of ``safe``'s canonical form came from in ``safe``.
+
+    Canonicalising only rewrites ``%XX`` escapes (an escaped unreserved character becomes the
+    character, other hex digits are upper-cased), so entry ``i`` is the index in ``safe`` of
+    canonical character ``i``, with one last entry for the end. A span matched in the canonical
+    form maps back to the request's own bytes: ``safe[offsets[start]:offsets[end]]``.
+    """
+    offsets: list[int] = []
+    index, length = 0, len(safe)
+    while index < length:
+        if safe[index] == "%" and _ESCAPE.match(safe, index):
+            if chr(int(safe[index + 1 : index + 3], 16)) in UNRESERVED:
+                offsets.append(index)
+            else:
+                offsets.extend((index, index + 1, index + 2))
+            index += 3
+        else:
+            offsets.append(index)
+            index += 1
+    offsets.append(length)
+    return offsets
 
 
 def canonical_literal(text: str) -> str:
     """The canonical form of literal path text written in a rule (``/café`` -> ``/caf%C3%A9``)."""
     if _PLAIN_PATH.match(text):
         return text
-    return _ESCAPE.sub(_normalise_escape, quote(text.encode("utf-8"), safe=_PATH_SAFE + "%"))
+    return _ESCAPE.sub(_normalise_escape, quote(text.encode("utf-8"), safe=PATH_SAFE + "%"))
 
 
 def encode_target(text: str) -> str:
@@ -108,7 +125,7 @@ def encode_target_part(text: str, query: bool = False) -> str:
     """Encode the path (or query) of a written target (UTF-8 for non-ASCII)."""
     if (_PLAIN_QUERY if query else _PLAIN_PATH).match(text):
         return text
-    return _encode_unsafe(text, _QUERY_SAFE if query else _PATH_SAFE, request_bytes=False)
+    return _encode_unsafe(text, _QUERY_SAFE if query else PATH_SAFE, request_bytes=False)
 
 
 def collapse_leading_slashes(path: str) -> str:

@@ -143,14 +143,19 @@ def _check_sampled(ruleset: Engine) -> None:
             decision = ruleset.resolve(
                 sample.method, scheme, sample.host, sample.path, sample.query, sample.headers
             )
-            if (decision.error and "loop" in decision.error) or (
-                decision.error
-                and "own URL" in decision.error
-                and decision.rule is rule
+            refused = decision.refused
+            if refused is None:
+                continue
+            # A chain that comes back or never ends is a loop whoever starts it. A single
+            # hop back to the request's own URL is this rule's fault only when the rule
+            # wrote that path itself; an absolute target may be someone else's canonical URL.
+            own_fault = (
+                decision.rule is rule
                 and isinstance(rule.action, ToAction)
                 and not rule.action.target.absolute
-            ):
-                raise _fail(rule, ruleset.source, decision.error.split(": ", 1)[1])
+            )
+            if refused.kind == "loop" or own_fault:
+                raise _fail(rule, ruleset.source, refused.message)
 
 
 def check_loops(ruleset: Engine) -> None:
