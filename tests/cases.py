@@ -31,6 +31,12 @@ class Case:
     settings: dict[str, Any] = field(default_factory=dict)
     #: Response headers that must be present with exactly these values.
     expect_headers: tuple[tuple[str, str], ...] = ()
+    #: The request target exactly as sent on the request line, when it is absolute-form
+    #: (``http://host/path``); runners that can send it so do, the others send ``url``.
+    target: str | None = None
+    #: A request body. With it, the runner follows the redirect itself, sending the same
+    #: method and body to the Location, and checks that both reached the app there.
+    body: bytes | None = None
 
     @property
     def document(self) -> dict[str, Any]:
@@ -42,6 +48,10 @@ HTTPS = {"name": "https", "https": True, "permanent": True}
 API = {"name": "api", "from": "/api/v1/{rest:path}", "to": "/api/v2/{rest}"}
 API_PERMANENT = {**API, "permanent": True}
 GO = {"name": "go", "from": "/go/{rest:path}", "to": "/{rest}"}
+HTTPS_EXCEPT_HEALTHZ = {**HTTPS, "except": ["/healthz"]}
+MAINTENANCE_EXCEPT_STATIC = {"maintenance": {"retry_after": 60}, "except": ["/static/{file:path}"]}
+#: A body with UTF-8, CR LF, NUL and a byte that is not UTF-8: it must arrive as sent.
+BODY = b'{"order": 42, "note": "caf\xc3\xa9"}\r\n\x00\xff'
 
 CASES: list[Case] = [
     # --- the status table -------------------------------------------------------------
@@ -82,6 +92,25 @@ CASES: list[Case] = [
     Case("host-template-capture", [{"host": "{sub}.example.com", "to": "https://example.com/{sub}{path}"}], "GET", "http://shop.example.com/cart", 302, "https://example.com/shop/cart"),
     Case("host-wildcard", [{"host": "*.example.org", "to": "https://example.org/"}], "GET", "http://a.b.example.org/x", 302, "https://example.org/"),
     Case("host-wildcard-not-apex", [{"host": "*.example.org", "to": "https://example.org/"}], "GET", "http://example.org/x", None),
+    # --- the request target: "://" in a path is part of the path (RFC 9112 section 3.2) ----
+    Case("origin-form-scheme-in-path-https", [HTTPS_EXCEPT_HEALTHZ], "GET", "http://example.com/login/x://y/healthz", 301, "https://example.com/login/x://y/healthz"),
+    Case("origin-form-scheme-in-path-maintenance", [MAINTENANCE_EXCEPT_STATIC], "GET", "http://example.com/account/x://y/static/a", 503),
+    Case("origin-form-url-in-capture", [API], "GET", "http://example.com/api/v1/http://x/y", 302, "http://example.com/api/v2/http://x/y"),
+    Case("absolute-form-target", [API], "POST", "http://example.com/api/v1/a?q=1", 307, "http://example.com/api/v2/a?q=1", target="http://example.com/api/v1/a?q=1"),
+    Case("absolute-form-scheme-in-path", [HTTPS_EXCEPT_HEALTHZ], "GET", "http://example.com/login/x://y/healthz", 301, "https://example.com/login/x://y/healthz", target="http://example.com/login/x://y/healthz"),
+    Case("absolute-form-excepted-path", [HTTPS_EXCEPT_HEALTHZ], "GET", "http://example.com/healthz", None, target="http://example.com/healthz"),
+    # --- the request's own bytes reach the Location -------------------------------------
+    Case("lowercase-encoded-slash-kept", [API], "GET", "http://example.com/api/v1/a%2fb", 302, "http://example.com/api/v2/a%2fb"),
+    Case("escaped-unreserved-kept", [API], "GET", "http://example.com/api/v1/%7Euser", 302, "http://example.com/api/v2/%7Euser"),
+    Case("lowercase-utf8-escape-kept", [API], "GET", "http://example.com/api/v1/caf%c3%a9/x", 302, "http://example.com/api/v2/caf%c3%a9/x"),
+    Case("escaped-segment-capture-kept", [{"from": "/u/{name}", "to": "/users/{name}"}], "GET", "http://example.com/u/%7e%41b", 302, "http://example.com/users/%7e%41b"),
+    Case("escaped-rule-still-matches", [{"from": "/caf\u00e9/{rest:path}", "to": "/cafe/{rest}"}], "GET", "http://example.com/caf%c3%a9/%7Emenu", 302, "http://example.com/cafe/%7Emenu"),
+    # --- method and body survive the redirect -------------------------------------------
+    *[
+        Case(f"body-survives-{m}", [API_PERMANENT], m, "http://example.com/api/v1/orders?x=1", 308, "http://example.com/api/v2/orders?x=1", headers=(("Content-Type", "application/json"),), body=BODY)
+        for m in ("POST", "PUT", "PATCH", "DELETE")
+    ],
+    Case("body-survives-https-chain", [HTTPS, API_PERMANENT], "POST", "http://example.com/api/v1/orders", 308, "https://example.com/api/v2/orders", headers=(("Content-Type", "application/json"),), body=BODY),
     # --- the hostile captures ---------------------------------------------------------
     Case("protocol-relative-capture", [GO], "GET", "http://example.com/go//evil.com", 302, "http://example.com/evil.com"),
     Case("encoded-protocol-relative-capture", [GO], "GET", "http://example.com/go/%2F%2Fevil.com", 302, "http://example.com/%2F%2Fevil.com"),

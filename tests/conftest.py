@@ -51,18 +51,23 @@ def echo_wsgi_app(environ: dict[str, Any], start_response: Any) -> Iterable[byte
     return [APP_BODY]
 
 
-def open_case(client: Client, case: Case) -> TestResponse:
+def open_case(client: Client, case: Case, url: str | None = None) -> TestResponse:
     """Send a case's request through a Werkzeug (or Flask) test client, from 127.0.0.1.
 
     The client must be built with ``use_cookies=False``: otherwise it replaces a Cookie
-    header with its own (empty) jar.
+    header with its own (empty) jar. ``url`` sends the same request elsewhere (to follow a
+    redirect); an absolute-form ``case.target`` is what a server would put in ``RAW_URI``.
     """
-    url = urlsplit(case.url)
+    parts = urlsplit(url or case.url)
+    environ = {"REMOTE_ADDR": "127.0.0.1"}
+    if case.target is not None and url is None:
+        environ["RAW_URI"] = environ["REQUEST_URI"] = case.target
     return client.open(
-        url.path,
-        base_url=f"{url.scheme}://{url.netloc}",
-        query_string=url.query,
+        parts.path,
+        base_url=f"{parts.scheme}://{parts.netloc}",
+        query_string=parts.query,
         method=case.method,
         headers=list(case.headers),
-        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        data=case.body,
+        environ_base=environ,
     )

@@ -15,7 +15,7 @@ from redirectware import RuleError, RuleSet, WSGIRedirectMiddleware
 from redirectware.flask import Redirectware
 from tests.cases import APP_BODY, CASES, Case
 from tests.conftest import open_case
-from tests.test_cases import _check
+from tests.test_cases import _check, check_followed
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 API_DOC: dict[str, Any] = {
@@ -38,7 +38,7 @@ def make_app(rules: Any = None, *, root_path: str | None = None) -> Flask:
             "method": request.method,
             "path": request.path,
             "query": request.query_string.decode("latin-1"),
-            "body": request.get_data(as_text=True),
+            "body": request.get_data().decode("latin-1"),
             "content_type": request.content_type,
         }
         return Response(APP_BODY, content_type="text/plain", headers={"X-Echo": json.dumps(echo)})
@@ -57,24 +57,9 @@ def test_flask_answers_the_shared_table(case: Case) -> None:
     response = _open(app, case)
     headers = {name.lower(): value for name, value in response.headers.items()}
     _check(case, response.status_code, headers, response.get_data())
-
-
-@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
-def test_json_body_reaches_the_moved_endpoint(method: str) -> None:
-    app = make_app(API_DOC)
-    Redirectware(app)
-    payload = {"order": 42, "note": "ünïcode"}
-    response = app.test_client().open(
-        "/api/v1/orders?x=1", method=method, json=payload, follow_redirects=True
-    )
-    assert [r.status_code for r in response.history] == [307]
-    assert response.history[0].headers["Location"] == "http://localhost/api/v2/orders?x=1"
-    echo = json.loads(response.headers["X-Echo"])
-    assert echo["method"] == method
-    assert echo["path"] == "/api/v2/orders"
-    assert echo["query"] == "x=1"
-    assert json.loads(echo["body"]) == payload
-    assert echo["content_type"] == "application/json"
+    if case.body is not None and case.location is not None:
+        followed = open_case(app.test_client(use_cookies=False), case, url=case.location)
+        check_followed(case, followed.headers.get("X-Echo"))
 
 
 def test_factory_pattern_init_app() -> None:

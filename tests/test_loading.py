@@ -43,6 +43,8 @@ BAD_RULES = [
     ("two-rule-loop", "- name: a\n  from: /a\n  to: /b\n- name: b\n  from: /b\n  to: /a", 5, "rules[0] 'a': to: redirect loop: /a -> /b -> /a"),
     ("template-loop", "- name: t\n  from: /{page}\n  to: /{page}", 5, "rules[0] 't': to: refused a redirect to the request's own URL"),
     ("slash-loop", "- name: add\n  trailing_slash: add\n- name: strip\n  from: /{p}/\n  to: /{p}", 7, "rules[1] 'strip': to: refused a redirect loop (https://example.com/sample/ -> https://example.com/sample -> https://example.com/sample/)"),
+    ("growing-slash-loop", "- name: shop\n  from: /shop/{p:path}\n  to: /shop/{p}/", 5, "rules[0] 'shop': to: refused a redirect loop that grows the URL (https://example.com/shop/sample/path -> https://example.com/shop/sample/path/ -> https://example.com/shop/sample/path//)"),
+    ("growing-prefix-loop", "- name: nest\n  from: /a/{p:path}\n  to: /a/a/{p}", 5, "rules[0] 'nest': to: refused a redirect loop that grows the URL (https://example.com/a/sample/path -> https://example.com/a/a/sample/path -> https://example.com/a/a/a/sample/path)"),
     ("map-loop", "- name: legacy\n  map:\n    - {from: /a, to: /b}\n    - {from: /b, to: /a}", 4, "rules[0] 'legacy': map: redirect loop: /a -> /b -> /a"),
     ("map-conflict", "- name: legacy\n  map:\n    - {from: /a, to: /b}\n    - {from: /a, to: /c}", 6, "rules[0] 'legacy': map: row '/a': from '/a' is mapped twice, to '/b' and '/c'"),
     ("map-row-bad-to", "- name: legacy\n  map:\n    - {from: /a, to: /b}\n    - from: /c\n      to: 'ftp://x'", 6, "rules[0] 'legacy': map: row '/c': to must be a path or an http(s) URL, got 'ftp://x'"),

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from werkzeug.test import Client
 
@@ -272,22 +271,6 @@ def test_wsgi_asks_again_for_header_conditions_and_remembers_the_rest() -> None:
     plain = WSGIRedirectMiddleware(echo_wsgi_app, rules=_document({"from": "/page", "to": "/p"}))
     assert [twice(plain) for _ in range(2)] == [302, 302]
     assert len(plain.rules.ruleset.answers) == 1
-
-
-def test_httpx_following_a_remembered_redirect_keeps_the_body() -> None:
-    app = RedirectMiddleware(echo_asgi_app, rules=_document({"from": "/old", "to": "/new"}))
-
-    async def go() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, follow_redirects=True) as client:
-            return [
-                await client.post("https://example.com/old", content=b"payload") for _ in range(3)
-            ]
-
-    for response in asyncio.run(go()):
-        assert response.status_code == 200
-        assert b'"body": "payload"' in response.headers["x-echo"].encode()
-        assert response.history[0].status_code == 307
 
 
 def test_a_flag_file_switches_remembered_answers(
