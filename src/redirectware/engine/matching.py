@@ -239,6 +239,22 @@ def _literal_segments(node: _Node) -> set[str]:
     return found
 
 
+def _file_map(exact: dict[str, _Positions], action: MapAction, position: int) -> None:
+    """File every row of a map under its path (without the query of a ``path?query`` row)."""
+    entries = action.entries
+    if action.has_query_keys:
+        for key in entries:
+            slot = exact.get(key.split("?", 1)[0], _NO_RULES)
+            if not slot or slot[-1] != position:
+                exact[key.split("?", 1)[0]] = (*slot, position)
+        return
+    # A big map is filed in one C-level update, not row by row.
+    shared = {key: exact[key] for key in entries.keys() & exact.keys()}
+    exact.update(dict.fromkeys(entries, (position,)))
+    for key, slot in shared.items():
+        exact[key] = (*slot, position)
+
+
 def _host_suffix(source: str) -> str | None:
     """``example.com`` for ``*.example.com`` or ``{sub}.example.com``; None if no such tail."""
     text = source.strip().lower().rstrip(".")
@@ -259,18 +275,7 @@ class RuleIndex:
         root = _Node()
         for position, rule in enumerate(rules):
             if isinstance(rule.action, MapAction):
-                entries = rule.action.entries
-                if rule.action.has_query_keys:
-                    for key in entries:
-                        slot = exact.get(key.split("?", 1)[0], _NO_RULES)
-                        if not slot or slot[-1] != position:
-                            exact[key.split("?", 1)[0]] = (*slot, position)
-                else:
-                    # A big map is filed in one C-level update, not row by row.
-                    shared = {key: exact[key] for key in entries.keys() & exact.keys()}
-                    exact.update(dict.fromkeys(entries, (position,)))
-                    for key, slot in shared.items():
-                        exact[key] = (*slot, position)
+                _file_map(exact, rule.action, position)
             elif rule.path is not None and rule.path.literal is not None:
                 exact[rule.path.literal] = (*exact.get(rule.path.literal, _NO_RULES), position)
             elif rule.path is not None:

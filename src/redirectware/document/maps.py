@@ -1,0 +1,156 @@
+"""Compiling a ``map`` rule's rows: a CSV file or an inline list, into exact entries.
+
+A plain two-column CSV takes a bulk path (a regex over each whole column, one ``dict`` built
+in C); anything else, row by row, each row checked and every error naming its line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+from redirectware.document.fields import FALSE_WORDS, TRUE_WORDS, Where
+from redirectware.document.mapfile import (
+    RawRow,
+    RowFail,
+    read_csv_pairs,
+    read_csv_rows,
+    read_inline_rows,
+)
+from redirectware.engine.model import MapAction, MapEntry, PlainRows
+from redirectware.engine.status import REDIRECT_CODES, is_permanent_code
+from redirectware.engine.urls import canonical_literal
+from redirectware.errors import RuleError
+
+# A map row that needs no canonicalising and no closer look (see _map_row for the rules):
+# a path of plain characters, and a target that is a path or an http(s) URL without control
+# characters or backslashes.
+_PLAIN_MAP_FROM = re.compile(r"/(?!/)[A-Za-z0-9\-._~/:@!$&'()*+,;=]*\Z")
+_PLAIN_MAP_TO = re.compile(r"(?:/(?!/)|[Hh][Tt][Tt][Pp][Ss]?://)[^\r\n\0\\]*\Z")
+# The same two checks over a whole column at once, one row per line.
+_PLAIN_FROM_COLUMN = re.compile(
+    r"(?:/(?!/)[A-Za-z0-9\-._~/:@!$&'()*+,;=]*\n)*/(?!/)[A-Za-z0-9\-._~/:@!$&'()*+,;=]*"
+)
+# Targets that are absolute URLs or paths already canonical: the loop check needs no work.
+_CANONICAL_TO_COLUMN = re.compile(
+    r"(?:(?:[Hh][Tt][Tt][Pp][Ss]?://[^\n]*|/[A-Za-z0-9\-._~/:@!$&'()*+,;=]*)\n)*"
+    r"(?:[Hh][Tt][Tt][Pp][Ss]?://[^\n]*|/[A-Za-z0-9\-._~/:@!$&'()*+,;=]*)"
+)
+_PLAIN_TO_COLUMN = re.compile(
+    r"(?:(?:/(?!/)|[Hh][Tt][Tt][Pp][Ss]?://)[^\r\n\0\\]*\n)*(?:/(?!/)|[Hh][Tt][Tt][Pp][Ss]?://)[^\r\n\0\\]*"
+)
+
+
+def _bulk_entries(
+    froms: list[str], tos: list[str], permanent: bool, status: int | None
+) -> PlainRows | None:
+    """The entries of a plain two-column map built without a Python loop per row, or None
+    when a row needs the closer look of the row-by-row path (which then reports it)."""
+    targets = "\n".join(tos)
+    if not (_PLAIN_FROM_COLUMN.fullmatch("\n".join(froms)) and _PLAIN_TO_COLUMN.fullmatch(targets)):
+        return None
+    canonical = _CANONICAL_TO_COLUMN.fullmatch(targets) is not None
+    # Row i stands on line i + 2: read_csv_pairs only reads files with one line per row.
+    rows = dict(zip(froms, zip(tos, count(2)), strict=True))
+    # A repeated from: the row-by-row path tells a harmless repeat from a conflict.
+    if len(rows) != len(froms):
+        return None
+    return PlainRows(rows, permanent, status, canonical)
+
+
+def _map_row(
+    source: str,
+    target: str,
+    row_permanent: object,
+    row_status: object,
+    line: int | None,
+    permanent: bool,
+    status: int | None,
+    fail: RowFail,
+    csv_source: str | None,
+) -> tuple[str, MapEntry, bool]:
+    """Validate one map row the long way: its key, its entry, whether the key has a query."""
+    at = f"{csv_source}:{line}" if csv_source and line else f"row {source!r}"
+    if not source.startswith("/") or source.startswith("//"):
+        raise fail(f"{at}: from must be a path starting with a single '/', got {source!r}", line)
+    if not (target.startswith("/") and not target.startswith("//")) and not (
+        target.lower().startswith(("http://", "https://"))
+    ):
+        raise fail(f"{at}: to must be a path or an http(s) URL, got {target!r}", line)
+    if any(c in target for c in "\r\n\0") or (target.startswith("/") and "\\" in target):
+        raise fail(f"{at}: to holds a character a URL may not: {target!r}", line)
+    entry_permanent, entry_status = permanent, status
+    if row_status is not None:
+        try:
+            entry_status = int(str(row_status))
+        except ValueError:
+            entry_status = -1
+        if entry_status not in REDIRECT_CODES:
+            raise fail(f"{at}: status must be 301, 302, 307 or 308, got {row_status!r}", line)
+        entry_permanent = is_permanent_code(entry_status)
+    elif row_permanent is not None:
+        text = str(row_permanent).strip().lower()
+        if isinstance(row_permanent, bool):
+            entry_permanent = row_permanent
+        elif text in TRUE_WORDS | FALSE_WORDS:
+            entry_permanent = text in TRUE_WORDS
+        else:
+            raise fail(f"{at}: permanent must be true or false, got {row_permanent!r}", line)
+        entry_status = None
+    path, sep, query = source.partition("?")
+    key = canonical_literal(path) + (sep + query if sep else "")
+    return key, MapEntry(target, entry_permanent, entry_status, line), bool(sep)
+
+
+def compile_map(
+    value: Any, where: Where, base: Path, permanent: bool, status: int | None
+) -> MapAction:
+    csv_source = None
+
+    def fail(message: str, line: int | None = None) -> RuleError:
+        # A CSV row's line is in the message; an inline row's is the YAML line of the error.
+        return where.error("map", message, None if csv_source else line)
+
+    rows: Iterator[RawRow]
+    if isinstance(value, str):
+        csv_path = base / value
+        csv_source = str(csv_path)
+        pairs = read_csv_pairs(csv_path)
+        bulk = None if pairs is None else _bulk_entries(*pairs, permanent, status)
+        if bulk is not None:
+            return MapAction(bulk, csv_source, False)
+        rows = read_csv_rows(csv_path, fail)
+    elif isinstance(value, list):
+        rows = read_inline_rows(value, fail)
+    else:
+        where.fail("map", f"must be a CSV file path or a list of {{from, to}}, got {value!r}")
+    entries: dict[str, MapEntry] = {}
+    has_query = False
+    for source, target, row_permanent, row_status, line in rows:
+        if (
+            row_permanent is None
+            and row_status is None
+            and _PLAIN_MAP_FROM.match(source)
+            and _PLAIN_MAP_TO.match(target)
+        ):
+            # The common row, a plain path to a plain path or URL: already canonical and
+            # valid, so two regex matches stand in for every check below.
+            key = source
+            entry = MapEntry(target, permanent, status, line)
+        else:
+            key, entry, query_key = _map_row(
+                source, target, row_permanent, row_status, line, permanent, status, fail, csv_source
+            )
+            has_query = has_query or query_key
+        previous = entries.get(key)
+        if previous is not None and previous.target != target:
+            at = f"{csv_source}:{line}" if csv_source and line else f"row {source!r}"
+            raise fail(
+                f"{at}: from {source!r} is mapped twice, to {previous.target!r} and {target!r}",
+                line,
+            )
+        entries[key] = entry
+    return MapAction(entries, csv_source, has_query)
