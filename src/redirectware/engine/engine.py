@@ -169,7 +169,7 @@ class Engine:
         proxies = self._proxies
         if proxies is not None and client in proxies:
             remember_as = None  # the forwarded headers decide: see memo.py
-            forwarded = read_forwarded(hdrs)
+            forwarded = read_forwarded(hdrs, proxies)
             if forwarded.proto is not None:
                 scheme = forwarded.proto
             if forwarded.host is not None:
