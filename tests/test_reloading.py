@@ -11,6 +11,7 @@ from werkzeug.test import Client
 
 from redirectware import WSGIRedirectMiddleware
 from tests.conftest import echo_wsgi_app
+from tests.waiting import wait_for
 
 V1 = "version: 1\nrules:\n  - name: move\n    from: /old\n    to: /v1\n"
 V2 = "version: 1\nrules:\n  - name: move\n    from: /old\n    to: /version-two\n"
@@ -70,3 +71,59 @@ def test_without_reload_the_file_is_read_once(tmp_path: Path) -> None:
 def test_reload_needs_a_file() -> None:
     with pytest.raises(ValueError, match="reload=True needs rules given as a file path"):
         WSGIRedirectMiddleware(echo_wsgi_app, rules={"version": 1}, reload=True)
+
+
+MAPPED = "version: 1\nrules:\n  - name: legacy\n    map: legacy.csv\n"
+
+
+def _csv(path: Path, target: str, stamp: int) -> None:
+    _write(path, f"from,to\n/old,{target}\n/older,/b\n", stamp)
+
+
+def test_the_document_lists_every_file_it_read(tmp_path: Path) -> None:
+    rules = tmp_path / "redirects.yaml"
+    _write(rules, MAPPED + "  - name: again\n    map: legacy.csv\n    host: example.org\n", 1_000)
+    _csv(tmp_path / "legacy.csv", "/one", 1_000)
+    app = WSGIRedirectMiddleware(echo_wsgi_app, rules=rules)
+    assert app.rules.ruleset.document.files == (str(rules), str(tmp_path / "legacy.csv"))
+
+
+def test_an_edited_map_is_picked_up_without_touching_the_rule_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    rules = tmp_path / "redirects.yaml"
+    _write(rules, MAPPED, 1_000)
+    csv = tmp_path / "legacy.csv"
+    _csv(csv, "/one", 1_000)
+    client = Client(WSGIRedirectMiddleware(echo_wsgi_app, rules=rules, reload=True,
+                                           reload_interval=0))  # fmt: skip
+    assert _location(client) == "http://example.com/one"
+
+    _csv(csv, "/two", 2_000)
+    wait_for(lambda: _location(client) == "http://example.com/two")
+
+    # A deleted map keeps the rules in hand and says why, once.
+    with caplog.at_level(logging.ERROR, logger="redirectware"):
+        csv.unlink()
+        # A reload happens on a request: ask until one has tried it.
+        wait_for(lambda: _location(client) == "http://example.com/two" and "exist" in caplog.text)
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1, errors
+    assert "previous rules still serving" in errors[0]
+    assert f"map file {str(csv)!r} does not exist" in errors[0]
+
+    _csv(csv, "/three", 3_000)
+    wait_for(lambda: _location(client) == "http://example.com/three")
+
+
+def test_a_map_added_by_an_edit_is_watched_too(tmp_path: Path) -> None:
+    rules = tmp_path / "redirects.yaml"
+    _write(rules, V1, 1_000)
+    csv = tmp_path / "legacy.csv"
+    client = Client(WSGIRedirectMiddleware(echo_wsgi_app, rules=rules, reload=True,
+                                           reload_interval=0))  # fmt: skip
+    _write(rules, MAPPED, 2_000)
+    _csv(csv, "/one", 2_000)
+    wait_for(lambda: _location(client) == "http://example.com/one")
+    _csv(csv, "/two", 3_000)
+    wait_for(lambda: _location(client) == "http://example.com/two")

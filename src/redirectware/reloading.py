@@ -1,10 +1,11 @@
 """Holding the rules an adapter serves, and swapping in an edited rule file.
 
-With ``reload=True`` the rule file is looked at (one ``stat``) at most once per
-``reload_interval`` seconds. When it changed, the new document is compiled completely before
-it replaces the old one, in a single reference assignment: a request sees the old rule set or
-the new one, never a mix. An invalid edit, or a deleted file, keeps the old rules serving and
-logs the error once per change.
+With ``reload=True`` every file the document was compiled from (the rule file and each CSV
+its ``map`` rules name) is looked at (one ``stat`` each) at most once per ``reload_interval``
+seconds. When one changed, the new document is compiled completely before it replaces the old
+one, in a single reference assignment: a request sees the old rule set or the new one, never a
+mix. An invalid edit, or a deleted file, keeps the old rules serving and logs the error once
+per change.
 """
 
 from __future__ import annotations
@@ -49,20 +50,29 @@ class RuleHolder:
         self._reload = reload
         self._interval = reload_interval
         self._checked_at = time.monotonic()
-        self._signature = self._stat()
+        self._files = self._files_of(self.ruleset)
+        self._signature = self._stat(self._files)
         self._lock = threading.Lock()
 
     def _prepared(self, ruleset: RuleSet) -> RuleSet:
         return ruleset if self._prepare is None else self._prepare(ruleset)
 
-    def _stat(self) -> tuple[int, int] | None:
+    def _files_of(self, ruleset: RuleSet) -> tuple[str, ...]:
         if self._path is None:
-            return None
-        try:
-            info = os.stat(self._path)
-        except OSError:
-            return None
-        return (info.st_mtime_ns, info.st_size)
+            return ()
+        return ruleset.document.files or (self._path,)
+
+    @staticmethod
+    def _stat(files: tuple[str, ...]) -> tuple[tuple[int, int] | None, ...]:
+        signature: list[tuple[int, int] | None] = []
+        for file in files:
+            try:
+                info = os.stat(file)
+            except OSError:
+                signature.append(None)  # gone: a change like any other
+            else:
+                signature.append((info.st_mtime_ns, info.st_size))
+        return tuple(signature)
 
     def current(self) -> RuleSet:
         """The rule set to answer this request with."""
@@ -76,7 +86,7 @@ class RuleHolder:
             return self.ruleset
         try:
             self._checked_at = now
-            signature = self._stat()
+            signature = self._stat(self._files)
             if signature != self._signature:
                 self._signature = signature
                 self._try_reload()
@@ -94,5 +104,10 @@ class RuleHolder:
         except RuleError as error:
             logger.error("rule file not reloaded, previous rules still serving: %s", error)
             return
+        files = self._files_of(fresh)
+        if files != self._files:
+            # A map was added or dropped: watch the new set from how it stands now.
+            self._files = files
+            self._signature = self._stat(files)
         self.ruleset = fresh
         logger.info("reloaded %s: %d rules", self._path, len(fresh.rules))
