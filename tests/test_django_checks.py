@@ -18,6 +18,7 @@ from django.core.management.base import SystemCheckError  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 
 from redirectware import RuleError, RuleSet  # noqa: E402
+from redirectware.django.conf import rule_holder  # noqa: E402
 
 GOOD = {"version": 1, "rules": [{"name": "https", "https": True, "permanent": True}]}
 BAD_YAML = """\
@@ -88,7 +89,37 @@ def test_document_allowed_hosts_make_django_entries_irrelevant() -> None:
 
 def test_reload_without_file_is_e005() -> None:
     assert ids(REDIRECTWARE=GOOD, REDIRECTWARE_RELOAD=True) == ["redirectware.E005"]
+    # "yes" means True (a value from os.environ): reloading a dict is what is wrong.
     assert ids(REDIRECTWARE=GOOD, REDIRECTWARE_RELOAD="yes") == ["redirectware.E005"]
+
+
+@pytest.mark.parametrize("value", ["False", "false", "0", "NO", 0, False])
+def test_reload_off_as_a_string_is_off(value: object) -> None:
+    # Before, any string was refused (and bool() of it would have been True).
+    assert ids(REDIRECTWARE=GOOD, REDIRECTWARE_RELOAD=value) == []
+    with override_settings(REDIRECTWARE=GOOD, REDIRECTWARE_RELOAD=value):
+        assert rule_holder().reload is False
+
+
+@pytest.mark.parametrize("value", ["True", "true", "1", "Yes", 1])
+def test_reload_on_as_a_string_is_on(tmp_path: Path, value: object) -> None:
+    path = tmp_path / "redirects.yaml"
+    path.write_text("version: 1\nrules:\n  - {https: true}\n", encoding="utf-8")
+    with override_settings(REDIRECTWARE=path, REDIRECTWARE_RELOAD=value):
+        assert ids() == []
+        assert rule_holder().reload is True
+
+
+@pytest.mark.parametrize("value", ["maybe", "", 2, None])
+def test_reload_that_is_no_boolean_is_e005_naming_the_value(value: object) -> None:
+    with override_settings(REDIRECTWARE=GOOD, REDIRECTWARE_RELOAD=value):
+        [message] = [m for m in run_checks() if m.id == "redirectware.E005"]
+        assert message.msg == (
+            "settings.REDIRECTWARE_RELOAD must be true or false "
+            f"(one of true/false/1/0/yes/no, any case), not {value!r}."
+        )
+        with pytest.raises(ImproperlyConfigured, match=r"redirectware\.E005"):
+            Client().get("/")
 
 
 def test_ruleset_setting_is_accepted() -> None:

@@ -150,3 +150,46 @@ def test_reload_serves_an_edited_file(tmp_path: Path) -> None:
     while location.endswith("/first") and time.monotonic() < deadline:
         location = client.get("/a").headers["Location"]
     assert location == "http://localhost/second-target"
+
+
+# --- REDIRECTWARE_RELOAD from the environment ------------------------------------------------
+
+
+def _from_env(monkeypatch: pytest.MonkeyPatch, value: str, rules: Any) -> Flask:
+    monkeypatch.setenv("FLASK_REDIRECTWARE_RELOAD", value)
+    app = make_app(rules)
+    app.config.from_prefixed_env()  # json-parses each value: "false" -> False, "False" stays
+    return app
+
+
+@pytest.mark.parametrize("value", ["False", "false", "FALSE", "0", "no", "No", " false "])
+def test_reload_off_from_the_environment(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    # A document dict cannot be reloaded: were the value read as True, init_app would refuse it.
+    app = _from_env(monkeypatch, value, {"version": 1, "rules": [{"from": "/a", "to": "/b"}]})
+    Redirectware(app)
+    assert app.extensions["redirectware"].rules.reload is False
+    assert app.test_client().get("/a").headers["Location"] == "http://localhost/b"
+
+
+@pytest.mark.parametrize("value", ["True", "true", "1", "yes", "YES"])
+def test_reload_on_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str
+) -> None:
+    rule_file = tmp_path / "redirects.yaml"
+    rule_file.write_text("version: 1\nrules:\n  - {from: /a, to: /b}\n", encoding="utf-8")
+    app = _from_env(monkeypatch, value, str(rule_file))
+    Redirectware(app)
+    assert app.extensions["redirectware"].rules.reload is True
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "off", ""])
+def test_reload_that_is_no_boolean_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    app = _from_env(monkeypatch, value, {"version": 1, "rules": [{"from": "/a", "to": "/b"}]})
+    expected = "2" if value == "2" else repr(value)  # from_prefixed_env makes "2" the number 2
+    with pytest.raises(ValueError) as raised:
+        Redirectware(app)
+    assert str(raised.value) == (
+        "REDIRECTWARE_RELOAD must be true or false (one of true/false/1/0/yes/no, any case), "
+        f"not {expected}"
+    )
+    assert "redirectware" not in app.extensions

@@ -24,6 +24,7 @@ LAYERS = {
     "redirectware.ruleset": 4,
     "redirectware.adapter": 5,
     "redirectware.reloading": 5,
+    "redirectware.settings_values": 5,
     "redirectware.asgi": 5,
     "redirectware.wsgi": 5,
     "redirectware.flask": 5,

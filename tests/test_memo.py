@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from redirectware.engine.decision import PASS
 from redirectware.engine.memo import MAX_KEY_TEXT, AnswerMemo
 from redirectware.engine.model import FlagFile
 from tests.conftest import echo_asgi_app, echo_wsgi_app
+from tests.waiting import wait_for
 
 HTTPS = {"name": "https", "https": True, "permanent": True}
 
@@ -252,6 +254,9 @@ def test_a_reload_forgets_what_the_old_rules_answered(tmp_path: Path) -> None:
     app = RedirectMiddleware(echo_asgi_app, rules=str(rules), reload=True, reload_interval=0)
     assert _call(app, _scope("/a", scheme="https"))[1][b"location"] == b"https://example.com/b"
     rules.write_text("version: 1\nrules:\n  - {from: /a, to: /c}\n")
+    os.utime(rules, ns=(2_000 * 10**9, 2_000 * 10**9))  # same size: the mtime must differ
+    # The request that notices the edit starts the compile; a later one meets the new rules.
+    wait_for(lambda: _call(app, _scope("/a", scheme="https"))[1][b"location"].endswith(b"/c"))
     assert _call(app, _scope("/a", scheme="https"))[1][b"location"] == b"https://example.com/c"
 
 

@@ -20,6 +20,7 @@ from flask import Flask, current_app
 
 from .reloading import RulesArgument
 from .ruleset import RuleSet
+from .settings_values import parse_bool
 from .wsgi import WSGIRedirectMiddleware
 
 #: The config key holding the rule document.
@@ -51,6 +52,8 @@ class Redirectware:
         a document ``dict``, or a :class:`~redirectware.RuleSet`.
     ``REDIRECTWARE_RELOAD`` (default ``False``)
         Re-read the rule file when it changes; an invalid edit keeps the old rules serving.
+        ``True``/``False``, or a string ``true/false/1/0/yes/no`` in any case (as
+        ``FLASK_REDIRECTWARE_RELOAD=false`` and ``app.config.from_prefixed_env()`` give it).
     """
 
     def __init__(self, app: Flask | None = None) -> None:
@@ -61,6 +64,8 @@ class Redirectware:
         """Compile the app's rule document and put the middleware in front of ``app.wsgi_app``.
 
         :raises RuntimeError: ``REDIRECTWARE`` is not set, or this app is already set up.
+        :raises redirectware.settings_values.SettingValueError: ``REDIRECTWARE_RELOAD`` is
+            not a boolean (a ``ValueError``).
         :raises redirectware.RuleError: the document is invalid (now, at start-up).
         """
         if EXTENSION_KEY in app.extensions:
@@ -72,7 +77,8 @@ class Redirectware:
                 f"redirectware needs app.config[{CONFIG_RULES!r}]: a path to a rule file "
                 "(relative to app.root_path), a document dict, or a RuleSet"
             )
-        reload = bool(app.config.get(CONFIG_RELOAD, False))
+        # Strictly: from the environment "False" is a string, and bool("False") is True.
+        reload = parse_bool(CONFIG_RELOAD, app.config.get(CONFIG_RELOAD, False))
         middleware = WSGIRedirectMiddleware(app.wsgi_app, _rules_for(app, rules), reload=reload)
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions[EXTENSION_KEY] = middleware

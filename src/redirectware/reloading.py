@@ -1,10 +1,18 @@
 """Holding the rules an adapter serves, and swapping in an edited rule file.
 
-With ``reload=True`` the rule file is looked at (one ``stat``) at most once per
-``reload_interval`` seconds. When it changed, the new document is compiled completely before
-it replaces the old one, in a single reference assignment: a request sees the old rule set or
-the new one, never a mix. An invalid edit, or a deleted file, keeps the old rules serving and
-logs the error once per change.
+With ``reload=True`` every file the document was compiled from (the rule file and each CSV
+its ``map`` rules name) is looked at (one ``stat`` each) at most once per ``reload_interval``
+seconds, by the request that comes along when the interval is up. When one changed, that
+request starts a worker thread to compile the new document and goes on, like every request
+after it, with the rules in hand: compiling a 100,000-row map takes a few tenths of a second,
+and under ASGI a compile on the request's own thread would stall the event loop, and with it
+every request in flight, for that long. Under WSGI and Django it would hold up the request
+that happened to notice. The worker replaces the rules in a single reference assignment once
+the new set is complete: a request sees the old rule set or the new one, never a mix.
+
+There is never more than one compile at a time; files that change while one runs are noticed
+by the first look after it ends. An invalid edit, or a deleted file, keeps the old rules
+serving and logs the error once per change.
 """
 
 from __future__ import annotations
@@ -23,13 +31,17 @@ logger = logging.getLogger("redirectware")
 
 RulesArgument = RuleSet | str | os.PathLike[str] | Mapping[str, Any]
 
+#: What ``os.stat`` says of one watched file: (mtime in ns, size), or None when it is gone.
+Stamp = tuple[int, int] | None
+
 
 class RuleHolder:
-    """The current :class:`RuleSet` of a middleware; reloads its file when asked to.
+    """The current :class:`RuleSet` of a middleware; reloads its files when asked to.
 
     ``prepare`` is applied to every rule set before it serves, the first and each reloaded
     one (the Django adapter fills in ``ALLOWED_HOSTS`` with it); a :class:`RuleError` it
-    raises on a reload keeps the previous rules, like an invalid file.
+    raises on a reload keeps the previous rules, like an invalid file. On a reload it runs
+    in the worker thread.
     """
 
     def __init__(
@@ -42,49 +54,94 @@ class RuleHolder:
     ) -> None:
         self._prepare = prepare
         self.ruleset = self._prepared(RuleSet.load(rules))
+        """The rules serving now; replaced whole by a reload."""
         path = rules if isinstance(rules, str | os.PathLike) else None
         if reload and path is None:
             raise ValueError("reload=True needs rules given as a file path")
         self._path = None if path is None else os.fspath(path)
-        self._reload = reload
+        self.reload = reload
+        """Whether edited files are reloaded (the ``reload`` argument)."""
         self._interval = reload_interval
         self._checked_at = time.monotonic()
-        self._signature = self._stat()
+        self._files = self._files_of(self.ruleset)
+        self._signature = self._stat(self._files)
         self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
 
     def _prepared(self, ruleset: RuleSet) -> RuleSet:
         return ruleset if self._prepare is None else self._prepare(ruleset)
 
-    def _stat(self) -> tuple[int, int] | None:
+    def _files_of(self, ruleset: RuleSet) -> tuple[str, ...]:
         if self._path is None:
-            return None
-        try:
-            info = os.stat(self._path)
-        except OSError:
-            return None
-        return (info.st_mtime_ns, info.st_size)
+            return ()
+        return ruleset.document.files or (self._path,)
+
+    @staticmethod
+    def _stat(files: tuple[str, ...]) -> tuple[Stamp, ...]:
+        signature: list[Stamp] = []
+        for file in files:
+            try:
+                info = os.stat(file)
+            except OSError:
+                signature.append(None)  # gone: a change like any other
+            else:
+                signature.append((info.st_mtime_ns, info.st_size))
+        return tuple(signature)
+
+    @property
+    def reloading(self) -> bool:
+        """Whether a changed document is being compiled in the background right now."""
+        worker = self._worker
+        # is_alive(), not a flag the worker clears: in a process forked while a compile
+        # ran (a preloading server), the worker does not exist and must not block reloads.
+        return worker is not None and worker.is_alive()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until no reload is under way (at most ``timeout`` seconds); True if none is.
+
+        For tests and tools that must see a reload through; requests never wait.
+        """
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        return not self.reloading
 
     def current(self) -> RuleSet:
-        """The rule set to answer this request with."""
-        if not self._reload:
+        """The rule set to answer this request with; never waits for a reload."""
+        if not self.reload or time.monotonic() - self._checked_at < self._interval:
             return self.ruleset
-        now = time.monotonic()
-        if now - self._checked_at < self._interval:
-            return self.ruleset
-        # One thread reloads; the others keep answering with the rules in hand.
+        # One thread looks; the others keep answering with the rules in hand.
         if not self._lock.acquire(blocking=False):
             return self.ruleset
         try:
-            self._checked_at = now
-            signature = self._stat()
+            if self.reloading:
+                return self.ruleset
+            self._checked_at = time.monotonic()
+            signature = self._stat(self._files)
             if signature != self._signature:
+                # Recorded now, before compiling: an edit made during the compile then
+                # differs from it and is compiled in turn, and a bad edit is tried once.
                 self._signature = signature
-                self._try_reload()
+                self._worker = threading.Thread(
+                    target=self._reload_in_background,
+                    args=(dict(zip(self._files, signature, strict=True)),),
+                    name="redirectware-reload",
+                    daemon=True,  # a compile must not keep a stopping server alive
+                )
+                self._worker.start()
         finally:
             self._lock.release()
         return self.ruleset
 
-    def _try_reload(self) -> None:
+    def _reload_in_background(self, seen: dict[str, Stamp]) -> None:
+        try:
+            self._try_reload(seen)
+        except Exception:
+            # Not a RuleError but a bug or an OS failure: the request that used to meet it
+            # no longer does, so it must be told here or nowhere.
+            logger.exception("rule file %s not reloaded; previous rules still serving", self._path)
+
+    def _try_reload(self, seen: dict[str, Stamp]) -> None:
         assert self._path is not None
         if not os.path.exists(self._path):
             logger.error("rule file %s is gone; still serving the previous rules", self._path)
@@ -94,5 +151,12 @@ class RuleHolder:
         except RuleError as error:
             logger.error("rule file not reloaded, previous rules still serving: %s", error)
             return
+        files = self._files_of(fresh)
+        if files != self._files:
+            # A map was added or dropped. Files watched before keep the stamp seen before
+            # the compile; a new one is stamped now (an edit to it during this compile, a
+            # moment's window, would wait for its next change).
+            self._signature = tuple(seen[f] if f in seen else self._stat((f,))[0] for f in files)
+            self._files = files
         self.ruleset = fresh
         logger.info("reloaded %s: %d rules", self._path, len(fresh.rules))

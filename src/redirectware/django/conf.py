@@ -2,9 +2,11 @@
 
 ``REDIRECTWARE`` (required): a path (``str`` or ``pathlib.Path``), a document ``dict``, or a
 :class:`~redirectware.RuleSet`. ``REDIRECTWARE_RELOAD`` (default ``False``): re-read the rule
-file when it changes. Problems are raised as :class:`SettingProblem` carrying the system-check
-id under which ``manage.py check`` reports them, so the middleware and the checks cannot
-disagree about what is wrong.
+file when it changes; ``True``/``False`` or a string ``true/false/1/0/yes/no`` in any case (as
+``os.environ`` gives it), read by :func:`redirectware.settings_values.parse_bool`. Problems
+are raised as :class:`SettingProblem` carrying the system-check id under which
+``manage.py check`` reports them, so the middleware and the checks cannot disagree about what
+is wrong.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from redirectware.engine.hosts import AllowedHosts
 from redirectware.errors import RuleError
 from redirectware.reloading import RuleHolder, RulesArgument
 from redirectware.ruleset import RuleSet
+from redirectware.settings_values import SettingValueError, parse_bool
 
 SETTING: Final = "REDIRECTWARE"
 RELOAD_SETTING: Final = "REDIRECTWARE_RELOAD"
@@ -64,11 +67,11 @@ def rules_setting() -> RulesArgument:
 
 def reload_setting(rules: RulesArgument) -> bool:
     """``settings.REDIRECTWARE_RELOAD``, which only makes sense for a rule file."""
-    reload: object = getattr(settings, RELOAD_SETTING, False)
-    if not isinstance(reload, bool):
-        raise SettingProblem(
-            BAD_RELOAD, f"settings.{RELOAD_SETTING} must be True or False, not {reload!r}."
-        )
+    try:
+        # Strictly, as Flask's: a value from os.environ is a string, and bool("False") is True.
+        reload = parse_bool(f"settings.{RELOAD_SETTING}", getattr(settings, RELOAD_SETTING, False))
+    except SettingValueError as error:
+        raise SettingProblem(BAD_RELOAD, f"{error}.") from None
     if reload and not isinstance(rules, str | os.PathLike):
         raise SettingProblem(
             BAD_RELOAD,

@@ -33,6 +33,7 @@ from redirectware.engine.model import (
     DEFAULT_PERMANENT_MAX_AGE,
     Document,
     KeepQuery,
+    MapAction,
     Rule,
     Settings,
 )
@@ -255,8 +256,14 @@ def _answer_keys(node: Mapping[str, Any], where: Where) -> dict[str, Any]:
 # --- the document ---------------------------------------------------------------------------
 
 
-def compile_document(data: Any, source: str | None = None, base: Path | None = None) -> Document:
-    """Validate plain document values and compile them; :class:`RuleError` if invalid."""
+def compile_document(
+    data: Any, source: str | None = None, base: Path | None = None, read: tuple[str, ...] = ()
+) -> Document:
+    """Validate plain document values and compile them; :class:`RuleError` if invalid.
+
+    ``read`` names the files the caller read ``data`` from; the document's
+    :attr:`~redirectware.engine.model.Document.files` lists them, then each map CSV.
+    """
     where = Where(source, data)
     if not isinstance(data, dict):
         where.fail(None, "a rule document must be a mapping with version, settings and rules")
@@ -287,14 +294,18 @@ def compile_document(data: Any, source: str | None = None, base: Path | None = N
         where.fail("tests", f"must be a list, got {tests!r}")
     # A malformed test entry is a load error like any other; they run in `redirectware check`.
     parse_expectations(tests, source)
-    return Document(settings, tuple(rules), source, tuple(tests))
+    maps = (r.action.source for r in rules if isinstance(r.action, MapAction) and r.action.source)
+    # dict.fromkeys: two rules may name the same CSV; it is one file to watch.
+    files = tuple(dict.fromkeys((*read, *maps)))
+    return Document(settings, tuple(rules), source, tuple(tests), files)
 
 
 def load_source(rules: str | os.PathLike[str] | Mapping[str, Any]) -> Document:
     """Read and compile a path (``.yaml``/``.yml``/``.json``) or a document mapping."""
     if isinstance(rules, str | os.PathLike):
         path = Path(rules)
-        return compile_document(read_file(path), str(rules), path.resolve().parent)
+        source = str(rules)
+        return compile_document(read_file(path), source, path.resolve().parent, (source,))
     if isinstance(rules, Mapping):
         return compile_document(dict(rules))
     raise TypeError(f"rules must be a path, a dict or a RuleSet, got {type(rules).__name__}")

@@ -208,7 +208,7 @@ class Engine:
         self, scheme: str, host: str | None, client: str | None, headers: Mapping[str, str]
     ) -> tuple[str, str | None, str | None] | Decision:
         """Scheme, host and client as a trusted proxy says they were; or a 400."""
-        forwarded = read_forwarded(headers)
+        forwarded = read_forwarded(headers, self._proxies)
         if forwarded.proto is not None:
             scheme = forwarded.proto
         if forwarded.host is not None:

@@ -278,3 +278,6 @@ class Document:
     rules: tuple[Rule, ...]
     source: str | None = None
     tests: tuple[Any, ...] = ()
+    #: Every file compiling it read: the rule file first, then each ``map`` CSV. Reloading
+    #: watches them all, since an edited map changes the rules as much as an edited YAML.
+    files: tuple[str, ...] = ()

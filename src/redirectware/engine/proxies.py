@@ -8,9 +8,18 @@ when the direct peer, the address the TCP connection comes from, is one of the p
 ``trusted_proxies``; from anyone else they are ignored as if absent.
 
 A proxy appends to these headers, so a header that holds several values lists them from the
-farthest hop to the nearest. The right-most value is the one the nearest, trusted, proxy added;
-the values left of it came from further away and may have been written by the client. Only the
-right-most is used.
+farthest hop to the nearest. The values left of the right-most came from further away and may
+have been written by the client. For the scheme, host and port only the right-most value is
+used: it is what the nearest, trusted, proxy said.
+
+The client address is different, because each proxy in a chain appends the address *it* was
+connected from. Behind two trusted proxies (a load balancer, then nginx) the right-most
+``X-Forwarded-For`` value is the load balancer, not the client. So the list is walked from the
+right, skipping addresses that are themselves trusted proxies, and the first one that is not
+is the client: a value further left was written by that untrusted hop and cannot be believed.
+When every address listed is trusted (the request came from inside), the left-most counts.
+``Forwarded: for=`` is walked the same way, one element per hop. This is what uvicorn's
+``ProxyHeadersMiddleware`` does.
 """
 
 from __future__ import annotations
@@ -81,47 +90,72 @@ class Forwarded:
 
 
 _FORWARDED_PAIR = re.compile(r'\s*([A-Za-z]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;,\s]*)\s*')
+# One element of a Forwarded header: everything up to a comma that is not inside quotes.
+_FORWARDED_ELEMENT = re.compile(r'(?:[^,"]|"(?:[^"\\]|\\.)*"?)+')
+
+_NOBODY = TrustedProxies()
 
 
 def _rightmost(value: str) -> str:
     return value.rsplit(",", 1)[-1].strip()
 
 
-def _parse_forwarded(value: str) -> dict[str, str]:
-    """The pairs of the right-most element of an RFC 7239 ``Forwarded`` header."""
-    element = value.rsplit(",", 1)[-1]
-    pairs: dict[str, str] = {}
-    for item in element.split(";"):
-        found = _FORWARDED_PAIR.fullmatch(item)
-        if found is None:
-            continue
-        text = found.group(2)
-        if text.startswith('"'):
-            text = re.sub(r"\\(.)", r"\1", text[1:-1])
-        pairs[found.group(1).lower()] = text
-    return pairs
+def _address(value: str) -> str:
+    """The address of ``192.0.2.1:4711``, ``[2001:db8::1]:4711`` or a bare address."""
+    value = value.strip()
+    if value.startswith("["):
+        return value[1:].split("]", 1)[0]
+    if value.count(":") == 1:
+        return value.split(":", 1)[0]
+    return value
 
 
-def read_forwarded(headers: Mapping[str, str]) -> Forwarded:
+def _client(hops: list[str | None], trusted: TrustedProxies) -> str | None:
+    """The client among the addresses the proxies recorded, farthest first.
+
+    From the right, the first hop that is not a trusted proxy; the left-most when all are.
+    """
+    for hop in reversed(hops):
+        if hop is None or hop not in trusted:
+            return hop or None
+    return hops[0] if hops else None
+
+
+def _parse_forwarded(value: str) -> list[dict[str, str]]:
+    """The pairs of each element of an RFC 7239 ``Forwarded`` header, farthest hop first."""
+    elements: list[dict[str, str]] = []
+    for element in _FORWARDED_ELEMENT.findall(value):
+        pairs: dict[str, str] = {}
+        for item in element.split(";"):
+            found = _FORWARDED_PAIR.fullmatch(item)
+            if found is None:
+                continue
+            text = found.group(2)
+            if text.startswith('"'):
+                text = re.sub(r"\\(.)", r"\1", text[1:-1])
+            pairs[found.group(1).lower()] = text
+        elements.append(pairs)
+    return elements or [{}]
+
+
+def read_forwarded(headers: Mapping[str, str], trusted: TrustedProxies | None = None) -> Forwarded:
     """Read the forwarding headers of a request from a trusted peer.
 
     ``Forwarded`` wins when present, since it is the standard and carries every field in one
-    place; otherwise the ``X-Forwarded-*`` family is read.
+    place; otherwise the ``X-Forwarded-*`` family is read. ``trusted`` (the document's
+    ``trusted_proxies``) lets the client address be found behind several proxies; without it
+    the right-most address is the client.
     """
+    trusted = _NOBODY if trusted is None else trusted
     standard = headers.get("forwarded")
     if standard:
-        pairs = _parse_forwarded(standard)
-        client = pairs.get("for")
-        if client is not None:
-            # "for" may be "[2001:db8::1]:4711" or "192.0.2.1:4711"; keep the address.
-            if client.startswith("["):
-                client = client[1:].split("]", 1)[0]
-            elif client.count(":") == 1:
-                client = client.split(":", 1)[0]
+        elements = _parse_forwarded(standard)
+        nearest = elements[-1]
+        hops = [_address(e["for"]) if "for" in e else None for e in elements]
         return Forwarded(
-            proto=_proto(pairs.get("proto")),
-            host=pairs.get("host") or None,
-            client=client or None,
+            proto=_proto(nearest.get("proto")),
+            host=nearest.get("host") or None,
+            client=_client(hops, trusted),
         )
     proto = headers.get("x-forwarded-proto")
     host = headers.get("x-forwarded-host")
@@ -131,7 +165,7 @@ def read_forwarded(headers: Mapping[str, str]) -> Forwarded:
         proto=_proto(_rightmost(proto)) if proto else None,
         host=_rightmost(host) or None if host else None,
         port=_rightmost(port) or None if port else None,
-        client=_rightmost(client) or None if client else None,
+        client=_client([_address(hop) for hop in client.split(",")], trusted) if client else None,
     )
 
 
