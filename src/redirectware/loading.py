@@ -132,26 +132,38 @@ class _Where:
         return nested
 
 
-def _expand(value: Any, where: _Where, key: str) -> Any:
-    """Apply ``${VAR:-default}`` to every string inside ``value``."""
+def _expand(value: Any, where: _Where, key: str, line: int | None = None) -> Any:
+    """Apply ``${VAR:-default}`` to every string inside ``value``.
+
+    An unset variable is reported at the key that holds it (``to``, ``maintenance.enabled``)
+    and that key's line, since that is where the user wrote it.
+    """
     if isinstance(value, str):
         try:
             return substitute_environment(value)
         except KeyError as missing:
-            where.fail(
+            raise where.error(
                 key,
                 f"environment variable {missing.args[0]} is not set and has no default "
                 f"(write ${{{missing.args[0]}:-value}} to give one)",
-            )
+                line,
+            ) from None
     if isinstance(value, LineDict):
-        out = LineDict({k: _expand(v, where, key) for k, v in value.items()})
+        out = LineDict(
+            {k: _expand(v, where, _subkey(key, k), value.line_of(k)) for k, v in value.items()}
+        )
         out.line, out.key_lines = value.line, value.key_lines
         return out
     if isinstance(value, dict):
-        return {k: _expand(v, where, key) for k, v in value.items()}
+        return {k: _expand(v, where, _subkey(key, k), line) for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand(v, where, key) for v in value]
+        return [_expand(v, where, key, line) for v in value]
     return value
+
+
+def _subkey(key: str, name: object) -> str:
+    # The rule itself is the root: its keys are named bare (to), deeper ones dotted.
+    return str(name) if not key else f"{key}.{name}"
 
 
 def _bool(value: Any, where: _Where, key: str) -> bool:
@@ -522,7 +534,7 @@ def _rule(node: Any, index: int, source: str | None, base: Path) -> Rule | None:
         where.fail("name", f"must be a string, got {name!r}")
     where.name = name
     _unknown_keys(node, RULE_KEYS, where)
-    node = _expand(node, where, "rule")
+    node = _expand(node, where, "")
 
     actions = [key for key in ACTION_KEYS if key in node]
     if len(actions) != 1:
@@ -662,6 +674,7 @@ def compile_document(data: Any, source: str | None = None, base: Path | None = N
     folder = base if base is not None else Path.cwd()
     rules: list[Rule] = []
     names: dict[str, int] = {}
+    disabled = 0  # counted so that check, serve and repr can say "4 rules (1 disabled)"
     for index, node in enumerate(raw_rules):
         rule = _rule(node, index, source, folder)
         name = node.get("name") if isinstance(node, dict) else None
@@ -673,12 +686,14 @@ def compile_document(data: Any, source: str | None = None, base: Path | None = N
             names[name] = index
         if rule is not None:
             rules.append(rule)
+        else:
+            disabled += 1
     tests = data.get("tests", [])
     if not isinstance(tests, list):
         where.fail("tests", f"must be a list, got {tests!r}")
     # A malformed test entry is a load error like any other; they run in `redirectware check`.
     parse_expectations(tests, source)
-    return Document(settings, tuple(rules), source, tuple(tests))
+    return Document(settings, tuple(rules), source, tuple(tests), disabled)
 
 
 def load_source(rules: str | os.PathLike[str] | Mapping[str, Any]) -> Document:

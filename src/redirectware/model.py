@@ -278,3 +278,5 @@ class Document:
     rules: tuple[Rule, ...]
     source: str | None = None
     tests: tuple[Any, ...] = ()
+    #: Rules written with ``enabled: false``: validated, then left out of ``rules``.
+    disabled: int = 0

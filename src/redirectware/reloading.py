@@ -18,6 +18,7 @@ from typing import Any
 
 from .errors import RuleError
 from .ruleset import RuleSet
+from .wording import rule_count
 
 logger = logging.getLogger("redirectware")
 
@@ -95,4 +96,4 @@ class RuleHolder:
             logger.error("rule file not reloaded, previous rules still serving: %s", error)
             return
         self.ruleset = fresh
-        logger.info("reloaded %s: %d rules", self._path, len(fresh.rules))
+        logger.info("reloaded %s: %s", self._path, rule_count(fresh.document))

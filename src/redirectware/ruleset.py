@@ -33,6 +33,7 @@ from .proxies import read_forwarded
 from .responses import HTML, JSON, bad_request_body, maintenance_body, prefers_json, redirect_body
 from .status import redirect_status
 from .urls import PLAIN_PATH, collapse_leading_slashes, encode_target_part, path_forms
+from .wording import rule_count
 
 #: A chain longer than this is cut short: real chains are two or three hops.
 MAX_HOPS = 10
@@ -162,7 +163,7 @@ class RuleSet:
         return RuleSet(dataclasses.replace(self.document, settings=settings))
 
     def __repr__(self) -> str:
-        return f"<RuleSet {self.source or '(dict)'}: {len(self.rules)} rules>"
+        return f"<RuleSet {self.source or '(dict)'}: {rule_count(self.document)}>"
 
     # --- answering ----------------------------------------------------------------------
 
