@@ -24,6 +24,10 @@ def log_decision(decision: Decision, method: str, path: str) -> None:
             rule,
             would.location,
         )
+    elif decision.kind == "respond" and decision.error is not None:
+        # A 400 for a Host outside allowed_hosts: DEBUG, since any client can cause one, but
+        # with the host and the setting for whoever is looking.
+        logger.debug("%s %s -> %d: %s", method, path, decision.status, decision.error)
     elif decision.kind == "redirect" and logger.isEnabledFor(logging.DEBUG):
         rule = decision.rule.label if decision.rule is not None else "?"
         logger.debug("%s %s -> %d %s (%s)", method, path, decision.status, decision.location, rule)

@@ -33,7 +33,7 @@ from .proxies import read_forwarded
 from .responses import HTML, JSON, bad_request_body, maintenance_body, prefers_json, redirect_body
 from .status import redirect_status
 from .urls import PLAIN_PATH, collapse_leading_slashes, encode_target_part, path_forms
-from .wording import rule_count
+from .wording import host_refusal, rule_count
 
 #: A chain longer than this is cut short: real chains are two or three hops.
 MAX_HOPS = 10
@@ -407,7 +407,11 @@ class RuleSet:
             return False
         return self._every_host or request.host.name in self.settings.allowed_hosts
 
-    def _bad_request(self, reason: str, rule: Rule | None = None) -> Decision:
+    def _refuse_host(self, reason: str, rule: Rule, request: RequestView) -> Decision:
+        # The client reads `reason`; explain and the log get the host and the setting.
+        return self._bad_request(reason, rule, host_refusal(request.host, self.settings))
+
+    def _bad_request(self, reason: str, rule: Rule | None = None, detail: str = "") -> Decision:
         content_type, body = bad_request_body(reason)
         return Decision(
             RESPOND_KIND,
@@ -419,7 +423,7 @@ class RuleSet:
             ),
             body,
             rule=rule,
-            error=reason,
+            error=detail or reason,
         )
 
     def _apply(
@@ -439,10 +443,10 @@ class RuleSet:
             ):
                 # A value captured from the Host header is the client's to write: like
                 # {host}, it reaches a Location only from an allowed host.
-                return self._bad_request("Host header not allowed", rule)
+                return self._refuse_host("Host header not allowed", rule, request)
             if "host" in target.names or "scheme" in target.names or "path" in target.names:
                 if "host" in target.names and not self._host_usable(request):
-                    return self._bad_request("Host header not allowed", rule)
+                    return self._refuse_host("Host header not allowed", rule, request)
                 values["scheme"] = request.scheme
                 values["host"] = request.host.name if request.host is not None else ""
                 values["path"] = request.raw_path
@@ -452,7 +456,7 @@ class RuleSet:
             )
         if isinstance(action, HttpsAction):
             if not self._host_usable(request):
-                return self._bad_request("Host header missing or not allowed", rule)
+                return self._refuse_host("Host header missing or not allowed", rule, request)
             assert request.host is not None
             netloc = request.host.name + (f":{action.port}" if action.port else "")
             return _Step(
@@ -467,7 +471,7 @@ class RuleSet:
             )
         if isinstance(action, SlashAction):
             if not self._host_usable(request):
-                return self._bad_request("Host header missing or not allowed", rule)
+                return self._refuse_host("Host header missing or not allowed", rule, request)
             path = request.raw_path + "/" if action.add else (request.raw_path.rstrip("/") or "/")
             return _Step(
                 request.scheme,
@@ -511,7 +515,7 @@ class RuleSet:
         text, _, target_query = text.partition("?")
         if text.startswith("/"):
             if not self._host_usable(request):
-                return self._bad_request("Host header missing or not allowed", rule)
+                return self._refuse_host("Host header missing or not allowed", rule, request)
             scheme, netloc, host, path = request.scheme, request.netloc, request.host, text
         else:
             scheme, _, rest = text.partition("://")

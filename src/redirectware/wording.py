@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .model import Document
+from .hosts import Host
+from .model import Document, Settings
 
 
 def plural(count: int, word: str) -> str:
@@ -21,3 +22,22 @@ def rule_count(document: Document) -> str:
     if document.disabled:
         text += f" ({document.disabled} disabled)"
     return text
+
+
+def host_refusal(host: Host | None, settings: Settings) -> str:
+    """Why a request that would be redirected gets 400 for its Host, naming the setting.
+
+    The client's answer says only "Host header missing or not allowed"; this longer text is
+    for ``explain`` and the log, where the person who can change the setting reads it.
+    """
+    if host is None:
+        return (
+            "the request has no Host header, and a target written as a path needs one "
+            "to build the Location"
+        )
+    allowed = settings.allowed_hosts
+    listed = sorted(allowed.exact) + [f"*{suffix}" for suffix in allowed.suffixes]
+    return (
+        f"Host {host.name!r} is not in {settings.allowed_hosts_from} [{', '.join(listed)}]: "
+        f"add {host.name!r} there, or send the request with an allowed Host"
+    )
