@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ._logging import make_failures_visible
 from .errors import RuleError
 from .ruleset import RuleSet
 from .wording import rule_count
@@ -41,6 +42,9 @@ class RuleHolder:
         reload_interval: float = 1.0,
         prepare: Callable[[RuleSet], RuleSet] | None = None,
     ) -> None:
+        # Built by every adapter, before anything here can log: a failed reload must reach
+        # someone even where logging was never configured (see _logging).
+        make_failures_visible()
         self._prepare = prepare
         self.ruleset = self._prepared(RuleSet.load(rules))
         path = rules if isinstance(rules, str | os.PathLike) else None
