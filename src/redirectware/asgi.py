@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from ._logging import log_decision
 from .decision import PASS, Decision
+from .errors import RuleError
 from .reloading import RuleHolder, RulesArgument
 
 Scope = MutableMapping[str, Any]
@@ -148,6 +149,12 @@ class RedirectMiddleware:
         at the file (one ``stat`` each).
     """
 
+    def __new__(cls, app: ASGIApp, rules: RulesArgument, **options: Any) -> RedirectMiddleware:
+        # Starlette builds its stack again on every request while it fails: see lazybuild.
+        from .lazybuild import RulesFailed, failed_before
+
+        return super().__new__(RulesFailed if failed_before(rules) else cls)
+
     def __init__(
         self,
         app: ASGIApp,
@@ -157,7 +164,13 @@ class RedirectMiddleware:
         reload_interval: float = 1.0,
     ) -> None:
         self.app = app
-        self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
+        try:
+            self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
+        except RuleError as error:
+            from .lazybuild import note_failure
+
+            note_failure(rules, error)
+            raise
         # Without reloading the rules never change: one attribute read per request.
         self._fixed_rules = None if reload else self.rules.ruleset
 
