@@ -9,9 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.console import SCRIPT, run_cli, write
 from tests.servers import STOP_TIMEOUT, Server, serve
+
+# Starts real servers: left out of the quick loop (README, Development).
+pytestmark = pytest.mark.servers
 
 REBRAND = """\
 version: 1

@@ -118,6 +118,7 @@ def test_the_core_imports_without_any_framework() -> None:
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.servers  # builds the wheel: seconds, not milliseconds
 def test_the_wheel_carries_the_mit_license(tmp_path: Path) -> None:
     assert "MIT License" in (ROOT / "LICENSE").read_text(encoding="utf-8")
     subprocess.run(
