@@ -8,6 +8,11 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
+# Runs the benchmark scripts in subprocesses: left out of the quick loop (README, Development).
+pytestmark = pytest.mark.servers
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks" / "bench.py"
 

@@ -22,6 +22,9 @@ import pytest
 from tests.browser_app import FIELDS
 from tests.servers import UVICORN, Server, serve
 
+# Drives headless Chromium against a real server: left out of the quick loop.
+pytestmark = pytest.mark.browser
+
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent
 FLAGS = [

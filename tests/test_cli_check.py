@@ -346,3 +346,49 @@ def test_a_map_from_repeated_with_another_target_is_an_error(tmp_path: Path) -> 
     assert run.out.splitlines()[0] == (
         f"{path}:5: rules[0] 'legacy': map: row '/a': from '/a' is mapped twice, to '/b' and '/c'"
     )
+
+
+def _flood(tmp_path: Path, rows: int) -> Path:
+    """A map whose every row chains into one template: one chain warning per row."""
+    lines = ["from,to", *(f"/old/{i},/tmpl/p{i}" for i in range(rows))]
+    (tmp_path / "old.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return write(
+        tmp_path,
+        "flood.yaml",
+        "version: 1\nrules:\n  - name: legacy\n    map: old.csv\n"
+        "  - name: tmpl\n    from: /tmpl/{p}\n    to: /new/{p}\n",
+    )
+
+
+def test_many_warnings_of_one_kind_on_one_rule_are_summed_up(tmp_path: Path) -> None:
+    path = _flood(tmp_path, 5000)
+    run = run_cli("check", path)
+    assert run.code == 0, run
+    lines = run.out.splitlines()
+    assert lines[0] == f"{path}:3: warning: rules[0] 'legacy': chain: 5000 warnings, the first 3:"
+    assert [line.split(": warning:")[0] for line in lines[1:4]] == [
+        f"  {tmp_path / 'old.csv'}:{n}" for n in (2, 3, 4)
+    ]
+    assert lines[4] == "  ... and 4997 more (--verbose prints them all, --json too)"
+    assert lines[5:] == [f"{path}: ok: 2 rules, no tests, 5000 warnings"]
+
+
+def test_verbose_and_json_keep_every_warning(tmp_path: Path) -> None:
+    path = _flood(tmp_path, 50)
+    verbose = run_cli("check", "--verbose", path)
+    assert (
+        sum(
+            ": chain: " not in line and "starts a chain" in line
+            for line in verbose.out.splitlines()
+        )
+        == 50
+    )
+    found = json.loads(run_cli("check", "--json", path).out)
+    assert [item["line"] for item in found] == list(range(2, 52))
+
+
+def test_a_few_warnings_are_printed_whole(tmp_path: Path) -> None:
+    path = _flood(tmp_path, 3)
+    lines = run_cli("check", path).out.splitlines()
+    assert len(lines) == 4
+    assert all("starts a chain" in line for line in lines[:3])

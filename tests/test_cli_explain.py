@@ -191,3 +191,29 @@ def test_an_invalid_document_exits_1_with_its_line(tmp_path: Path) -> None:
         f"redirectware explain: invalid rule document: {path}:4: rules[0]: status: "
         "must be one of 301, 302, 307, 308; got 303\n"
     )
+
+
+def test_a_400_for_the_host_says_which_host_and_which_setting(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "redirects.yaml",
+        "version: 1\nsettings:\n  allowed_hosts: [example.com]\nrules:\n"
+        "  - name: api\n    from: /api/v1/{rest:path}\n    to: /api/v2/{rest}\n",
+    )
+    reason = (
+        "Host '127.0.0.1' is not in settings.allowed_hosts [example.com]: add '127.0.0.1' "
+        "there, or send the request with an allowed Host"
+    )
+    run = run_cli("explain", path, "POST", "http://127.0.0.1:8000/api/v1/orders")
+    assert run.code == 0, run
+    lines = run.out.splitlines()
+    assert lines[:3] == [
+        "POST http://127.0.0.1:8000/api/v1/orders",
+        f"rule: rules[0] 'api' ({path}:5)",
+        f"refused: {reason}",
+    ]
+    assert "HTTP/1.1 400 Bad Request" in lines
+    answer = json.loads(
+        run_cli("explain", "--json", path, "POST", "http://127.0.0.1:8000/api/v1/orders").out
+    )
+    assert answer["error"] == reason

@@ -9,9 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.console import SCRIPT, run_cli, write
 from tests.servers import STOP_TIMEOUT, Server, serve
+
+# Starts real servers: left out of the quick loop (README, Development).
+pytestmark = pytest.mark.servers
 
 REBRAND = """\
 version: 1
@@ -99,3 +103,12 @@ def test_serve_refuses_an_invalid_document_before_listening(tmp_path: Path) -> N
     assert run.code == 1, run
     assert run.err.startswith(f"redirectware serve: invalid rule document: {doc}:2: rules[0]: ")
     assert "Uvicorn running" not in run.err
+
+
+def test_serve_counts_disabled_rules_and_says_so(tmp_path: Path) -> None:
+    text = REBRAND + "  - name: parked\n    enabled: false\n    from: /p\n    to: /q\n"
+    doc = write(tmp_path, "redirects.yaml", text)
+    with serve([str(SCRIPT), "serve", str(doc), "--port", "{port}"]) as server:
+        assert _stop_with_sigint(server) == 0
+        log = server.log()
+    assert f"INFO:     redirectware: serving 2 rules (1 disabled) from {doc}; Ctrl-C to stop" in log

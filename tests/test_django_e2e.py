@@ -22,6 +22,9 @@ import requests
 
 from tests.servers import GUNICORN, UVICORN, Server, serve
 
+# Starts real servers: left out of the quick loop (README, Development).
+pytestmark = pytest.mark.servers
+
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "django_project"
 CURL = "/usr/bin/curl"
 TIMEOUT = 30.0

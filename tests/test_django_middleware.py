@@ -263,3 +263,18 @@ def test_assert_redirects_works_on_our_redirects() -> None:
             response, "http://testserver/api/v2/orders", status_code=308
         )
         assert response["Location"] == "http://testserver/api/v2/orders"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_400_for_the_host_names_the_host_and_django_allowed_hosts_in_the_log(
+    mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="redirectware")
+    with override_settings(REDIRECTWARE=doc(HTTPS_RULE), ALLOWED_HOSTS=["example.com"]):
+        response = send(mode, "POST", "http://127.0.0.1:8000/api/v1/orders")
+    assert response.status_code == 400
+    assert [r.getMessage() for r in caplog.records if r.name == "redirectware"] == [
+        "POST /api/v1/orders -> 400: Host '127.0.0.1' is not in Django's settings.ALLOWED_HOSTS "
+        "(the document has no allowed_hosts) [example.com]: add '127.0.0.1' there, or send "
+        "the request with an allowed Host"
+    ]

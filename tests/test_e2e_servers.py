@@ -25,6 +25,9 @@ import requests
 
 from tests.servers import GUNICORN, UVICORN, Server, ServerError, serve
 
+# Starts real servers: left out of the quick loop (README, Development).
+pytestmark = pytest.mark.servers
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CURL = "/usr/bin/curl"
 #: The rules' switches, pinned so that the environment running the tests cannot flip them.

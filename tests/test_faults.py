@@ -113,6 +113,7 @@ def _get(port: int, path: str) -> bytes:
         return conn.recv(64)
 
 
+@pytest.mark.servers
 def test_clients_that_hang_up_mid_body_leak_nothing() -> None:
     env = {"PYTHONPATH": str(ROOT)}
     command = [*UVICORN, "--fd", "{fd}", "--log-level", "warning", "--no-access-log",
@@ -152,6 +153,7 @@ def test_clients_that_hang_up_mid_body_leak_nothing() -> None:
 # --- the load and fault script, short mode -------------------------------------------------------
 
 
+@pytest.mark.servers
 def test_load_script_short_mode_holds(tmp_path: Path) -> None:
     figures = tmp_path / "figures.json"
     result = subprocess.run(

@@ -291,11 +291,13 @@ def _judge_wire(port: int, case: Hostile) -> None:
         assert not problems, f"{name}: {case.method} {case.target!r}: {problems}"
 
 
+@pytest.mark.servers
 @pytest.mark.parametrize("case", PARAMS)
 def test_uvicorn(uvicorn_port: int, case: Hostile) -> None:
     _judge_wire(uvicorn_port, case)
 
 
+@pytest.mark.servers
 @pytest.mark.parametrize("case", PARAMS)
 def test_gunicorn(gunicorn_port: int, case: Hostile) -> None:
     _judge_wire(gunicorn_port, case)

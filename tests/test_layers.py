@@ -18,6 +18,8 @@ import redirectware
 PACKAGE = Path(redirectware.__file__).parent
 LAYERS = {
     "redirectware.errors": 0,
+    "redirectware._extras": 0,
+    "redirectware.lazybuild": 5,
     "redirectware.engine": 1,
     "redirectware.document": 2,
     "redirectware.tools": 3,

@@ -52,7 +52,7 @@ BAD_RULES = [
     ("map-row-not-mapping", "- name: legacy\n  map:\n    - /a", 4, "rules[0] 'legacy': map: map[0] must be a mapping with from and to, got '/a'"),
     ("map-with-from", "- from: /x\n  map: [{from: /a, to: /b}]", 3, "rules[0]: from: a map rule matches the from of its rows; remove this from"),
     ("keep-query-https", "- https: true\n  keep_query: false", 4, "rules[0]: keep_query: does not apply to https: it keeps the whole URL"),
-    ("env-unset", "- from: /x\n  to: /y\n  enabled: ${REDIRECTWARE_TEST_SURELY_UNSET}", 3, "rules[0]: rule: environment variable REDIRECTWARE_TEST_SURELY_UNSET is not set and has no default (write ${REDIRECTWARE_TEST_SURELY_UNSET:-value} to give one)"),
+    ("env-unset", "- from: /x\n  to: /y\n  enabled: ${REDIRECTWARE_TEST_SURELY_UNSET}", 5, "rules[0]: enabled: environment variable REDIRECTWARE_TEST_SURELY_UNSET is not set and has no default (write ${REDIRECTWARE_TEST_SURELY_UNSET:-value} to give one)"),
     ("rule-not-mapping", "- just a string", None, "rules[0]: a rule must be a mapping, got 'just a string'"),
 ]  # fmt: skip
 

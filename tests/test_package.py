@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
+
+import pytest
 
 import redirectware
 
@@ -39,3 +42,96 @@ def test_public_names() -> None:
 
 def test_typed_marker_ships() -> None:
     assert (Path(redirectware.__file__).parent / "py.typed").is_file()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Run in a fresh interpreter: a finder that makes MODULES look uninstalled (as a real
+#: missing package does, ModuleNotFoundError), then the import under test.
+BLOCKED_IMPORT = """\
+import importlib.abc, sys
+MODULES = set(sys.argv[1].split(","))
+
+class Missing(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in MODULES:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, Missing())
+exec(sys.argv[2])
+"""
+
+
+def _without(modules: str, code: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", BLOCKED_IMPORT, modules, code, *extra],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("blocked", "code", "hint"),
+    [
+        (
+            "asgiref",
+            "import redirectware.django",
+            "ImportError: redirectware.django needs the 'django' extra (No module named "
+            "'asgiref'): pip install 'redirectware[django]'",
+        ),
+        (
+            "django",
+            "from redirectware.django import RedirectMiddleware",
+            "ImportError: redirectware.django needs the 'django' extra (No module named "
+            "'django'): pip install 'redirectware[django]'",
+        ),
+        (
+            "flask",
+            "from redirectware.flask import Redirectware",
+            "ImportError: redirectware.flask needs the 'flask' extra (No module named "
+            "'flask'): pip install 'redirectware[flask]'",
+        ),
+    ],
+    ids=["django-without-asgiref", "django", "flask"],
+)
+def test_a_missing_framework_names_the_extra_to_install(blocked: str, code: str, hint: str) -> None:
+    done = _without(blocked, code)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == hint, done.stderr
+
+
+def test_serve_without_uvicorn_names_the_extra(tmp_path: Path) -> None:
+    rules = tmp_path / "r.yaml"
+    rules.write_text("version: 1\nrules: []\n", encoding="utf-8")
+    code = "from redirectware.cli import main; sys.exit(main(['serve', sys.argv[3]]))"
+    done = _without("uvicorn", code, str(rules))
+    assert done.returncode == 2
+    assert done.stderr == (
+        "redirectware serve: error: serve needs uvicorn: pip install 'redirectware[serve]'\n"
+    )
+
+
+def test_the_core_imports_without_any_framework() -> None:
+    done = _without("django,asgiref,flask,werkzeug,starlette,uvicorn", "import redirectware")
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.servers  # builds the wheel: seconds, not milliseconds
+def test_the_wheel_carries_the_mit_license(tmp_path: Path) -> None:
+    assert "MIT License" in (ROOT / "LICENSE").read_text(encoding="utf-8")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    (wheel,) = tmp_path.glob("redirectware-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        (license_name,) = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
+        assert archive.read(license_name).decode().startswith("MIT License")
+        (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+        lines = archive.read(metadata).decode().splitlines()
+    assert "License-Expression: MIT" in lines
+    assert "License-File: LICENSE" in lines

@@ -28,7 +28,7 @@ def test_the_readme_output_is_what_the_commands_print(tmp_path: Path) -> None:
     document = next(b for b in _blocks(section, "yaml") if "tests:" in b)
     (tmp_path / "redirects.yaml").write_text(document, encoding="utf-8")
     consoles = _blocks(section, "console")
-    assert len(consoles) == 2
+    assert len(consoles) == 3
     for block in consoles:
         command, _, shown = block.partition("\n")
         assert command.startswith("$ redirectware ")

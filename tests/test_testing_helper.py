@@ -9,7 +9,7 @@ import pytest
 
 from redirectware import RuleError, RuleSet
 from redirectware.testing import check_expectations
-from tests.console import write
+from tests.console import run_cli, write
 
 RULES: list[dict[str, Any]] = [
     {"name": "force-https", "https": True, "permanent": True, "except": ["/healthz"]},
@@ -105,3 +105,59 @@ def test_a_malformed_entry_fails_the_load() -> None:
         RuleSet.from_dict({"rules": RULES, "tests": [{**entry, "client": "me"}]})
     with pytest.raises(RuleError, match=r"tests\[0\]\.headers: header 'X A: 1' is not"):
         RuleSet.from_dict({"rules": RULES, "tests": [{**entry, "headers": {"X A": "1"}}]})
+
+
+PATH_LOCATIONS = """\
+rules:
+  - {name: api, from: "/api/v1/{rest:path}", to: "/api/v2/{rest}", permanent: true}
+  - {name: secure, from: /login, https: true}
+  - {name: elsewhere, from: /partners, to: "https://partners.example.net/"}
+tests:
+  - request: POST http://example.com/api/v1/orders?x=1
+    expect: {status: 308, location: /api/v2/orders?x=1}
+  - request: GET http://example.com:8000/api/v1/a
+    expect: {location: /api/v2/a}
+  - request: GET http://ignored.example/api/v1/a
+    headers: {Host: "Example.com:80"}
+    expect: {location: /api/v2/a}
+  - request: GET https://example.com:443/api/v1/b
+    expect: {location: "https://example.com/api/v2/b"}
+"""
+
+
+def test_a_location_written_as_a_path_is_on_the_requests_own_scheme_and_host(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "redirects.yaml", PATH_LOCATIONS)
+    assert check_expectations(path) == 4
+
+
+@pytest.mark.parametrize(
+    ("request_line", "location", "got"),
+    [
+        # Another scheme: an https redirect is not "the same path here".
+        ("GET http://example.com/login", "/login", "302 https://example.com/login"),
+        # Another host.
+        ("GET http://example.com/partners", "/", "302 https://partners.example.net/"),
+        # The query is part of the place.
+        ("GET http://example.com/api/v1/a?x=1", "/api/v2/a", "301 http://example.com/api/v2/a?x=1"),
+        # Absolute expectations are compared exactly, as before.
+        (
+            "GET http://example.com/api/v1/a",
+            "http://example.com:80/api/v2/a",
+            "301 http://example.com/api/v2/a",
+        ),
+    ],
+)
+def test_a_path_location_still_fails_when_the_place_differs(
+    tmp_path: Path, request_line: str, location: str, got: str
+) -> None:
+    rules = PATH_LOCATIONS.split("tests:")[0]
+    text = f"{rules}tests:\n  - request: {request_line}\n    expect: {{location: {location!r}}}\n"
+    path = write(tmp_path, "redirects.yaml", text)
+    with pytest.raises(AssertionError) as caught:
+        check_expectations(path)
+    assert f"got {got} from rules[" in str(caught.value), str(caught.value)
+    run = run_cli("check", path)
+    assert run.code == 1
+    assert f"got {got} from rules[" in run.out

@@ -14,6 +14,8 @@ from typing import Any
 
 from .adapter import headers_to_add, log_decision, path_from_decoded, target_path
 from .engine.decision import PASS, Decision
+from .errors import RuleError
+from .lazybuild import failed_before, note_failure
 from .reloading import RuleHolder, RulesArgument
 
 Scope = MutableMapping[str, Any]
@@ -143,6 +145,10 @@ class RedirectMiddleware:
         at the file (one ``stat`` each).
     """
 
+    def __new__(cls, app: ASGIApp, rules: RulesArgument, **options: Any) -> RedirectMiddleware:
+        # Starlette builds its stack again on every request while it fails: see lazybuild.
+        return super().__new__(RulesFailed if failed_before(rules) else cls)
+
     def __init__(
         self,
         app: ASGIApp,
@@ -152,7 +158,11 @@ class RedirectMiddleware:
         reload_interval: float = 1.0,
     ) -> None:
         self.app = app
-        self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
+        try:
+            self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
+        except RuleError as error:
+            note_failure(rules, error)
+            raise
         # Without reloading the rules never change: one attribute read per request.
         self._fixed_rules = None if reload else self.rules.ruleset
 
@@ -270,3 +280,39 @@ class RedirectMiddleware:
         else:
             # 1008: policy violation. Closing before accept makes the server refuse the handshake.
             await send({"type": "websocket.close", "code": 1008})
+
+
+#: What :class:`RulesFailed` answers, without a traceback.
+RULES_FAILED_BODY = (
+    b"500 Internal Server Error: the redirect rules failed to load; see the server log\n"
+)
+
+
+class RulesFailed(RedirectMiddleware):
+    """Stands in for a middleware whose rules failed to load: a plain 500 per request.
+
+    Made by ``RedirectMiddleware(...)`` itself on a repeated Starlette build (see the module
+    docstring). Lifespan messages pass to the app, so that start-up and shut-down still run.
+    """
+
+    def __init__(self, app: ASGIApp, rules: object = None, **options: object) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1011})  # 1011: internal error
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": HTTPStatus.INTERNAL_SERVER_ERROR,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(RULES_FAILED_BODY)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": RULES_FAILED_BODY})

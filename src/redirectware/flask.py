@@ -16,12 +16,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, current_app
+from ._extras import require_extra
 
-from .reloading import RulesArgument
-from .ruleset import RuleSet
-from .settings_values import parse_bool
-from .wsgi import WSGIRedirectMiddleware
+require_extra("redirectware.flask", "flask", ("flask",))
+
+from flask import Flask, current_app  # noqa: E402
+
+from .reloading import RulesArgument  # noqa: E402
+from .ruleset import RuleSet  # noqa: E402
+from .settings_values import parse_bool  # noqa: E402
+from .wsgi import WSGIRedirectMiddleware  # noqa: E402
 
 #: The config key holding the rule document.
 CONFIG_RULES = "REDIRECTWARE"

@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .adapter import make_failures_visible
+from .engine.wording import rule_count
 from .errors import RuleError
 from .ruleset import RuleSet
 
@@ -52,6 +54,9 @@ class RuleHolder:
         reload_interval: float = 1.0,
         prepare: Callable[[RuleSet], RuleSet] | None = None,
     ) -> None:
+        # Built by every adapter, before anything here can log: a failed reload must reach
+        # someone even where logging was never configured (see _logging).
+        make_failures_visible()
         self._prepare = prepare
         self.ruleset = self._prepared(RuleSet.load(rules))
         """The rules serving now; replaced whole by a reload."""
@@ -159,4 +164,4 @@ class RuleHolder:
             self._signature = tuple(seen[f] if f in seen else self._stat((f,))[0] for f in files)
             self._files = files
         self.ruleset = fresh
-        logger.info("reloaded %s: %d rules", self._path, len(fresh.rules))
+        logger.info("reloaded %s: %s", self._path, rule_count(fresh.document))

@@ -21,6 +21,9 @@ EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 
+#: Warnings of one kind on one rule printed in full before ``check`` sums them up.
+EXAMPLES = 3
+
 _SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -98,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", metavar="FILE", help="rule documents to check")
     check.add_argument("--json", action="store_true", help="print a JSON list of findings")
     check.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too")
+    check.add_argument(
+        "-v", "--verbose", action="store_true",
+        help=f"print every warning (by default more than {EXAMPLES} of one kind on one rule "
+        "are summed up in one line with examples)",
+    )  # fmt: skip
 
     explain = commands.add_parser(
         "explain", help="show what one request gets", description=_EXPLAIN_HELP,
@@ -136,7 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .check import run_check
 
             return run_check(
-                [rule_file(f) for f in args.files], as_json=args.json, strict=args.strict
+                [rule_file(f) for f in args.files],
+                as_json=args.json,
+                strict=args.strict,
+                verbose=args.verbose,
             )
         if args.command == "explain":
             from .explain import run_explain

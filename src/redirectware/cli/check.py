@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from redirectware.cli import EXAMPLES
+from redirectware.engine.wording import plural
 from redirectware.errors import RuleError
 from redirectware.ruleset import RuleSet
 from redirectware.tools.analysis import analyse
@@ -41,6 +43,10 @@ class FileResult:
     reports: list[Report]
     rules: int = 0
     tests: int = 0
+    #: Rules written with ``enabled: false``, counted apart (not in ``rules``).
+    disabled: int = 0
+    #: Each rule's first line, by index: where a summed-up group of warnings points.
+    rule_lines: dict[int, int | None] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:
@@ -94,7 +100,14 @@ def check_file(path: Path) -> FileResult:
                 str(finding),
             )
         )
-    return FileResult(source, reports, len(ruleset.rules), len(expectations))
+    return FileResult(
+        source,
+        reports,
+        len(ruleset.rules),
+        len(expectations),
+        ruleset.document.disabled,
+        {rule.index: rule.line for rule in ruleset.rules},
+    )
 
 
 def _summary(result: FileResult) -> str:
@@ -102,17 +115,57 @@ def _summary(result: FileResult) -> str:
         return f"{result.file}: invalid"
     failed = sum(1 for r in result.reports if r.kind == "test-failed")
     warnings = sum(1 for r in result.reports if r.severity == WARNING)
-    parts = [f"{result.rules} rule{'s' if result.rules != 1 else ''}"]
+    parts = [plural(result.rules + result.disabled, "rule")]
+    if result.disabled:
+        parts[0] += f" ({result.disabled} disabled)"
     if result.tests:
-        parts.append(f"{result.tests - failed} of {result.tests} tests passed")
+        parts.append(f"{result.tests - failed} of {plural(result.tests, 'test')} passed")
     else:
         parts.append("no tests")
-    parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    parts.append(plural(warnings, "warning"))
     verdict = "ok" if result.valid else "FAILED"
     return f"{result.file}: {verdict}: {', '.join(parts)}"
 
 
-def run_check(paths: Sequence[Path], *, as_json: bool, strict: bool) -> int:
+# A rule with more than EXAMPLES warnings of one kind gets one summary line and EXAMPLES
+# examples: 5,000 map rows chaining into one template must not print 5,000 lines.
+
+
+def warning_lines(result: FileResult, *, verbose: bool = False) -> list[str]:
+    """The text of ``result``'s warnings, grouped per rule and kind.
+
+    A group of at most ``EXAMPLES`` warnings is printed whole; a bigger one as a line at the
+    rule's own line with the count, its first ``EXAMPLES`` warnings indented below it, and
+    how to see the rest. ``verbose`` prints every warning, one per line, as ``--json`` keeps
+    them.
+    """
+    warnings = [report for report in result.reports if report.severity == WARNING]
+    if verbose:
+        return [report.text for report in warnings]
+    groups: dict[tuple[int | None, str], list[Report]] = {}
+    for report in warnings:
+        groups.setdefault((report.rule, report.kind), []).append(report)
+    lines: list[str] = []
+    for (index, kind), group in groups.items():
+        if len(group) <= EXAMPLES:
+            lines += [report.text for report in group]
+            continue
+        line = None if index is None else result.rule_lines.get(index)
+        place = result.file if line is None else f"{result.file}:{line}"
+        rule = "" if index is None else f"rules[{index}]"
+        if group[0].name is not None:
+            rule += f" {group[0].name!r}"
+        lines.append(
+            f"{place}: warning: {rule}: {kind}: {len(group)} warnings, the first {EXAMPLES}:"
+        )
+        lines += ["  " + report.text for report in group[:EXAMPLES]]
+        lines.append(
+            f"  ... and {len(group) - EXAMPLES} more (--verbose prints them all, --json too)"
+        )
+    return lines
+
+
+def run_check(paths: Sequence[Path], *, as_json: bool, strict: bool, verbose: bool = False) -> int:
     """Check every document; print the findings; return the exit status."""
     results = [check_file(path) for path in paths]
     reports = [report for result in results for report in result.reports]
@@ -120,10 +173,12 @@ def run_check(paths: Sequence[Path], *, as_json: bool, strict: bool) -> int:
         print(json.dumps([asdict(report) for report in reports], indent=2))
     else:
         # Errors first, then warnings, as an operator reads them: what blocks the deploy first.
-        for severity in (ERROR, WARNING):
-            for report in reports:
-                if report.severity == severity:
-                    print(report.text)
+        for report in reports:
+            if report.severity == ERROR:
+                print(report.text)
+        for result in results:
+            for line in warning_lines(result, verbose=verbose):
+                print(line)
         for result in results:
             print(_summary(result))
     failed = any(not result.valid for result in results)

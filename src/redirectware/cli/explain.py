@@ -72,6 +72,9 @@ def explain_text(probe: Probe, decision: Decision, source: str | None) -> str:
         return "\n".join(lines)
     if decision.rule is not None:
         lines.append(f"rule: {_rule_place(decision.rule, source)}")
+        if decision.error is not None:
+            # A 400 the rule could not answer otherwise: say why, not only the status line.
+            lines.append(f"refused: {decision.error}")
     elif decision.error is not None:
         lines.append(f"refused before any rule: {decision.error}")
     lines += _hop_lines(decision, probe.url, source)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from redirectware.asgi import Receive, RedirectMiddleware, Scope, Send
 from redirectware.cli import EXIT_OK, UsageError
+from redirectware.engine.wording import rule_count
 from redirectware.ruleset import RuleSet
 
 _NOT_FOUND = b"404 Not Found: no redirect rule matches this URL\n"
@@ -65,8 +66,8 @@ def run_serve(path: Path, host: str, port: int, reload: bool) -> int:
     app = RedirectMiddleware(not_found_app, rules=str(path) if reload else ruleset, reload=reload)
     _log_redirects()
     logging.getLogger("redirectware").info(
-        "serving %d rules from %s%s; Ctrl-C to stop",
-        len(ruleset.rules),
+        "serving %s from %s%s; Ctrl-C to stop",
+        rule_count(ruleset.document),
         path,
         " (reloaded when it changes)" if reload else "",
     )

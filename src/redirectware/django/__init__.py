@@ -13,6 +13,12 @@ Without ``allowed_hosts`` in the document, Django's ``ALLOWED_HOSTS`` applies. S
 
 from __future__ import annotations
 
-from .middleware import RedirectMiddleware
+from redirectware._extras import require_extra
+
+# Before anything imports Django: without it the user would read "No module named
+# 'asgiref'", which names neither Django nor the extra that installs it.
+require_extra("redirectware.django", "django", ("django", "asgiref"))
+
+from .middleware import RedirectMiddleware  # noqa: E402
 
 __all__ = ["RedirectMiddleware"]

@@ -121,7 +121,13 @@ def allowed_hosts_fallback() -> Callable[[RuleSet], RuleSet]:
                 f"stand in: {error}",
                 source=ruleset.source,
             ) from None
-        return ruleset.with_settings(allowed_hosts=hosts, allowed_hosts_given=True)
+        return ruleset.with_settings(
+            allowed_hosts=hosts,
+            allowed_hosts_given=True,
+            allowed_hosts_from=(
+                "Django's settings.ALLOWED_HOSTS (the document has no allowed_hosts)"
+            ),
+        )
 
     return prepare
 

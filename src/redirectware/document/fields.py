@@ -69,26 +69,38 @@ class Where:
         return nested
 
 
-def expand_env(value: Any, where: Where, key: str) -> Any:
-    """Apply ``${VAR:-default}`` to every string inside ``value``."""
+def expand_env(value: Any, where: Where, key: str, line: int | None = None) -> Any:
+    """Apply ``${VAR:-default}`` to every string inside ``value``.
+
+    An unset variable is reported at the key that holds it (``to``, ``maintenance.enabled``)
+    and that key's line, since that is where the user wrote it.
+    """
     if isinstance(value, str):
         try:
             return substitute_environment(value)
         except KeyError as missing:
-            where.fail(
+            raise where.error(
                 key,
                 f"environment variable {missing.args[0]} is not set and has no default "
                 f"(write ${{{missing.args[0]}:-value}} to give one)",
-            )
+                line,
+            ) from None
     if isinstance(value, LineDict):
-        out = LineDict({k: expand_env(v, where, key) for k, v in value.items()})
+        out = LineDict(
+            {k: expand_env(v, where, _subkey(key, k), value.line_of(k)) for k, v in value.items()}
+        )
         out.line, out.key_lines = value.line, value.key_lines
         return out
     if isinstance(value, dict):
-        return {k: expand_env(v, where, key) for k, v in value.items()}
+        return {k: expand_env(v, where, _subkey(key, k), line) for k, v in value.items()}
     if isinstance(value, list):
-        return [expand_env(v, where, key) for v in value]
+        return [expand_env(v, where, key, line) for v in value]
     return value
+
+
+def _subkey(key: str, name: object) -> str:
+    # The rule itself is the root: its keys are named bare (to), deeper ones dotted.
+    return str(name) if not key else f"{key}.{name}"
 
 
 def as_bool(value: Any, where: Where, key: str) -> bool:

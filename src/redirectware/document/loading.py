@@ -145,7 +145,7 @@ def _rule(node: Any, index: int, source: str | None, base: Path) -> Rule | None:
         where.fail("name", f"must be a string, got {name!r}")
     where.name = name
     check_keys(node, RULE_KEYS, where)
-    node = expand_env(node, where, "rule")
+    node = expand_env(node, where, "")
     kind = _kind(node, where)
     enabled = as_bool(node.get("enabled", True), where, "enabled")
     path = as_path(node["from"], where, "from") if "from" in node else None
@@ -278,6 +278,7 @@ def compile_document(
     folder = base if base is not None else Path.cwd()
     rules: list[Rule] = []
     names: dict[str, int] = {}
+    disabled = 0  # counted so that check, serve and repr can say "4 rules (1 disabled)"
     for index, node in enumerate(raw_rules):
         rule = _rule(node, index, source, folder)
         name = node.get("name") if isinstance(node, dict) else None
@@ -289,6 +290,8 @@ def compile_document(
             names[name] = index
         if rule is not None:
             rules.append(rule)
+        else:
+            disabled += 1
     tests = data.get("tests", [])
     if not isinstance(tests, list):
         where.fail("tests", f"must be a list, got {tests!r}")
@@ -297,7 +300,7 @@ def compile_document(
     maps = (r.action.source for r in rules if isinstance(r.action, MapAction) and r.action.source)
     # dict.fromkeys: two rules may name the same CSV; it is one file to watch.
     files = tuple(dict.fromkeys((*read, *maps)))
-    return Document(settings, tuple(rules), source, tuple(tests), files)
+    return Document(settings, tuple(rules), source, tuple(tests), files, disabled)
 
 
 def load_source(rules: str | os.PathLike[str] | Mapping[str, Any]) -> Document:

@@ -11,9 +11,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+from redirectware.document.sources import LineDict, not_utf8_message
 from redirectware.errors import RuleError
-
-from .sources import LineDict
 
 #: ``(from, to, permanent or None, status or None, line)``, as read, before validation.
 RawRow = tuple[str, str, object, object, int | None]
@@ -77,7 +76,9 @@ def read_csv_rows(path: Path, fail: Callable[[str], RuleError]) -> Iterator[RawR
         except csv.Error as error:
             raise fail(f"{path}:{reader.line_num}: not valid CSV: {error}") from None
         except UnicodeDecodeError:
-            raise fail(f"{path}: not UTF-8 text") from None
+            message, line = not_utf8_message(path)
+            where = f"{path}:{line}" if line is not None else str(path)
+            raise fail(f"{where}: {message}") from None
 
 
 def read_csv_pairs(path: Path) -> tuple[list[str], list[str]] | None:

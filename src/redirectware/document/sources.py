@@ -71,9 +71,68 @@ def parse_yaml(text: str, source: str | None = None) -> Any:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = error.problem or error.context or "invalid YAML"
+        tabby = "cannot start any token" in problem or "tab" in problem
+        tab = _tab_line(text, line) if tabby else None
+        if tab is not None:
+            # PyYAML's own words ("found character '\t' that cannot start any token") do
+            # not tell a user that a tab is the whole problem.
+            raise RuleError(
+                "a tab in the indentation: YAML indents with spaces only; "
+                "replace the tab with spaces",
+                source=source,
+                line=tab,
+            ) from None
         raise RuleError(f"not valid YAML: {problem}", source=source, line=line) from None
     except yaml.YAMLError as error:
         raise RuleError(f"not valid YAML: {error}", source=source) from None
+
+
+def _tab_line(text: str, near: int | None) -> int | None:
+    """The line whose indentation holds a tab, when that is what PyYAML tripped over.
+
+    PyYAML reports a tab at the line it stopped on, which is the tab's own line or, when
+    the tab indents a block it was still reading, the line after; the first indenting tab
+    at or before that line is the one to name.
+    """
+    if near is None:
+        return None
+    lines = text.splitlines()
+    for number in range(min(near, len(lines)), 0, -1):
+        line = lines[number - 1]
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent:
+            return number
+    return None
+
+
+def first_undecodable_line(path: Path) -> tuple[int, str] | None:
+    """The first line of ``path`` that is not UTF-8, and the bytes that are not, in hex.
+
+    A decoder working in blocks does not know the line; reading the bytes again does.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    for number, raw in enumerate(data.split(b"\n"), 1):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return number, raw[error.start : error.end].hex(" ")
+    return None
+
+
+def not_utf8_message(path: Path) -> tuple[str, int | None]:
+    """What to tell a user whose file is not UTF-8 (the usual culprit: Latin-1 / cp1252)."""
+    bad = first_undecodable_line(path)
+    if bad is None:
+        return "not UTF-8 text: save the file as UTF-8", None
+    line, hexed = bad
+    return (
+        f"not UTF-8 text (byte {hexed}; the file looks like Latin-1 or "
+        "Windows-1252): save it as UTF-8",
+        line,
+    )
 
 
 def read_file(path: str | os.PathLike[str]) -> Any:
@@ -89,9 +148,18 @@ def read_file(path: str | os.PathLike[str]) -> Any:
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise RuleError("no such file", source=source) from None
-    except (OSError, UnicodeDecodeError) as error:
+        where = "" if file.is_absolute() else f" (a relative path is read from {Path.cwd()})"
+        raise RuleError(f"no such file{where}", source=source) from None
+    except UnicodeDecodeError:
+        message, line = not_utf8_message(file)
+        raise RuleError(message, source=source, line=line) from None
+    except OSError as error:
         raise RuleError(f"cannot read the file: {error}", source=source) from None
+    if not text.strip() or _only_comments(text, suffix):
+        raise RuleError(
+            "the file is empty: a rule document needs at least 'version: 1' and a 'rules:' list",
+            source=source,
+        )
     if suffix == ".json":
         try:
             return json.loads(text)
@@ -100,6 +168,13 @@ def read_file(path: str | os.PathLike[str]) -> Any:
                 f"not valid JSON: {error.msg}", source=source, line=error.lineno
             ) from None
     return parse_yaml(text, source)
+
+
+def _only_comments(text: str, suffix: str) -> bool:
+    # A YAML file of nothing but comments parses to None, as an empty one does.
+    if suffix == ".json":
+        return False
+    return all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
 
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")

@@ -18,8 +18,9 @@ from .responses import bad_request_body, maintenance_body, redirect_body
 from .status import redirect_status
 
 
-def bad_request(reason: str, rule: Rule | None = None) -> Decision:
-    """A 400 whose body says why; ``reason`` is plain ASCII text of ours."""
+def bad_request(reason: str, rule: Rule | None = None, detail: str = "") -> Decision:
+    """A 400 whose body says why; ``reason`` is plain ASCII text of ours. ``detail``, the
+    longer story for ``explain`` and the log (the host, the setting), goes in ``error``."""
     content_type, body = bad_request_body(reason)
     return Decision(
         RESPOND_KIND,
@@ -31,7 +32,7 @@ def bad_request(reason: str, rule: Rule | None = None) -> Decision:
         ),
         body,
         rule=rule,
-        error=reason,
+        error=detail or reason,
     )
 
 

@@ -36,6 +36,7 @@ from .model import (
 from .proxies import read_forwarded
 from .responses import HTML, prefers_json
 from .urls import PLAIN_PATH, collapse_leading_slashes, encode_target_part, path_forms
+from .wording import host_refusal, rule_count
 
 #: A chain that has not ended after this many hops never will: real chains are two or three.
 MAX_HOPS = 10
@@ -119,7 +120,7 @@ class Engine:
         give a remembered answer to a trusted proxy, whose forwarded headers count."""
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.source or '(dict)'}: {len(self.rules)} rules>"
+        return f"<{type(self).__name__} {self.source or '(dict)'}: {rule_count(self.document)}>"
 
     # --- answering ----------------------------------------------------------------------
 
@@ -374,6 +375,10 @@ class Engine:
             return True
         return self.settings.allowed_hosts_given and hop.host.name in self.settings.allowed_hosts
 
+    def _refuse_host(self, reason: str, rule: Rule, request: RequestView) -> Decision:
+        # The client reads `reason`; explain and the log get the host and the setting.
+        return answers.bad_request(reason, rule, host_refusal(request.host, self.settings))
+
     def _host_usable(self, request: RequestView) -> bool:
         if request.host is None:
             return False
@@ -396,10 +401,10 @@ class Engine:
         ):
             # A value captured from the Host header is the client's to write: like
             # {host}, it reaches a Location only from an allowed host.
-            return answers.bad_request("Host header not allowed", rule)
+            return self._refuse_host("Host header not allowed", rule, request)
         if "host" in target.names or "scheme" in target.names or "path" in target.names:
             if "host" in target.names and not self._host_usable(request):
-                return answers.bad_request("Host header not allowed", rule)
+                return self._refuse_host("Host header not allowed", rule, request)
             values["scheme"] = request.scheme
             values["host"] = request.host.name if request.host is not None else ""
             values["path"] = request.raw_path
@@ -412,7 +417,7 @@ class Engine:
         action = rule.action
         assert isinstance(action, HttpsAction)
         if not self._host_usable(request):
-            return answers.bad_request("Host header missing or not allowed", rule)
+            return self._refuse_host("Host header missing or not allowed", rule, request)
         assert request.host is not None
         netloc = request.host.name + (f":{action.port}" if action.port else "")
         return _hop(
@@ -430,7 +435,7 @@ class Engine:
         action = rule.action
         assert isinstance(action, SlashAction)
         if not self._host_usable(request):
-            return answers.bad_request("Host header missing or not allowed", rule)
+            return self._refuse_host("Host header missing or not allowed", rule, request)
         path = request.raw_path + "/" if action.add else (request.raw_path.rstrip("/") or "/")
         return _hop(
             rule,
@@ -490,7 +495,7 @@ class Engine:
         text, _, target_query = text.partition("?")
         if text.startswith("/"):
             if not self._host_usable(request):
-                return answers.bad_request("Host header missing or not allowed", rule)
+                return self._refuse_host("Host header missing or not allowed", rule, request)
             scheme, netloc, host, path = request.scheme, request.netloc, request.host, text
         else:
             scheme, _, rest = text.partition("://")

@@ -27,6 +27,8 @@ class Settings:
     allowed_hosts: AllowedHosts = field(default_factory=lambda: AllowedHosts.parse(None))
     #: Whether the document listed ``allowed_hosts`` (the Django adapter falls back otherwise).
     allowed_hosts_given: bool = False
+    #: Where ``allowed_hosts`` came from, for the message of a 400 that it caused.
+    allowed_hosts_from: str = "settings.allowed_hosts"
     trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
     strict_codes: bool = False
     permanent_max_age: int = DEFAULT_PERMANENT_MAX_AGE
@@ -281,3 +283,5 @@ class Document:
     #: Every file compiling it read: the rule file first, then each ``map`` CSV. Reloading
     #: watches them all, since an edited map changes the rules as much as an edited YAML.
     files: tuple[str, ...] = ()
+    #: Rules written with ``enabled: false``: validated, then left out of ``rules``.
+    disabled: int = 0

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from redirectware.document.expectations import Expectation, parse_expectations
+from redirectware.document.probes import Probe
 from redirectware.engine.decision import Decision
 from redirectware.engine.engine import Engine
 
@@ -50,6 +52,40 @@ def _answer(decision: Decision) -> str:
     return f"{decision.status}{where}{rule}"
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(scheme: str, netloc: str) -> tuple[str, str, int | None] | None:
+    """``(scheme, host, port)`` with the scheme's default port spelled out."""
+    try:
+        parts = urlsplit(f"{scheme}://{netloc}")
+        port = parts.port
+    except ValueError:
+        return None
+    return scheme.lower(), (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme)
+
+
+def same_location(expected: str, location: str | None, probe: Probe) -> bool:
+    """Whether ``location`` is the place ``expected`` names.
+
+    An absolute ``expected`` is compared exactly. One written as a path (``/api/v2?x=1``)
+    means that path on the request's own scheme and host (its Host header when it has one),
+    as a browser resolves it: ``http://example.com/api/v2?x=1`` for a request to
+    ``http://example.com/...``, but not ``https://example.com/api/v2?x=1``.
+    """
+    if location is None:
+        return False
+    if not expected.startswith("/") or expected.startswith("//"):
+        return location == expected
+    got = urlsplit(location)
+    own = _origin(probe.scheme, probe.headers.get("host", probe.host))
+    if own is None or _origin(got.scheme, got.netloc) != own:
+        return False
+    rest = got.path + (f"?{got.query}" if got.query else "")
+    rest += f"#{got.fragment}" if got.fragment else ""
+    return rest == expected
+
+
 def check_one(expectation: Expectation, ruleset: Engine, now: float | None = None) -> str | None:
     """None when the engine answers as expected, else what it answered instead."""
     decision = expectation.probe.resolve(ruleset, now)
@@ -59,7 +95,9 @@ def check_one(expectation: Expectation, ruleset: Engine, now: float | None = Non
         return _answer(decision)
     if expectation.status is not None and decision.status != expectation.status:
         return _answer(decision)
-    if expectation.location is not None and decision.location != expectation.location:
+    if expectation.location is not None and not same_location(
+        expectation.location, decision.location, expectation.probe
+    ):
         return _answer(decision)
     sent = {name.lower(): value for name, value in decision.headers}
     for name, value in expectation.headers:
