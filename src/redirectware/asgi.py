@@ -3,7 +3,8 @@
 Works with any ASGI 3 application, and with Starlette/FastAPI's
 ``app.add_middleware(RedirectMiddleware, rules=...)``. It reads the scope, asks the rule set,
 and either answers itself or calls the app with the scope, ``receive`` and ``send`` untouched.
-It never reads the request body: a 307/308 leaves it for the client to re-send.
+Before answering itself it reads and discards the body up to ``drain_limit``
+(:mod:`redirectware.draining`); a request it passes on keeps its body for the app.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .adapter import log_decision
+from .draining import DEFAULT_DRAIN_LIMIT, check_limit, drain_asgi
 from .engine.decision import PASS, Decision
 from .reloading import RuleHolder, RulesArgument
 
@@ -146,6 +148,9 @@ class RedirectMiddleware:
     :param reload: re-read the rule file when it changes (see README, "Reloading").
     :param reload_interval: with ``reload``, the least number of seconds between two looks
         at the file (one ``stat`` each).
+    :param drain_limit: before answering a request itself, read and discard up to this many
+        bytes of its body, so that the server can close the connection without resetting a
+        client still sending (see README, "Request bodies"); 0 never reads.
     """
 
     def __init__(
@@ -155,7 +160,9 @@ class RedirectMiddleware:
         *,
         reload: bool = False,
         reload_interval: float = 1.0,
+        drain_limit: int = DEFAULT_DRAIN_LIMIT,
     ) -> None:
+        self.drain_limit = check_limit(drain_limit)
         self.app = app
         self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
         # Without reloading the rules never change: one attribute read per request.
@@ -225,6 +232,7 @@ class RedirectMiddleware:
         method = scope["method"]
         if decision.kind != "pass":
             log_decision(decision, method, path)
+            await drain_asgi(scope, receive, self.drain_limit)
             await _respond(decision, send)
             return
         if decision.error is not None or decision.would is not None:

@@ -4,7 +4,8 @@ It reads the rule document from ``app.config["REDIRECTWARE"]`` (a path, a docume
 a :class:`~redirectware.RuleSet`) and wraps ``app.wsgi_app`` in
 :class:`~redirectware.WSGIRedirectMiddleware`. Wrapping the WSGI callable rather than using
 ``before_request`` means a redirect is answered before Flask routes, opens a session or reads
-a body, and that a 307/308 leaves the body unread for the client to re-send.
+a body (it only reads and discards a body, up to ``REDIRECTWARE_DRAIN_LIMIT``, before its
+own answer).
 
 A relative path is taken relative to ``app.root_path`` (the folder of the app's module), as
 Flask does for templates and static files, so the app finds its rules whatever the working
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from .draining import DEFAULT_DRAIN_LIMIT, check_limit
 from .reloading import RulesArgument
 from .ruleset import RuleSet
 from .wsgi import WSGIRedirectMiddleware
@@ -26,6 +28,8 @@ from .wsgi import WSGIRedirectMiddleware
 CONFIG_RULES = "REDIRECTWARE"
 #: The config key switching reloading of an edited rule file on (default ``False``).
 CONFIG_RELOAD = "REDIRECTWARE_RELOAD"
+#: The config key bounding the body read before an early answer (default 1 MiB; 0: none).
+CONFIG_DRAIN_LIMIT = "REDIRECTWARE_DRAIN_LIMIT"
 #: The key under ``app.extensions``.
 EXTENSION_KEY = "redirectware"
 
@@ -51,6 +55,9 @@ class Redirectware:
         a document ``dict``, or a :class:`~redirectware.RuleSet`.
     ``REDIRECTWARE_RELOAD`` (default ``False``)
         Re-read the rule file when it changes; an invalid edit keeps the old rules serving.
+    ``REDIRECTWARE_DRAIN_LIMIT`` (default ``1048576``)
+        Bytes of a request body read and discarded before redirectware's own answer;
+        ``0`` never reads.
     """
 
     def __init__(self, app: Flask | None = None) -> None:
@@ -62,6 +69,7 @@ class Redirectware:
 
         :raises RuntimeError: ``REDIRECTWARE`` is not set, or this app is already set up.
         :raises redirectware.RuleError: the document is invalid (now, at start-up).
+        :raises TypeError, ValueError: ``REDIRECTWARE_DRAIN_LIMIT`` is not a count of bytes.
         """
         if EXTENSION_KEY in app.extensions:
             # A second wrap would run every rule twice and hide the first configuration.
@@ -73,7 +81,13 @@ class Redirectware:
                 "(relative to app.root_path), a document dict, or a RuleSet"
             )
         reload = bool(app.config.get(CONFIG_RELOAD, False))
-        middleware = WSGIRedirectMiddleware(app.wsgi_app, _rules_for(app, rules), reload=reload)
+        drain_limit = check_limit(
+            app.config.get(CONFIG_DRAIN_LIMIT, DEFAULT_DRAIN_LIMIT),
+            f"app.config[{CONFIG_DRAIN_LIMIT!r}]",
+        )
+        middleware = WSGIRedirectMiddleware(
+            app.wsgi_app, _rules_for(app, rules), reload=reload, drain_limit=drain_limit
+        )
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions[EXTENSION_KEY] = middleware
 
