@@ -14,7 +14,7 @@ import http.client
 import io
 import socket
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -84,11 +84,11 @@ class SmallBufferConnection(http.client.HTTPConnection):
 
 
 def _post_and_close(
-    connection: http.client.HTTPConnection, body: bytes
+    connection: http.client.HTTPConnection, body: bytes, path: str = "/old/orders?x=1"
 ) -> tuple[int, str | None] | str:
-    """POST ``body`` to the moved URL with ``Connection: close``: the answer, or the error."""
+    """POST ``body`` to a moved URL with ``Connection: close``: the answer, or the error."""
     try:
-        connection.request("POST", "/old/orders?x=1", body=body, headers={"Connection": "close"})
+        connection.request("POST", path, body=body, headers={"Connection": "close"})
         response = connection.getresponse()
         response.read()
         return response.status, response.getheader("Location")
@@ -491,3 +491,75 @@ def test_flask_refuses_a_bad_limit_at_init_app() -> None:
     app.config["REDIRECTWARE_DRAIN_LIMIT"] = "1MB"
     with pytest.raises(TypeError, match="REDIRECTWARE_DRAIN_LIMIT"):
         Redirectware(app)
+
+
+# --- Django ---------------------------------------------------------------------------------
+
+EXAMPLE = ROOT / "examples" / "django_project"
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "uvicorn"])
+def test_django_shop_gets_the_redirect_not_a_reset(server: str) -> None:
+    # Under WSGI the middleware drains through request.read(); under ASGI Django has read
+    # the whole body before any middleware runs, so the answer comes either way.
+    if server == "gunicorn":
+        command = [*GUNICORN, "--chdir", str(EXAMPLE), "--bind", "fd://{fd}", "--workers", "1",
+                   "--log-level", "warning", "shop.wsgi"]  # fmt: skip
+    else:
+        command = [*UVICORN, "--app-dir", str(EXAMPLE), "--fd", "{fd}", "--log-level",
+                   "warning", "--no-access-log", "shop.asgi:application"]  # fmt: skip
+    env = {"DJANGO_SETTINGS_MODULE": "shop.settings", "DJANGO_DEBUG": "false",
+           "MAINTENANCE": "false", "FORCE_HTTPS": "false"}  # fmt: skip
+    with serve(command, env=env, ready_path="/healthz", receive_buffer=SMALL_BUFFER) as running:
+        results = [
+            _post_and_close(
+                SmallBufferConnection("127.0.0.1", running.port, timeout=DEADLINE),
+                b"x" * BODY,
+                "/api/v1/orders",
+            )
+            for _ in range(TRIES)
+        ]
+    assert _outcomes(results) == {f"308 {running.url}/api/v2/orders": TRIES}
+
+
+@pytest.fixture
+def django_site() -> None:
+    """Django configured with the test site (tests/django_site), once per process."""
+    from tests.django_site import configure
+
+    configure()
+
+
+def test_django_wsgi_drains_through_the_request(django_site: None) -> None:
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import override_settings
+
+    with override_settings(REDIRECTWARE=DOCUMENT):
+        handler = WSGIHandler()
+    under = CountingInput(b"y" * (2 * BODY))
+    status, _ = _run_wsgi(handler, _environ(under, CONTENT_LENGTH=str(BODY)))
+    over = CountingInput(b"y" * (DEFAULT_DRAIN_LIMIT + 1))
+    status2, _ = _run_wsgi(handler, _environ(over, CONTENT_LENGTH=str(DEFAULT_DRAIN_LIMIT + 1)))
+    assert (status[:3], under.taken) == ("308", BODY)  # all of it, and not a byte past it
+    assert (status2[:3], over.taken) == ("308", 0)
+
+
+def test_django_asgi_has_read_the_body_before_the_middleware(django_site: None) -> None:
+    # Nothing for the middleware to do under ASGI: Django's ASGIHandler receives the whole
+    # body, whatever its size, before it builds the request and runs any middleware.
+    from django.core.handlers.asgi import ASGIHandler
+    from django.test import override_settings
+
+    with override_settings(REDIRECTWARE=DOCUMENT):
+        handler = ASGIHandler()
+    total = 2 * DEFAULT_DRAIN_LIMIT
+    receiver = Receiver(_pieces(total))
+    sent: list[Mapping[str, Any]] = []
+
+    async def send(message: Mapping[str, Any]) -> None:
+        sent.append(message)
+
+    scope = dict(_scope([(b"content-length", str(total).encode())]))
+    asyncio.run(handler(scope, receiver, send))
+    assert sent[0]["status"] == 308
+    assert receiver.taken == total
