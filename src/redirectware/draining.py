@@ -36,6 +36,9 @@ CHUNK_SIZE: Final = 65_536
 
 logger = logging.getLogger("redirectware")
 
+#: The ASGI header names (lower-case, as ASGI requires) that decide whether to drain.
+_BODY_HEADERS: Final = frozenset({b"content-length", b"transfer-encoding", b"expect"})
+
 
 def check_limit(value: object, name: str = "drain_limit") -> int:
     """``value`` as a drain limit: a non-negative ``int`` (0 switches draining off).
@@ -162,12 +165,15 @@ def asgi_body_headers(
     expect: str | None = None
     chunked = False
     for name, value in headers:
-        if name == b"content-length":
-            length = value.decode("latin-1")
-        elif name == b"transfer-encoding":
-            chunked = True
-        elif name == b"expect":
-            expect = value.decode("latin-1")
+        # Every early answer scans the headers, and most requests carry none of these: one
+        # set lookup per header costs about two thirds of three comparisons.
+        if name in _BODY_HEADERS:
+            if name == b"content-length":
+                length = value.decode("latin-1")
+            elif name == b"transfer-encoding":
+                chunked = True
+            else:
+                expect = value.decode("latin-1")
     return length, expect, chunked
 
 
