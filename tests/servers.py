@@ -9,6 +9,8 @@ with it and the request fails at once, and the error shows the server's output.
 
 Servers that cannot take a descriptor get ``{port}`` instead; the port is free when the
 socket is closed just before the server starts, and readiness is polled with a deadline.
+waitress has no option for a descriptor, so :data:`WAITRESS` runs it through this module,
+which hands it the inherited socket (``python -m tests.servers --fd {fd} module:app``).
 
 Usage::
 
@@ -35,6 +37,9 @@ import httpx
 #: The servers, run by this interpreter so that they see the same installed packages.
 UVICORN = [sys.executable, "-m", "uvicorn"]
 GUNICORN = [sys.executable, "-m", "gunicorn"]
+#: waitress on an inherited socket: ``[*WAITRESS, "--fd", "{fd}", "module:app"]``, run from
+#: the repository root (``cwd=ROOT``) so that ``tests`` can be imported.
+WAITRESS = [sys.executable, "-m", "tests.servers"]
 
 #: Generous: a cold start of Django or FastAPI on a loaded 2-core CI machine takes seconds.
 START_TIMEOUT = 60.0
@@ -60,8 +65,13 @@ class Server:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-def _listening_socket() -> socket.socket:
+def _listening_socket(receive_buffer: int | None = None) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if receive_buffer is not None:
+        # Set before listen(): accepted connections inherit it, and a fixed size turns off
+        # the kernel's autotuning, so a body overflows the buffers as it would on a slow
+        # network rather than vanishing into loopback's megabytes.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     return sock
@@ -116,6 +126,7 @@ def serve(
     cwd: str | os.PathLike[str] | None = None,
     ready_path: str = "/",
     timeout: float = START_TIMEOUT,
+    receive_buffer: int | None = None,
 ) -> Iterator[Server]:
     """Run ``command`` until the ``with`` block ends; yield a :class:`Server` once it answers.
 
@@ -123,8 +134,10 @@ def serve(
         (preferred), ``{port}`` with its port.
     :param env: variables added to (or overriding) this process's environment.
     :param ready_path: the path requested to learn that the server is up (any status will do).
+    :param receive_buffer: ``SO_RCVBUF`` of the server's connections, in bytes (descriptor
+        mode only); None leaves the kernel's default.
     """
-    sock = _listening_socket()
+    sock = _listening_socket(receive_buffer)
     port: int = sock.getsockname()[1]
     passes_fd = any("{fd}" in part for part in command)
     argv = [part.format(fd=sock.fileno(), port=port) for part in command]
@@ -153,3 +166,24 @@ def serve(
                 yield server
             finally:
                 _stop(process)
+
+
+def _serve_waitress(argv: Sequence[str]) -> None:
+    """``--fd N module:attr``: serve that WSGI app with waitress on the inherited socket."""
+    import argparse
+    import importlib
+
+    import waitress
+
+    parser = argparse.ArgumentParser(prog="python -m tests.servers")
+    parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("app", help="module:attribute of a WSGI app")
+    args = parser.parse_args(argv)
+    module, _, attribute = args.app.partition(":")
+    app = getattr(importlib.import_module(module), attribute)
+    sock = socket.socket(fileno=args.fd)
+    waitress.serve(app, sockets=[sock], _quiet=True)
+
+
+if __name__ == "__main__":
+    _serve_waitress(sys.argv[1:])

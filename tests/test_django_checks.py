@@ -122,6 +122,20 @@ def test_reload_that_is_no_boolean_is_e005_naming_the_value(value: object) -> No
             Client().get("/")
 
 
+@pytest.mark.parametrize("value", [-1, "1MB", 1.5, True], ids=["negative", "str", "float", "bool"])
+def test_bad_drain_limit_is_e006(value: object) -> None:
+    assert ids(REDIRECTWARE=GOOD, REDIRECTWARE_DRAIN_LIMIT=value) == ["redirectware.E006"]
+    with (
+        override_settings(REDIRECTWARE=GOOD, REDIRECTWARE_DRAIN_LIMIT=value),
+        pytest.raises(ImproperlyConfigured, match=r"redirectware\.E006.*REDIRECTWARE_DRAIN_LIMIT"),
+    ):
+        Client().get("/")
+
+
+def test_drain_limit_zero_is_accepted() -> None:
+    assert ids(REDIRECTWARE=GOOD, REDIRECTWARE_DRAIN_LIMIT=0) == []
+
+
 def test_ruleset_setting_is_accepted() -> None:
     assert ids(REDIRECTWARE=RuleSet.from_dict(GOOD)) == []
 

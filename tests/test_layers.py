@@ -25,6 +25,7 @@ LAYERS = {
     "redirectware.tools": 3,
     "redirectware.ruleset": 4,
     "redirectware.adapter": 5,
+    "redirectware.draining": 5,
     "redirectware.reloading": 5,
     "redirectware.settings_values": 5,
     "redirectware.asgi": 5,

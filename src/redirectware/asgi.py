@@ -3,7 +3,8 @@
 Works with any ASGI 3 application, and with Starlette/FastAPI's
 ``app.add_middleware(RedirectMiddleware, rules=...)``. It reads the scope, asks the rule set,
 and either answers itself or calls the app with the scope, ``receive`` and ``send`` untouched.
-It never reads the request body: a 307/308 leaves it for the client to re-send.
+Before answering itself it reads and discards the body up to ``drain_limit``
+(:mod:`redirectware.draining`); a request it passes on keeps its body for the app.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from http import HTTPStatus
 from typing import Any
 
 from .adapter import headers_to_add, log_decision, path_from_decoded, target_path
+from .draining import DEFAULT_DRAIN_LIMIT, check_limit, drain_asgi
 from .engine.decision import PASS, Decision
 from .errors import RuleError
 from .lazybuild import failed_before, note_failure
@@ -143,6 +145,9 @@ class RedirectMiddleware:
     :param reload: re-read the rule file when it changes (see README, "Reloading").
     :param reload_interval: with ``reload``, the least number of seconds between two looks
         at the file (one ``stat`` each).
+    :param drain_limit: before answering a request itself, read and discard up to this many
+        bytes of its body, so that the server can close the connection without resetting a
+        client still sending (see README, "Request bodies"); 0 never reads.
     """
 
     def __new__(cls, app: ASGIApp, rules: RulesArgument, **options: Any) -> RedirectMiddleware:
@@ -156,7 +161,9 @@ class RedirectMiddleware:
         *,
         reload: bool = False,
         reload_interval: float = 1.0,
+        drain_limit: int = DEFAULT_DRAIN_LIMIT,
     ) -> None:
+        self.drain_limit = check_limit(drain_limit)
         self.app = app
         try:
             self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
@@ -230,6 +237,7 @@ class RedirectMiddleware:
         method = scope["method"]
         if decision.kind != "pass":
             log_decision(decision, method, path)
+            await drain_asgi(scope, receive, self.drain_limit)
             await _respond(decision, send)
             return
         log_decision(decision, method, path)

@@ -4,7 +4,8 @@ It reads the rule document from ``app.config["REDIRECTWARE"]`` (a path, a docume
 a :class:`~redirectware.RuleSet`) and wraps ``app.wsgi_app`` in
 :class:`~redirectware.WSGIRedirectMiddleware`. Wrapping the WSGI callable rather than using
 ``before_request`` means a redirect is answered before Flask routes, opens a session or reads
-a body, and that a 307/308 leaves the body unread for the client to re-send.
+a body (it only reads and discards a body, up to ``REDIRECTWARE_DRAIN_LIMIT``, before its
+own answer).
 
 A relative path is taken relative to ``app.root_path`` (the folder of the app's module), as
 Flask does for templates and static files, so the app finds its rules whatever the working
@@ -22,6 +23,7 @@ require_extra("redirectware.flask", "flask", ("flask",))
 
 from flask import Flask, current_app  # noqa: E402
 
+from .draining import DEFAULT_DRAIN_LIMIT, check_limit  # noqa: E402
 from .reloading import RulesArgument  # noqa: E402
 from .ruleset import RuleSet  # noqa: E402
 from .settings_values import parse_bool  # noqa: E402
@@ -31,6 +33,8 @@ from .wsgi import WSGIRedirectMiddleware  # noqa: E402
 CONFIG_RULES = "REDIRECTWARE"
 #: The config key switching reloading of an edited rule file on (default ``False``).
 CONFIG_RELOAD = "REDIRECTWARE_RELOAD"
+#: The config key bounding the body read before an early answer (default 1 MiB; 0: none).
+CONFIG_DRAIN_LIMIT = "REDIRECTWARE_DRAIN_LIMIT"
 #: The key under ``app.extensions``.
 EXTENSION_KEY = "redirectware"
 
@@ -58,6 +62,9 @@ class Redirectware:
         Re-read the rule file when it changes; an invalid edit keeps the old rules serving.
         ``True``/``False``, or a string ``true/false/1/0/yes/no`` in any case (as
         ``FLASK_REDIRECTWARE_RELOAD=false`` and ``app.config.from_prefixed_env()`` give it).
+    ``REDIRECTWARE_DRAIN_LIMIT`` (default ``1048576``)
+        Bytes of a request body read and discarded before redirectware's own answer;
+        ``0`` never reads.
     """
 
     def __init__(self, app: Flask | None = None) -> None:
@@ -71,6 +78,7 @@ class Redirectware:
         :raises redirectware.settings_values.SettingValueError: ``REDIRECTWARE_RELOAD`` is
             not a boolean (a ``ValueError``).
         :raises redirectware.RuleError: the document is invalid (now, at start-up).
+        :raises TypeError, ValueError: ``REDIRECTWARE_DRAIN_LIMIT`` is not a count of bytes.
         """
         if EXTENSION_KEY in app.extensions:
             # A second wrap would run every rule twice and hide the first configuration.
@@ -83,7 +91,13 @@ class Redirectware:
             )
         # Strictly: from the environment "False" is a string, and bool("False") is True.
         reload = parse_bool(CONFIG_RELOAD, app.config.get(CONFIG_RELOAD, False))
-        middleware = WSGIRedirectMiddleware(app.wsgi_app, _rules_for(app, rules), reload=reload)
+        drain_limit = check_limit(
+            app.config.get(CONFIG_DRAIN_LIMIT, DEFAULT_DRAIN_LIMIT),
+            f"app.config[{CONFIG_DRAIN_LIMIT!r}]",
+        )
+        middleware = WSGIRedirectMiddleware(
+            app.wsgi_app, _rules_for(app, rules), reload=reload, drain_limit=drain_limit
+        )
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions[EXTENSION_KEY] = middleware
 

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from .adapter import headers_to_add, log_decision, path_from_decoded, target_path
+from .draining import DEFAULT_DRAIN_LIMIT, check_limit, drain_wsgi
 from .engine.decision import PASS
 from .reloading import RuleHolder, RulesArgument
 
@@ -81,6 +82,9 @@ class WSGIRedirectMiddleware:
     :param reload: re-read the rule file when it changes (see README, "Reloading").
     :param reload_interval: with ``reload``, the least number of seconds between two looks
         at the file (one ``stat`` each).
+    :param drain_limit: before answering a request itself, read and discard up to this many
+        bytes of its body, so that the server can close the connection without resetting a
+        client still sending (see README, "Request bodies"); 0 never reads.
     """
 
     def __init__(
@@ -90,7 +94,9 @@ class WSGIRedirectMiddleware:
         *,
         reload: bool = False,
         reload_interval: float = 1.0,
+        drain_limit: int = DEFAULT_DRAIN_LIMIT,
     ) -> None:
+        self.drain_limit = check_limit(drain_limit)
         self.app = app
         self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
         # Without reloading the rules never change: one attribute read per request.
@@ -122,6 +128,7 @@ class WSGIRedirectMiddleware:
             return self.app(environ, start_response)
         if decision.kind != "pass":
             log_decision(decision, method, path)
+            drain_wsgi(environ, self.drain_limit)
             # The status line straight from a table, no framework response class.
             start_response(_STATUS_LINES[decision.status], list(decision.headers))
             return [decision.body]

@@ -3,10 +3,11 @@
 ``REDIRECTWARE`` (required): a path (``str`` or ``pathlib.Path``), a document ``dict``, or a
 :class:`~redirectware.RuleSet`. ``REDIRECTWARE_RELOAD`` (default ``False``): re-read the rule
 file when it changes; ``True``/``False`` or a string ``true/false/1/0/yes/no`` in any case (as
-``os.environ`` gives it), read by :func:`redirectware.settings_values.parse_bool`. Problems
-are raised as :class:`SettingProblem` carrying the system-check id under which
-``manage.py check`` reports them, so the middleware and the checks cannot disagree about what
-is wrong.
+``os.environ`` gives it), read by :func:`redirectware.settings_values.parse_bool`.
+``REDIRECTWARE_DRAIN_LIMIT`` (default 1 MiB): bytes of a request body read and discarded
+before the middleware's own answer, 0 for none. Problems are raised as :class:`SettingProblem`
+carrying the system-check id under which ``manage.py check`` reports them, so the middleware
+and the checks cannot disagree about what is wrong.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Final
 
 from django.conf import settings
 
+from redirectware.draining import DEFAULT_DRAIN_LIMIT, check_limit
 from redirectware.engine.hosts import AllowedHosts
 from redirectware.errors import RuleError
 from redirectware.reloading import RuleHolder, RulesArgument
@@ -25,6 +27,7 @@ from redirectware.settings_values import SettingValueError, parse_bool
 
 SETTING: Final = "REDIRECTWARE"
 RELOAD_SETTING: Final = "REDIRECTWARE_RELOAD"
+DRAIN_LIMIT_SETTING: Final = "REDIRECTWARE_DRAIN_LIMIT"
 
 #: What Django itself allows when ``DEBUG`` is on and ``ALLOWED_HOSTS`` is empty
 #: (``django.http.request.HttpRequest.get_host``); the fallback must agree with it.
@@ -36,6 +39,7 @@ MISSING_SETTING: Final = "redirectware.E002"
 BAD_SETTING_TYPE: Final = "redirectware.E003"
 BAD_ALLOWED_HOSTS: Final = "redirectware.E004"
 BAD_RELOAD: Final = "redirectware.E005"
+BAD_DRAIN_LIMIT: Final = "redirectware.E006"
 
 
 class SettingProblem(Exception):
@@ -79,6 +83,19 @@ def reload_setting(rules: RulesArgument) -> bool:
             "Only a rule file can be re-read; drop the setting or point REDIRECTWARE at a file.",
         )
     return reload
+
+
+def drain_limit_setting() -> int:
+    """``settings.REDIRECTWARE_DRAIN_LIMIT``: a whole number of bytes, 0 or more."""
+    value: object = getattr(settings, DRAIN_LIMIT_SETTING, DEFAULT_DRAIN_LIMIT)
+    try:
+        return check_limit(value, f"settings.{DRAIN_LIMIT_SETTING}")
+    except (TypeError, ValueError) as error:
+        raise SettingProblem(
+            BAD_DRAIN_LIMIT,
+            f"{error}.",
+            "Bytes of a request body read before an early answer, e.g. 1048576; 0 reads none.",
+        ) from None
 
 
 class AllowedHostsError(RuleError):
@@ -140,6 +157,7 @@ def load_ruleset() -> RuleSet:
     """
     rules = rules_setting()
     reload_setting(rules)
+    drain_limit_setting()
     return allowed_hosts_fallback()(RuleSet.load(rules))
 
 

@@ -23,9 +23,10 @@ from django.http.response import HttpResponseBase
 
 from redirectware import asgi, wsgi
 from redirectware.adapter import headers_to_add, log_decision, path_from_decoded
+from redirectware.draining import discard, drain_budget_from_meta
 from redirectware.engine.decision import PASS, Decision
 
-from .conf import SettingProblem, rule_holder
+from .conf import SettingProblem, drain_limit_setting, rule_holder
 
 SyncGetResponse = Callable[[HttpRequest], HttpResponseBase]
 AsyncGetResponse = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
@@ -134,6 +135,7 @@ class RedirectMiddleware:
             markcoroutinefunction(self)
         try:
             self.rules = rule_holder()
+            self.drain_limit = drain_limit_setting()
         except SettingProblem as problem:
             raise ImproperlyConfigured(str(problem)) from None
 
@@ -170,6 +172,9 @@ class RedirectMiddleware:
         if decision is PASS:  # most requests: decided by identity, nothing to add
             return self.get_response(request)
         if decision.kind != "pass":
+            # Through the request, not wsgi.input, so that Django's own stream state stays
+            # true. (Under ASGI, Django has read the whole body before any middleware runs.)
+            discard(request.read, drain_budget_from_meta(request.META, self.drain_limit))
             return _response(decision)
         response = cast(HttpResponseBase, self.get_response(request))  # sync mode: sync
         return _add_headers(response, decision) if decision.headers else response
