@@ -89,27 +89,36 @@ def _resolves(app: RedirectMiddleware) -> list[str]:
 def test_a_repeated_request_is_answered_from_memory() -> None:
     app = RedirectMiddleware(echo_asgi_app, rules=_document(HTTPS))
     asked = _resolves(app)
-    first = _call(app, _scope())
-    second = _call(app, _scope())
-    assert first == second
+    # Remembered on its second sighting: a URL asked for once is never stored.
+    first, second, third = (_call(app, _scope()) for _ in range(3))
+    assert first == second == third
     assert first[0] == 301 and first[1][b"location"] == b"https://example.com/page"
-    assert asked == ["/page"]
-    # A pass-through too: the https request is remembered as passing.
-    assert _call(app, _scope(scheme="https"))[0] == 200
-    assert _call(app, _scope(scheme="https"))[0] == 200
     assert asked == ["/page", "/page"]
+    # A pass-through too: the https request is remembered as passing.
+    assert [_call(app, _scope(scheme="https"))[0] for _ in range(3)] == [200, 200, 200]
+    assert asked == ["/page"] * 4
+
+
+def test_a_url_asked_for_once_is_not_stored() -> None:
+    app = RedirectMiddleware(echo_asgi_app, rules=_document(HTTPS))
+    for number in range(100):
+        assert _call(app, _scope(f"/fresh/{number}", scheme="https"))[0] == 200
+        assert _call(app, _scope(f"/moved/{number}"))[0] == 301
+    assert len(app.rules.ruleset.answers) == 0
+    assert len(app.rules.ruleset.answers.once) == 200
 
 
 def test_every_part_of_the_request_line_is_part_of_the_key() -> None:
     app = RedirectMiddleware(echo_asgi_app, rules=_document(HTTPS, allowed_hosts=["example.com"]))
-    assert _call(app, _scope())[0] == 301
-    assert _call(app, _scope(method="POST"))[0] == 308
-    head = _call(app, _scope(method="HEAD"))
-    assert head[0] == 301 and head[2] == b""
-    assert _call(app, _scope(query=b"a=1"))[1][b"location"] == b"https://example.com/page?a=1"
-    assert _call(app, _scope("/other"))[1][b"location"] == b"https://example.com/other"
-    assert _call(app, _scope(hosts=(b"evil.test",)))[0] == 400
-    assert _call(app, _scope(scheme="https"))[0] == 200
+    for _ in range(2):  # each request twice: stored on its second sighting
+        assert _call(app, _scope())[0] == 301
+        assert _call(app, _scope(method="POST"))[0] == 308
+        head = _call(app, _scope(method="HEAD"))
+        assert head[0] == 301 and head[2] == b""
+        assert _call(app, _scope(query=b"a=1"))[1][b"location"] == b"https://example.com/page?a=1"
+        assert _call(app, _scope("/other"))[1][b"location"] == b"https://example.com/other"
+        assert _call(app, _scope(hosts=(b"evil.test",)))[0] == 400
+        assert _call(app, _scope(scheme="https"))[0] == 200
     assert len(app.rules.ruleset.answers) == 7
 
 
@@ -136,7 +145,7 @@ def test_a_peer_that_is_a_trusted_proxy_is_never_answered_from_memory() -> None:
     app = RedirectMiddleware(echo_asgi_app, rules=_document(HTTPS, trusted_proxies=["10.0.0.1"]))
     # A direct client's answer is remembered: its forwarded headers count for nothing.
     spoofed = ((b"x-forwarded-proto", b"https"),)
-    assert _call(app, _scope(headers=spoofed))[0] == 301
+    assert [_call(app, _scope(headers=spoofed))[0] for _ in range(2)] == [301, 301]
     assert len(app.rules.ruleset.answers) == 1
     # The same request line from the proxy: its X-Forwarded-Proto decides, not the memory.
     assert _call(app, _scope(headers=spoofed, client="10.0.0.1"))[0] == 200
@@ -186,7 +195,8 @@ def test_a_remembered_report_only_answer_is_logged_every_time(
 def test_answers_that_may_change_are_not_remembered(rule: dict[str, Any], path: str) -> None:
     ruleset = RuleSet.from_dict(_document(rule))
     key = ("GET", path)
-    ruleset.resolve("GET", "https", "example.com", path, "", {}, "192.0.2.7", remember_as=key)
+    for _ in range(3):
+        ruleset.resolve("GET", "https", "example.com", path, "", {}, "192.0.2.7", remember_as=key)
     assert key not in ruleset.answers
 
 
@@ -210,6 +220,8 @@ def test_answers_that_cannot_change_are_remembered(
 ) -> None:
     ruleset = RuleSet.from_dict(_document(rule))
     key = (scheme, host, path)
+    ruleset.resolve("GET", scheme, host, path, "", {}, "192.0.2.7", remember_as=key)
+    assert key not in ruleset.answers  # once: only noted
     decision = ruleset.resolve("GET", scheme, host, path, "", {}, "192.0.2.7", remember_as=key)
     assert decision.kind == kind
     assert ruleset.answers.get(key) is decision
@@ -221,9 +233,10 @@ def test_a_later_hop_that_may_change_keeps_the_chain_from_being_remembered() -> 
         _document(HTTPS, {"from": "/a", "to": "/b", "headers": {"X-Beta": "1"}})
     )
     key = "k"
-    answer = ruleset.resolve(
-        "GET", "http", "example.com", "/a", "", {"x-beta": "1"}, None, remember_as=key
-    )
+    for _ in range(2):
+        answer = ruleset.resolve(
+            "GET", "http", "example.com", "/a", "", {"x-beta": "1"}, None, remember_as=key
+        )
     assert answer.location == "https://example.com/b"
     assert key not in ruleset.answers
 
@@ -231,8 +244,9 @@ def test_a_later_hop_that_may_change_keeps_the_chain_from_being_remembered() -> 
 def test_long_requests_and_explicit_times_are_not_remembered() -> None:
     ruleset = RuleSet.from_dict(_document(HTTPS))
     long_path = "/" + "a" * MAX_KEY_TEXT
-    ruleset.resolve("GET", "http", "example.com", long_path, remember_as="long")
-    ruleset.resolve("GET", "http", "example.com", "/a", now=0.0, remember_as="now")
+    for _ in range(2):
+        ruleset.resolve("GET", "http", "example.com", long_path, remember_as="long")
+        ruleset.resolve("GET", "http", "example.com", "/a", now=0.0, remember_as="now")
     assert "long" not in ruleset.answers and "now" not in ruleset.answers
 
 
@@ -244,8 +258,13 @@ def test_the_memory_is_bounded() -> None:
         assert memo.get(number) is PASS
     app = RedirectMiddleware(echo_asgi_app, rules=_document(HTTPS))
     for number in range(5000):
-        _call(app, _scope(f"/p{number}", scheme="https"))
+        for _ in range(2):
+            _call(app, _scope(f"/p{number}", scheme="https"))
     assert 0 < len(app.rules.ruleset.answers) <= 4096
+    # The keys noted once are bounded too: a client sending endless URLs costs no more.
+    for number in range(10000):
+        _call(app, _scope(f"/q{number}", scheme="https"))
+    assert 0 < len(app.rules.ruleset.answers.once) <= 4096
 
 
 def test_a_reload_forgets_what_the_old_rules_answered(tmp_path: Path) -> None:
@@ -287,12 +306,13 @@ def test_a_flag_file_switches_remembered_answers(
     # Look at the file on every request here; in production at most once a second.
     monkeypatch.setattr(FlagFile, "ttl", 0.0)
     asked = _resolves(app)
-    assert [_call(app, _scope(scheme="https"))[0] for _ in range(2)] == [200, 200]
-    assert len(asked) == 1
+    assert [_call(app, _scope(scheme="https"))[0] for _ in range(3)] == [200, 200, 200]
+    assert len(asked) == 2  # the third was remembered
     flag.touch()
-    down = [_call(app, _scope(scheme="https")) for _ in range(2)]
-    assert [status for status, _, _ in down] == [503, 503]
-    assert down[0] == down[1] and len(asked) == 2
+    down = [_call(app, _scope(scheme="https")) for _ in range(3)]
+    assert [status for status, _, _ in down] == [503, 503, 503]
+    # The URL was sighted before the flag came: its new answer is remembered at once.
+    assert down[0] == down[1] == down[2] and len(asked) == 3
     assert _call(app, _scope(scheme="https", headers=((b"accept", b"application/json"),)))[
         2
     ].startswith(b"{")
@@ -314,7 +334,8 @@ def test_a_flag_change_seen_by_a_rule_empties_the_memory(tmp_path: Path) -> None
 
 def test_recall_never_answers_a_trusted_proxy() -> None:
     ruleset = RuleSet.from_dict(_document(HTTPS, trusted_proxies=["10.0.0.1"]))
-    ruleset.resolve("GET", "http", "example.com", "/a", "", {}, "192.0.2.7", remember_as="k")
+    for _ in range(2):
+        ruleset.resolve("GET", "http", "example.com", "/a", "", {}, "192.0.2.7", remember_as="k")
     assert ruleset.recall("k", {}, "192.0.2.7") is not None
     assert ruleset.recall("k", {}, "10.0.0.1") is None
 

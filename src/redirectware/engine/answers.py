@@ -2,20 +2,25 @@
 
 The engine works out *where* a request goes (a chain of :class:`Hop`); this module turns that
 into a :class:`Decision` with its status, headers and body. What does not depend on the
-request (the ``Sunset`` text, the ``Retry-After`` value) is worked out once per rule.
+request (both statuses, ``Cache-Control``, the ``Sunset`` text, ``Retry-After``, the body
+around the link) is a :class:`Shape`, worked out once.
 """
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from collections.abc import Sequence
 from email.utils import format_datetime
-from functools import lru_cache
 from http import HTTPStatus
 
 from .decision import REDIRECT_KIND, RESPOND_KIND, Decision, Hop
 from .model import Maintenance, Rule
-from .responses import bad_request_body, maintenance_body, redirect_body
-from .status import redirect_status
+from .responses import HTML, JSON, bad_request_body, maintenance_body, prefers_json
+from .status import SAFE_METHODS, redirect_status
+
+_HTML_SPECIAL = re.compile("[&<>\"']").search
 
 
 def bad_request(reason: str, rule: Rule | None = None, detail: str = "") -> Decision:
@@ -55,10 +60,8 @@ def unavailable(method: str, accept: str | None, action: Maintenance, rule: Rule
     )
 
 
-@lru_cache(maxsize=256)
-def _sunset_headers(rule: Rule) -> tuple[tuple[str, str], ...]:
-    # Rules are immutable and few: the dates are formatted once per rule, not per request.
-    if rule.sunset is None:
+def _sunset_headers(rule: Rule | None) -> tuple[tuple[str, str], ...]:
+    if rule is None or rule.sunset is None:
         return ()
     deprecated = rule.deprecated or rule.sunset
     return (
@@ -67,54 +70,109 @@ def _sunset_headers(rule: Rule) -> tuple[tuple[str, str], ...]:
     )
 
 
-def redirect(
-    method: str,
-    accept: str | None,
-    vary: set[str],
-    hops: Sequence[Hop],
-    strict_codes: bool,
-    permanent_max_age: int,
-) -> Decision:
-    """One redirect to the end of ``hops``: permanent only if every hop was.
+class _Status:
+    """Everything about a redirect with one status that does not depend on the request."""
 
-    An explicit ``status`` is honoured from the first hop whose nature (permanent or not)
-    is the chain's.
+    __slots__ = ("code", "html_head", "html_tail", "line")
+
+    def __init__(self, code: int) -> None:
+        phrase = HTTPStatus(code).phrase
+        self.code = code
+        #: The HTML body around the link, which stands in it twice.
+        self.html_head = f'<!doctype html><title>{code} {phrase}</title><p>{phrase}: <a href="'
+        self.html_tail = "</a>"
+        #: ``"308 Permanent Redirect"``: WSGI's status line.
+        self.line = f"{code} {phrase}"
+
+
+class Shape:
+    """A redirect's answer with everything that does not depend on the request built once.
+
+    One shape stands for every redirect whose chain has the same nature (permanent or
+    not), the same explicit status, the same rule giving ``Sunset`` and the same
+    ``Retry-After``: the request fills in the ``Location``, the link in the body, and
+    picks the status by its method. Shapes are made when first needed and kept for the
+    rule set's life (there are at most a few per rule).
     """
-    # Plain loops, not generators: this runs for every redirect answered.
-    permanent = True
-    sunset_rule: Rule | None = None
-    for hop in hops:
-        if not hop.permanent:
-            permanent = False
-        if sunset_rule is None and hop.rule.sunset is not None:
-            sunset_rule = hop.rule
-    deciding = hops[0]
-    for hop in hops:
-        if hop.permanent == permanent:
-            deciding = hop
-            break
-    status = redirect_status(method, permanent, deciding.status, strict_codes)
-    location = hops[-1].location
-    content_type, body = redirect_body(status, location, accept)
-    headers = [
-        ("Location", location),
-        ("Cache-Control", f"max-age={permanent_max_age}" if permanent else "no-store"),
-        ("Content-Type", content_type),
-        ("Content-Length", str(len(body))),
-    ]
-    if vary:
-        headers.append(("Vary", ", ".join(sorted(vary))))
+
+    __slots__ = ("cache_control", "other", "safe", "tail")
+
+    def __init__(
+        self,
+        permanent: bool,
+        explicit: int | None,
+        strict_codes: bool,
+        max_age: int,
+        sunset_rule: Rule | None,
+        retry_after: int | None,
+    ) -> None:
+        self.safe = _Status(redirect_status("GET", permanent, explicit, strict_codes))
+        self.other = _Status(redirect_status("POST", permanent, explicit, strict_codes))
+        self.cache_control = ("Cache-Control", f"max-age={max_age}" if permanent else "no-store")
+        tail = list(_sunset_headers(sunset_rule))
+        if retry_after is not None:
+            tail.insert(0, ("Retry-After", str(retry_after)))
+        #: Headers after Content-Length, Vary aside.
+        self.tail = tuple(tail)
+
+    def answer(
+        self, method: str, accept: str | None, vary: set[str], hops: Sequence[Hop]
+    ) -> Decision:
+        """The redirect to the end of ``hops`` for a request with ``method`` and ``accept``."""
+        status = self.safe if method in SAFE_METHODS else self.other
+        location = hops[-1].location
+        if accept is not None and prefers_json(accept):
+            content_type = JSON
+            body = json.dumps({"status": status.code, "location": location}).encode()
+        else:
+            content_type = HTML
+            # A Location rarely holds a character HTML must escape ("&" in a query).
+            link = html.escape(location, quote=True) if _HTML_SPECIAL(location) else location
+            body = f'{status.html_head}{link}">{link}{status.html_tail}'.encode()
+        headers = [
+            ("Location", location),
+            self.cache_control,
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+        ]
+        if vary:
+            headers.append(("Vary", ", ".join(sorted(vary))))
+        if self.tail:
+            headers.extend(self.tail)
+        # tuple.__new__: the NamedTuple's own __new__ is a Python function, and a redirect
+        # makes one Decision.
+        return tuple.__new__(
+            Decision,
+            (
+                REDIRECT_KIND,
+                status.code,
+                tuple(headers),
+                b"" if method == "HEAD" else body,
+                location,
+                hops[0].rule,
+                tuple(hops),
+                None,
+                None,
+                None,
+            ),
+        )
+
+
+ShapeKey = tuple[bool, "int | None", "Rule | None", "int | None"]
+
+
+def shape_key(hops: Sequence[Hop]) -> ShapeKey:
+    """What a chain's answer depends on besides the request: permanent only if every hop
+    was; the explicit status of the first hop of that nature; the first rule with
+    ``sunset``; the last rule's ``Retry-After`` (a maintenance redirect)."""
+    first = hops[0]
+    if len(hops) == 1:
+        last = first.rule.action
+        retry = last.retry_after if isinstance(last, Maintenance) else None
+        return (first.permanent, first.status, first.rule if first.rule.sunset else None, retry)
+    permanent = all(hop.permanent for hop in hops)
+    deciding = next((hop for hop in hops if hop.permanent == permanent), first)
+    sunset_rule = next((hop.rule for hop in hops if hop.rule.sunset is not None), None)
     last = hops[-1].rule.action
-    if isinstance(last, Maintenance) and last.retry_after is not None:
-        headers.append(("Retry-After", str(last.retry_after)))
-    if sunset_rule is not None:
-        headers.extend(_sunset_headers(sunset_rule))
-    return Decision(
-        REDIRECT_KIND,
-        status,
-        tuple(headers),
-        b"" if method == "HEAD" else body,
-        location=location,
-        rule=hops[0].rule,
-        hops=tuple(hops),
-    )
+    retry = last.retry_after if isinstance(last, Maintenance) else None
+    return (permanent, deciding.status, sunset_rule, retry)

@@ -88,6 +88,8 @@ class Engine:
         )
         self._pass_with: dict[str, Decision] = {}
         self._strict_codes = self.settings.strict_codes
+        #: Compiled answers by what they depend on (see answers.shape_key): a few per rule.
+        self._shapes: dict[answers.ShapeKey, answers.Shape] = {}
         self._max_age = self.settings.permanent_max_age
         # Rules whose answer may depend on more than the request line and Host (see memo.py).
         self._unrepeatable = frozenset(
@@ -174,7 +176,7 @@ class Engine:
                 parsed = parse_host_cached(host)
             if parsed is None:
                 decision = answers.bad_request("malformed Host header")
-                if remember_as is not None:
+                if remember_as is not None and self.answers.sighted(remember_as):
                     self.answers.admit(remember_as, decision, path, query, host, now)
                 return decision
         # path_forms, with its common case (a plain path is both forms) written out here.
@@ -201,7 +203,7 @@ class Engine:
             decision = PASS
         if scheme == "https" and self._hsts:
             decision = self._with_hsts(decision, parsed)
-        if remember_as is not None:
+        if remember_as is not None and self.answers.sighted(remember_as):
             self.answers.admit(remember_as, decision, path, query, host, now)
         return decision
 
@@ -294,13 +296,16 @@ class Engine:
                 return chain
             decision = chain
         else:
-            decision = answers.redirect(
-                request.method,
-                request.headers.get("accept"),
-                request.vary,
-                chain,
-                self._strict_codes,
-                self._max_age,
+            key = answers.shape_key(chain)
+            shape = self._shapes.get(key)
+            if shape is None:
+                permanent, status, sunset_rule, retry = key
+                shape = self._shapes[key] = answers.Shape(
+                    permanent, status, self._strict_codes, self._max_age, sunset_rule, retry
+                )
+            # Accept is read here, once, and only for a redirect: a pass-through never asks.
+            decision = shape.answer(
+                request.method, request.headers.get("accept"), request.vary, chain
             )
         return Decision(PASS_KIND, would=decision, rule=rule) if report_only else decision
 
@@ -316,12 +321,21 @@ class Engine:
         400) from the first rule; or a refusal when the chain is a loop."""
         hops: list[Hop] = []
         current = request
-        seen = {request.url()}
+        seen: set[str] = set()
         while True:
             outcome = self._STEPS[type(rule.action)](self, rule, captures, current)
             if isinstance(outcome, Decision):
                 return hops or outcome  # a 503 or 400 further down: the redirect so far
-            refusal = _refusal(request, hops, outcome, seen, current)
+            if not hops:
+                # The first hop, most chains' only one: the request's own URL is all it can
+                # come back to, and the set of URLs seen is only needed for a second.
+                own = request.url()
+                if outcome.location == own:
+                    return _refused(rule, Refusal("self", (own, outcome.location)))
+                seen.add(own)
+                refusal = None
+            else:
+                refusal = _refusal(request, hops, outcome, seen, current)
             hops.append(outcome)
             if refusal is not None:
                 return _refused(rule, refusal)

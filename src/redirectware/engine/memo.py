@@ -18,6 +18,11 @@ maintenance switch keeps the benefit, and the switch still takes effect within a
 A redirect body is HTML or JSON by the client's ``Accept``: only the HTML one is remembered,
 and a client that prefers JSON is answered afresh.
 
+An answer is stored on its second sighting: the first time a key is asked for, only the key
+is noted (:attr:`AnswerMemo.once`, a set), so a URL asked for once, which is most of the
+URLs a crawler or an API with ids in its paths sends, costs a set insertion and not a stored
+answer. ``benchmarks/bench.py`` measures both kinds of traffic.
+
 The store is bounded: when it holds :data:`MEMO_LIMIT` answers it is emptied and fills again
 with what is asked for now, so a client sending endless distinct URLs costs a little memory
 and no more. Requests whose path, query and host together run over :data:`MAX_KEY_TEXT`
@@ -52,11 +57,15 @@ class AnswerMemo:
     is a plain ``dict.get``, the cheapest lookup there is.
     """
 
-    __slots__ = ("_answers", "_flags", "_next_look", "_seen", "get", "limit")
+    __slots__ = ("_answers", "_flags", "_next_look", "_seen", "get", "limit", "once")
 
     def __init__(self, limit: int = MEMO_LIMIT, flags: Sequence[FlagFile] = ()) -> None:
         self._answers: dict[Hashable, Decision] = {}
         self.limit = limit
+        #: Keys asked for once and not yet remembered: an answer is stored on its second
+        #: sighting, so that a URL asked for once (most of a crawler's, an API's ids) costs
+        #: a set insertion, not a stored answer. Emptied when full, like the answers.
+        self.once: set[Hashable] = set()
         self._flags = tuple(flags)
         self._seen = tuple(flag.last_seen for flag in self._flags)
         self._next_look = 0.0
@@ -110,6 +119,21 @@ class AnswerMemo:
         if _JSON_BODY in decision.headers:
             return
         self.store(key, decision)
+
+    def sighted(self, key: Hashable) -> bool:
+        """Whether ``key`` was asked for before; if not, note that it now has been.
+
+        The admission rule of the memory: the engine offers an answer to :meth:`admit` only
+        on its second sighting. The engine inlines the common case (a key not seen before)
+        and calls this for the rest of the policy.
+        """
+        once = self.once
+        if key in once:
+            return True
+        if len(once) >= self.limit:
+            once.clear()
+        once.add(key)
+        return False
 
     def __len__(self) -> int:
         return len(self._answers)

@@ -7,10 +7,7 @@ headers and no body.
 
 from __future__ import annotations
 
-import html
-import json
 import re
-from http import HTTPStatus
 
 HTML = "text/html; charset=utf-8"
 JSON = "application/json"
@@ -19,9 +16,6 @@ TEXT = "text/plain; charset=utf-8"
 
 _HTML_SPECIAL = re.compile("[&<>\"']").search
 
-# HTTPStatus(code).phrase goes through the enum machinery on every call; a redirect needs one.
-_PHRASES = {code.value: code.phrase for code in HTTPStatus}
-
 
 def prefers_json(accept: str | None) -> bool:
     """Whether an ``Accept`` header asks for JSON before HTML (``*/*`` alone means HTML)."""
@@ -29,19 +23,6 @@ def prefers_json(accept: str | None) -> bool:
         return False
     html_at = accept.find("text/html")
     return html_at < 0 or accept.find("json") < html_at
-
-
-def redirect_body(status: int, location: str, accept: str | None) -> tuple[str, bytes]:
-    """Content type and body of a redirect to ``location``."""
-    if prefers_json(accept):
-        return JSON, json.dumps({"status": status, "location": location}).encode()
-    # A Location built by the engine rarely holds a character HTML must escape ("&" in a
-    # query, "'" in a path); one search is cheaper than html.escape's five replacements.
-    link = html.escape(location, quote=True) if _HTML_SPECIAL(location) else location
-    phrase = _PHRASES.get(status) or HTTPStatus(status).phrase
-    return HTML, (
-        f'<!doctype html><title>{status} {phrase}</title><p>{phrase}: <a href="{link}">{link}</a>'
-    ).encode()
 
 
 def maintenance_body(accept: str | None) -> tuple[str, bytes]:
