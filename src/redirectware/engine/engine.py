@@ -113,6 +113,8 @@ class Engine:
         # Without allowed_hosts any well-formed Host may stand in a Location: no call to ask.
         self._every_host = self.settings.allowed_hosts.everyone
         self.answers = AnswerMemo(flags=flags)
+        self._once = self.answers.once
+        self._once_limit = self.answers.limit
         """Answers that adapters may give again without asking :meth:`resolve`; see
         :mod:`redirectware.engine.memo`. Each rule set has its own, so a reload starts afresh."""
         # None when no proxy is trusted: one identity test per request instead of a call.
@@ -203,8 +205,17 @@ class Engine:
             decision = PASS
         if scheme == "https" and self._hsts:
             decision = self._with_hsts(decision, parsed)
-        if remember_as is not None and self.answers.sighted(remember_as):
-            self.answers.admit(remember_as, decision, path, query, host, now)
+        if remember_as is not None:
+            # AnswerMemo.sighted, its common case written out: a key new to the set of keys
+            # seen once is only added there (one hash), and its answer is not stored.
+            once = self._once
+            size = len(once)
+            if size >= self._once_limit:
+                self.answers.sighted(remember_as)
+            else:
+                once.add(remember_as)
+                if len(once) == size:
+                    self.answers.admit(remember_as, decision, path, query, host, now)
         return decision
 
     def _forwarded(
@@ -342,7 +353,7 @@ class Engine:
             seen.add(outcome.location)
             if not self._serves(outcome, current):
                 return hops
-            nxt = self._next(request, outcome, looked_at)
+            nxt = self._next(current, outcome, looked_at)
             if nxt is None:
                 return hops
             current, (rule, captures) = nxt
@@ -355,9 +366,12 @@ class Engine:
     def _next(
         self, request: RequestView, hop: Hop, looked_at: list[tuple[int, ...]] | None
     ) -> tuple[RequestView, tuple[Rule, dict[str, str]]] | None:
-        """The request a hop leads to and the rule that matches it, if any."""
+        """The request a hop from ``request`` leads to, and the rule that matches it, if any."""
         path = hop.path
-        forms = (path, path) if _plain_path(path) else path_forms(path)
+        if path is request.raw_path:
+            forms = (path, request.path)  # an https or host hop keeps the path as it was
+        else:
+            forms = (path, path) if _plain_path(path) else path_forms(path)
         host = hop.host
         candidates = self._index.candidates(
             hop.scheme, forms[1], None if host is None else host.name
