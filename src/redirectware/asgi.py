@@ -112,9 +112,28 @@ _NAMES: dict[str, bytes] = {
 }
 
 
+#: Request headers the one scan of a request looks for: the Host, and whether a body comes.
+_SCANNED = frozenset({b"host", b"content-length", b"transfer-encoding"})
+#: Header pairs whose value is the same in many answers (Cache-Control, Content-Type, HSTS),
+#: as the bytes ASGI wants: most of an answer's headers are found here, not encoded again.
+_WIRE: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+#: Headers whose values differ from one answer to the next: never kept in _WIRE.
+_VARYING = frozenset({"Location", "Content-Length"})
+_WIRE_LIMIT = 1024
+
+
 def _header_bytes(headers: tuple[tuple[str, str], ...]) -> list[tuple[bytes, bytes]]:
-    # One comprehension, no call per header: a redirect has four or five.
-    return [(_NAMES.get(n) or n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in headers]
+    wire = _WIRE
+    out = []
+    for pair in headers:
+        known = wire.get(pair)
+        if known is None:
+            name, value = pair
+            known = (_NAMES.get(name) or name.lower().encode("latin-1"), value.encode("latin-1"))
+            if name not in _VARYING and len(wire) < _WIRE_LIMIT:
+                wire[pair] = known
+        out.append(known)
+    return out
 
 
 async def _respond(decision: Decision, send: Send) -> None:
@@ -185,10 +204,16 @@ class RedirectMiddleware:
         ruleset = self._fixed_rules or self.rules.current()
         raw = scope.get("headers", ())
         host: bytes | None = None
+        has_body = False
+        # One scan of the headers, for the Host and for whether a body comes (which an
+        # early answer drains): one set lookup per header.
         for name, value in raw:
-            if name == b"host":
-                # Two Host headers are joined so that the engine rejects them as malformed.
-                host = value if host is None else host + b"," + value
+            if name in _SCANNED:
+                if name == b"host":
+                    # Two Host headers are joined so that the engine rejects them as malformed.
+                    host = value if host is None else host + b"," + value
+                else:
+                    has_body = True
         raw_path: bytes | None = scope.get("raw_path")
         key: tuple[Any, ...] | None = None
         proxies = ruleset.trusted_proxies
@@ -207,7 +232,13 @@ class RedirectMiddleware:
                 if known is not None:
                     again = ruleset.recall(key, ASGIHeaders(raw))  # not from a proxy: checked above
                     if again is not None:
-                        await self._answer(again, scope, receive, send, request_path(scope))
+                        if again.kind == "pass":
+                            await self._pass(again, scope, receive, send, request_path(scope))
+                            return
+                        log_decision(again, scope["method"], request_path(scope))
+                        if has_body and self.drain_limit:
+                            await drain_asgi(scope, receive, self.drain_limit)
+                        await _respond(again, send)
                         return
         client = scope.get("client")
         # Tested as text: `b"?" in some_bytes` first tries the needle as an int and pays
@@ -227,20 +258,21 @@ class RedirectMiddleware:
         )
         if decision is PASS:
             await self.app(scope, receive, send)
+        elif decision.kind == "pass":
+            await self._pass(decision, scope, receive, send, path)
         else:
-            await self._answer(decision, scope, receive, send, path)
+            # A redirect, 503 or 400 of our own, written out here: a helper coroutine per
+            # answer costs as much as the drain check and the two messages.
+            log_decision(decision, scope["method"], path)
+            if has_body and self.drain_limit:
+                await drain_asgi(scope, receive, self.drain_limit)
+            await _respond(decision, send)
 
-    async def _answer(
+    async def _pass(
         self, decision: Decision, scope: Scope, receive: Receive, send: Send, path: str
     ) -> None:
-        """Send a redirect (or 503, 400) ourselves, or pass on with extra headers."""
-        method = scope["method"]
-        if decision.kind != "pass":
-            log_decision(decision, method, path)
-            await drain_asgi(scope, receive, self.drain_limit)
-            await _respond(decision, send)
-            return
-        log_decision(decision, method, path)
+        """Pass on with extra headers (HSTS), logging a refusal or a report-only answer."""
+        log_decision(decision, scope["method"], path)
         if not decision.headers:
             await self.app(scope, receive, send)
             return
