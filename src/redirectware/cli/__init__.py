@@ -121,6 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--client", metavar="IP", help="the direct peer's IP address")
     explain.add_argument("--json", action="store_true", help="print the answer as JSON")
 
+    compiling = commands.add_parser(
+        "compile",
+        help="compile the CSV maps a document names into shared files",
+        description="Compile every CSV map the documents name (needs the lmdb extra), so "
+        "that workers started later map the compiled files at once. The files go where the "
+        "document's settings.map_cache says, else beside each CSV in .redirectware/.",
+    )
+    compiling.add_argument("files", nargs="+", metavar="FILE", help="rule documents")
+
     serve = commands.add_parser(
         "serve", help="run a standalone redirect server", description=_SERVE_HELP,
         formatter_class=raw,
@@ -155,6 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_explain(
                 rule_file(args.file), args.method, args.url, args.header, args.client, args.json
             )
+        if args.command == "compile":
+            from .compiling import run_compile
+
+            return run_compile([rule_file(f) for f in args.files])
         from .serve import run_serve
 
         return run_serve(rule_file(args.file), args.host, args.port, args.reload)

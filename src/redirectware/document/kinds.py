@@ -50,6 +50,8 @@ class RuleContext:
     permanent: bool
     status: int | None
     base: Path
+    #: ``settings.map_cache``: a folder for compiled maps, None for the defaults, False for none.
+    map_cache: str | bool | None = None
 
 
 def parse_to(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Action:
@@ -93,7 +95,7 @@ def parse_map(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Actio
     """``map``: rows from a CSV file or an inline list; the rule's status is their default."""
     if rule.path is not None:
         where.fail("from", "a map rule matches the from of its rows; remove this from")
-    return compile_map(node["map"], where, rule.base, rule.permanent, rule.status)
+    return compile_map(node["map"], where, rule.base, rule.permanent, rule.status, rule.map_cache)
 
 
 Parser = Callable[[Mapping[str, Any], Where, RuleContext], Action]

@@ -43,7 +43,14 @@ from redirectware.engine.templates import HostTemplate, compile_host
 
 TOP_KEYS = frozenset({"version", "settings", "rules", "tests"})
 SETTINGS_KEYS = frozenset(
-    {"allowed_hosts", "trusted_proxies", "get_codes", "permanent_max_age", "report_only"}
+    {
+        "allowed_hosts",
+        "trusted_proxies",
+        "get_codes",
+        "permanent_max_age",
+        "report_only",
+        "map_cache",
+    }
 )
 RULE_KEYS = frozenset(
     {
@@ -106,7 +113,19 @@ def _settings(node: Any, where: Where) -> Settings:
             node.get("permanent_max_age", DEFAULT_PERMANENT_MAX_AGE), inner, "permanent_max_age"
         ),
         report_only=as_bool(node.get("report_only", False), inner, "report_only"),
+        map_cache=_map_cache(node.get("map_cache"), inner),
     )
+
+
+def _map_cache(value: Any, where: Where) -> str | bool | None:
+    """``map_cache``: a folder (relative to the document), or false for maps in memory."""
+    if value is None or value is False:
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("false", "no", "off"):
+        return False
+    if not isinstance(value, str) or not value.strip():
+        where.fail("map_cache", f"must be a folder path, or false; got {value!r}")
+    return value.strip()
 
 
 # --- one rule -------------------------------------------------------------------------------
@@ -136,7 +155,9 @@ def _status(node: Mapping[str, Any], where: Where) -> tuple[bool, int | None]:
     return as_bool(node.get("permanent", False), where, "permanent"), None
 
 
-def _rule(node: Any, index: int, source: str | None, base: Path) -> Rule | None:
+def _rule(
+    node: Any, index: int, source: str | None, base: Path, map_cache: str | bool | None = None
+) -> Rule | None:
     where = Where(source, node, index)
     if not isinstance(node, dict):
         where.fail(None, f"a rule must be a mapping, got {node!r}")
@@ -151,7 +172,7 @@ def _rule(node: Any, index: int, source: str | None, base: Path) -> Rule | None:
     path = as_path(node["from"], where, "from") if "from" in node else None
     host = _host(node, where)
     permanent, status = _status(node, where)
-    context = RuleContext(path, host, permanent, status, base)
+    context = RuleContext(path, host, permanent, status, base, map_cache)
     action = PARSERS[kind](node, where, context)
     if not enabled:
         return None
@@ -280,7 +301,7 @@ def compile_document(
     names: dict[str, int] = {}
     disabled = 0  # counted so that check, serve and repr can say "4 rules (1 disabled)"
     for index, node in enumerate(raw_rules):
-        rule = _rule(node, index, source, folder)
+        rule = _rule(node, index, source, folder, settings.map_cache)
         name = node.get("name") if isinstance(node, dict) else None
         if isinstance(name, str):
             if name in names:

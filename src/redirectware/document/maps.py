@@ -7,11 +7,12 @@ in C); anything else, row by row, each row checked and every error naming its li
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from itertools import count
 from pathlib import Path
 from typing import Any
 
+from redirectware.document.compiled_maps import cache_folders, compiled_map, lmdb_available
 from redirectware.document.fields import FALSE_WORDS, TRUE_WORDS, Where
 from redirectware.document.mapfile import (
     RawRow,
@@ -106,27 +107,65 @@ def _map_row(
 
 
 def compile_map(
-    value: Any, where: Where, base: Path, permanent: bool, status: int | None
+    value: Any,
+    where: Where,
+    base: Path,
+    permanent: bool,
+    status: int | None,
+    map_cache: str | bool | None = None,
 ) -> MapAction:
+    """A ``map`` rule's rows as a :class:`MapAction`; the rule's status is their default.
+
+    A CSV map is compiled into a shared memory-mapped file (see
+    :mod:`redirectware.document.compiled_maps`) unless ``map_cache`` is False, the ``lmdb``
+    extra is missing, or no folder can hold the file; otherwise its rows are kept in memory.
+    """
     csv_source = None
 
     def fail(message: str, line: int | None = None) -> RuleError:
         # A CSV row's line is in the message; an inline row's is the YAML line of the error.
         return where.error("map", message, None if csv_source else line)
 
-    rows: Iterator[RawRow]
     if isinstance(value, str):
         csv_path = base / value
         csv_source = str(csv_path)
-        pairs = read_csv_pairs(csv_path)
-        bulk = None if pairs is None else _bulk_entries(*pairs, permanent, status)
-        if bulk is not None:
-            return MapAction(bulk, csv_source, False)
-        rows = read_csv_rows(csv_path, fail)
-    elif isinstance(value, list):
-        rows = read_inline_rows(value, fail)
-    else:
+
+        def build() -> tuple[Mapping[str, MapEntry], bool]:
+            return _csv_entries(csv_path, fail, permanent, status, csv_source)
+
+        if map_cache is not False and csv_path.is_file() and lmdb_available():
+            folders = cache_folders(
+                csv_path, map_cache if isinstance(map_cache, str) else None, base
+            )
+            compiled = compiled_map(csv_path, permanent, status, build, folders)
+            if compiled is not None:
+                return MapAction(compiled, csv_source, compiled.has_query_keys)
+        entries, has_query = build()
+        return MapAction(entries, csv_source, has_query)
+    if not isinstance(value, list):
         where.fail("map", f"must be a CSV file path or a list of {{from, to}}, got {value!r}")
+    rows = read_inline_rows(value, fail)
+    entries, has_query = _entries(rows, fail, permanent, status, None)
+    return MapAction(entries, None, has_query)
+
+
+def _csv_entries(
+    csv_path: Path, fail: RowFail, permanent: bool, status: int | None, csv_source: str
+) -> tuple[Mapping[str, MapEntry], bool]:
+    pairs = read_csv_pairs(csv_path)
+    bulk = None if pairs is None else _bulk_entries(*pairs, permanent, status)
+    if bulk is not None:
+        return bulk, False
+    return _entries(read_csv_rows(csv_path, fail), fail, permanent, status, csv_source)
+
+
+def _entries(
+    rows: Iterator[RawRow],
+    fail: RowFail,
+    permanent: bool,
+    status: int | None,
+    csv_source: str | None,
+) -> tuple[dict[str, MapEntry], bool]:
     entries: dict[str, MapEntry] = {}
     has_query = False
     for source, target, row_permanent, row_status, line in rows:
@@ -153,4 +192,4 @@ def compile_map(
                 line,
             )
         entries[key] = entry
-    return MapAction(entries, csv_source, has_query)
+    return entries, has_query

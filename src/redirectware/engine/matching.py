@@ -23,6 +23,7 @@ import time
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
+from .compiled_rows import CompiledRows
 from .hosts import Host
 from .model import HttpsAction, Maintenance, MapAction, MapEntry, Rule, SlashAction
 from .urls import canonical_literal, path_forms, safe_query
@@ -272,10 +273,16 @@ class RuleIndex:
         hosts: dict[str, list[int]] = {}
         suffixes: dict[str, list[int]] = {}
         general: list[int] = []
+        compiled: list[tuple[int, CompiledRows]] = []
         root = _Node()
         for position, rule in enumerate(rules):
             if isinstance(rule.action, MapAction):
-                _file_map(exact, rule.action, position)
+                if isinstance(rule.action.entries, CompiledRows):
+                    # Its rows stay in the shared file: one lookup there per request, not
+                    # a million keys copied into this process.
+                    compiled.append((position, rule.action.entries))
+                else:
+                    _file_map(exact, rule.action, position)
             elif rule.path is not None and rule.path.literal is not None:
                 exact[rule.path.literal] = (*exact.get(rule.path.literal, _NO_RULES), position)
             elif rule.path is not None:
@@ -304,6 +311,7 @@ class RuleIndex:
                 self._wild_chain.append((depth, node.positions))  # type: ignore[arg-type]
             node, depth = node.wild, depth + 1
         self._exact = exact
+        self._compiled = tuple(compiled)
         self._hosts = {key: tuple(value) for key, value in hosts.items()}
         self._suffixes = {key: tuple(value) for key, value in suffixes.items()}
         self._by_host = bool(hosts or suffixes)
@@ -359,6 +367,9 @@ class RuleIndex:
         exact = self._exact.get(path)
         if exact is not None:
             found.append(exact)
+        for position, rows in self._compiled:
+            if rows.has_path(path):
+                found.append((position,))
         if self._simple_root:
             end = path.find("/", 1)
             child = self._root.literal.get(path[1:end] if end > 0 else path[1:])

@@ -33,6 +33,8 @@ class Settings:
     strict_codes: bool = False
     permanent_max_age: int = DEFAULT_PERMANENT_MAX_AGE
     report_only: bool = False
+    #: ``map_cache``: the folder for compiled CSV maps; None for the defaults, False for none.
+    map_cache: str | bool | None = None
 
 
 @dataclass(frozen=True)

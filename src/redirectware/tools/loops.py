@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from redirectware.engine.compiled_rows import CompiledRows
 from redirectware.engine.model import MapAction, PlainRows, Rule, ToAction, map_targets
 from redirectware.engine.urls import canonical_literal
 from redirectware.errors import RuleError
@@ -87,7 +88,9 @@ def _exact_edges(rules: tuple[Rule, ...]) -> dict[str, tuple[str, Rule]]:
     for rule, action in maps:
         entries = action.entries
         pairs = map_targets(entries)
-        if isinstance(entries, PlainRows) and entries.canonical_targets:
+        if isinstance(entries, CompiledRows):
+            pairs = iter(_compiled_pairs(entries, literal, [a.entries for _, a in maps]))
+        elif isinstance(entries, PlainRows) and entries.canonical_targets:
             # A bulk map: find the targets that start another redirect with set operations
             # in C, and look at those rows only (usually none).
             targets = entries.target_set()
@@ -113,6 +116,22 @@ def _exact_edges(rules: tuple[Rule, ...]) -> dict[str, tuple[str, Rule]]:
         if key not in edges and any(target in found for found in sources):
             edges[key] = (target, rule)
     return edges
+
+
+def _compiled_pairs(
+    rows: CompiledRows, literal: Mapping[str, object], all_rows: list[Mapping[str, object]]
+) -> list[tuple[str, str]]:
+    """The rows of a compiled map that may be in a loop, found without reading every row:
+    those whose target another row of the map starts from (recorded when it was compiled),
+    and those whose target a literal rule or another map starts from (its index of targets)."""
+    pairs = rows.inner_edges()
+    others: list[Mapping[str, object]] = [literal]
+    others += [other for other in all_rows if other is not rows]
+    for other in others:
+        # A compiled map's keys are read from its file: rare (two big maps), but whole.
+        for key in other:
+            pairs.extend((source, key) for source in rows.sources_of(key))
+    return pairs
 
 
 def _check_exact(rules: tuple[Rule, ...], source: str | None) -> None:

@@ -1,0 +1,199 @@
+"""Compiling a CSV ``map`` once into a memory-mapped file, and finding it again.
+
+The first load of a CSV map validates its rows (with the same errors, naming CSV lines, as
+an in-memory map) and writes them into an LMDB file
+(:class:`~redirectware.engine.compiled_rows.CompiledRows` describes its layout). The file's
+name carries a digest of the CSV's bytes and of the rule's defaults, so every worker and
+every restart finds and reuses it, and an edited CSV is compiled anew, never matched against
+a stale file. A file that does not open, or whose record does not match, is rebuilt.
+
+Where: the document's ``settings.map_cache`` folder when it names one, else a
+``.redirectware`` folder beside the CSV, else ``$XDG_CACHE_HOME/redirectware`` (or
+``~/.cache/redirectware``). A file already compiled in any of them is used, even on a
+read-only file system; when none can be written, the map is loaded in memory as before,
+with one warning. ``settings.map_cache: false`` keeps every map in memory. Without the
+``lmdb`` package (``pip install 'redirectware[lmdb]'``) maps are loaded in memory too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from redirectware.engine.compiled_rows import (
+    FORMAT,
+    META_KEY,
+    PATH_MARK,
+    TARGET_PREFIX,
+    CompiledRows,
+    forget,
+)
+from redirectware.engine.model import MapEntry, PlainRows, map_targets
+from redirectware.engine.urls import canonical_literal
+
+logger = logging.getLogger("redirectware")
+
+#: Builds the validated rows of a map in memory: ``(entries, has_query_keys)``.
+Build = Callable[[], tuple[Mapping[str, MapEntry], bool]]
+
+_warned: set[str] = set()
+
+
+def lmdb_available() -> bool:
+    """Whether the ``lmdb`` package (the extra ``redirectware[lmdb]``) is installed."""
+    try:
+        import lmdb  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def cache_folders(csv_path: Path, setting: str | None, base: Path) -> list[Path]:
+    """Where a compiled map may stand, in the order they are tried."""
+    if setting:
+        return [base / setting]
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return [csv_path.parent / ".redirectware", Path(xdg) / "redirectware"]
+
+
+def digest(csv_path: Path, permanent: bool, status: int | None) -> str:
+    """What a compiled file is keyed by: the CSV's bytes, the rule's defaults, the format."""
+    hasher = hashlib.sha256(f"{FORMAT}\0{int(permanent)}\0{status or ''}\0".encode())
+    with csv_path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(block)
+    return hasher.hexdigest()
+
+
+def compiled_map(
+    csv_path: Path,
+    permanent: bool,
+    status: int | None,
+    build: Build,
+    folders: list[Path],
+) -> CompiledRows | None:
+    """The compiled rows of a CSV map, compiled now if no valid file exists; None when it
+    cannot be written anywhere (the caller then builds the map in memory).
+
+    ``build`` validates the rows: its :class:`~redirectware.RuleError` propagates, and no
+    file is written for an invalid CSV.
+    """
+    key = digest(csv_path, permanent, status)
+    name = f"{csv_path.name}.{key[:24]}.lmdb"
+    for folder in folders:
+        found = _open_valid(folder / name, key)
+        if found is not None:
+            return found
+    entries, has_query = build()
+    for folder in folders:
+        written = _write(folder, name, key, entries, has_query)
+        if written is not None:
+            return written
+    where = ", ".join(str(folder) for folder in folders)
+    if str(csv_path) not in _warned:
+        _warned.add(str(csv_path))
+        logger.warning(
+            "map %s: could not write its compiled file in %s; loaded in memory instead "
+            "(set settings.map_cache to a writable folder, or run `redirectware compile` "
+            "where it can write)",
+            csv_path,
+            where,
+        )
+    return None
+
+
+def _open_valid(path: Path, key: str) -> CompiledRows | None:
+    if not path.is_dir():
+        return None
+    try:
+        rows = CompiledRows(path)
+    except Exception as error:  # a corrupt or foreign file: never trusted, rebuilt
+        logger.warning("compiled map %s is unreadable (%s); compiling it again", path, error)
+        _remove(path)
+        return None
+    if rows.meta.get("digest") != key:
+        logger.warning("compiled map %s does not match its CSV; compiling it again", path)
+        _remove(path)
+        return None
+    return rows
+
+
+def _remove(path: Path) -> None:
+    forget(path)
+    # In a read-only cache this fails, and the rebuilt file goes to the next folder.
+    with contextlib.suppress(OSError):
+        shutil.rmtree(path)
+
+
+def _write(
+    folder: Path, name: str, key: str, entries: Mapping[str, MapEntry], has_query: bool
+) -> CompiledRows | None:
+    """Write the rows into ``folder / name`` through a temporary folder renamed at the end,
+    so that a reader never sees half a file; None when the folder cannot be written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=folder))
+    except OSError:
+        return None
+    try:
+        _fill(scratch, key, entries, has_query)
+        final = folder / name
+        try:
+            scratch.rename(final)
+        except OSError:
+            # Another process compiled the same CSV first: its file is as good as ours.
+            shutil.rmtree(scratch, ignore_errors=True)
+        return CompiledRows(final)
+    except OSError:
+        shutil.rmtree(scratch, ignore_errors=True)
+        return None
+
+
+def _fill(path: Path, key: str, entries: Mapping[str, MapEntry], has_query: bool) -> None:
+    import lmdb
+
+    records: dict[bytes, bytes] = {}
+    inner: list[list[str]] = []
+    canonical = isinstance(entries, PlainRows) and entries.canonical_targets
+    for source, entry in entries.items():
+        status = "" if entry.status is None else str(entry.status)
+        line = "" if entry.line is None else str(entry.line)
+        value = f"{entry.target}\0{int(entry.permanent)}\0{status}\0{line}"
+        records[source.encode("utf-8", "surrogateescape")] = value.encode("utf-8")
+    for source, target in map_targets(entries):
+        if "?" in source:
+            bare = source.split("?", 1)[0].encode("utf-8", "surrogateescape")
+            records.setdefault(bare, PATH_MARK)
+        if target.startswith("/"):
+            to_path = target.split("?", 1)[0].split("#", 1)[0]
+            to_path = to_path if canonical else canonical_literal(to_path)
+            marker = TARGET_PREFIX + f"{to_path}\0{source}".encode("utf-8", "surrogateescape")
+            records[marker] = b""
+            if to_path in entries and "?" not in source:
+                inner.append([source, to_path])
+    meta = {
+        "format": FORMAT,
+        "digest": key,
+        "rows": len(entries),
+        "has_query_keys": has_query,
+        "canonical_targets": canonical,
+        "inner_edges": inner,
+    }
+    records[META_KEY] = json.dumps(meta).encode()
+    size = sum(len(k) + len(v) + 64 for k, v in records.items())
+    env = lmdb.open(str(path), map_size=max(size * 2, 1 << 20), subdir=True, lock=False,
+                    sync=False, metasync=False)  # fmt: skip
+    try:
+        with env.begin(write=True) as txn:
+            # Sorted keys appended: LMDB builds its tree without searching for each key.
+            txn.cursor().putmulti(sorted(records.items()), append=True)
+        env.sync(True)
+    finally:
+        env.close()
