@@ -131,7 +131,7 @@ def serve(folder: Path, module: str, rows: int, hits: int) -> dict[str, float]:
             "-b",
             f"127.0.0.1:{port}",
             f"{module}:app",
-        ],  # fmt: skip
+        ],
         cwd=folder,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
