@@ -252,3 +252,67 @@ def test_a_forked_worker_reads_the_same_rows(tmp_path: Path) -> None:
     os.close(write)
     os.waitpid(pid, 0)
     assert os.read(read, 200) == b"https://elsewhere.example/b"
+
+
+def _as_csv(document: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``document`` with each inline map written out as a CSV map (compiled when loaded)."""
+    rules = []
+    for number, rule in enumerate(document["rules"]):
+        if isinstance(rule.get("map"), list):
+            name = f"map{number}.csv"
+            with (folder / name).open("w", encoding="utf-8") as out:
+                out.write("from,to,status,permanent\n")
+                for row in rule["map"]:
+                    status, permanent = row.get("status", ""), row.get("permanent", "")
+                    out.write(f"{row['from']},{row['to']},{status},{permanent}\n")
+            rule = {**rule, "map": str(folder / name)}
+        rules.append(rule)
+    return {**document, "rules": rules}
+
+
+def _decisions(ruleset: RuleSet, requests: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    out = []
+    for method, scheme, host, path, query, headers, client in requests:
+        decision = ruleset.resolve(method, scheme, host, path, query, headers, client)
+        out.append((decision.kind, decision.status, decision.headers, decision.body))
+    return out
+
+
+def test_the_shared_table_answers_the_same_from_compiled_maps(tmp_path: Path) -> None:
+    from tests.cases import CASES
+    from tests.test_cases import _split
+
+    with_maps = [case for case in CASES if any("map" in rule for rule in case.rules)]
+    assert len(with_maps) >= 4
+    for case in with_maps:
+        scheme, host, path, query, headers = _split(case)
+        request = [(case.method, scheme, host, path, query, headers, "127.0.0.1")]
+        compiled = RuleSet.from_dict(_as_csv(case.document, tmp_path))
+        assert isinstance(rows_of_any(compiled), CompiledRows), case.id
+        assert _decisions(compiled, request) == _decisions(
+            RuleSet.from_dict(case.document), request
+        ), case.id
+
+
+def rows_of_any(ruleset: RuleSet) -> Any:
+    return next(r.action.entries for r in ruleset.rules if isinstance(r.action, MapAction))
+
+
+def test_the_hostile_corpus_gets_the_same_answers_from_compiled_maps(tmp_path: Path) -> None:
+    from tests.hostile import DOCUMENTS, HOSTILE
+
+    requests = []
+    for case in HOSTILE:
+        path, _, query = case.target.partition("?")
+        hosts = case.host_headers
+        host = ",".join(hosts) if hosts else None
+        headers = case.header_map()
+        requests.append((case.method, case.scheme, host, path, query, headers, case.client))
+    for name, document in DOCUMENTS.items():
+        if not any(isinstance(rule.get("map"), list) for rule in document["rules"]):
+            continue
+        compiled = RuleSet.from_dict(_as_csv(document, tmp_path))
+        assert isinstance(rows_of_any(compiled), CompiledRows)
+        assert _decisions(compiled, requests) == _decisions(
+            RuleSet.from_dict(document), requests
+        ), name
