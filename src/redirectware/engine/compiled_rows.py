@@ -43,6 +43,17 @@ FORMAT = 1
 #: allows one per file and process, and a forked child must open its own.
 _ENVIRONMENTS: dict[str, tuple[int, Any]] = {}
 _OPENING = threading.Lock()
+#: Bumped in a forked child: a map opened before the fork opens its file again. (A global
+#: read per lookup, where os.getpid() would be a system call.)
+_generation = 0
+
+
+def _forked() -> None:
+    global _generation
+    _generation += 1
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def environment(path: Path) -> Any:
@@ -97,13 +108,13 @@ class CompiledRows(Mapping[str, MapEntry]):
 
     def _open(self) -> None:
         self._env = environment(self.path)
-        self._pid = os.getpid()
+        self._generation = _generation
         self._txns: dict[int, Any] = {}
 
     def _txn(self) -> Any:
         # A transaction belongs to one thread, and an environment to one process: a forked
         # worker opens the file again (see environment()).
-        if self._pid != os.getpid():
+        if self._generation != _generation:
             self._open()
         ident = threading.get_ident()
         txn = self._txns.get(ident)
