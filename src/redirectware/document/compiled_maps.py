@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from redirectware.engine.compiled_rows import (
+    FIRST_SEGMENTS,
     FORMAT,
     META_KEY,
     PATH_MARK,
@@ -169,7 +170,7 @@ def _fill(path: Path, key: str, entries: Mapping[str, MapEntry], has_query: bool
         records[source.encode("utf-8", "surrogateescape")] = value.encode("utf-8")
     for source, target in map_targets(entries):
         if "?" in source:
-            bare = source.split("?", 1)[0].encode("utf-8", "surrogateescape")
+            head = source.split("?", 1)[0].encode("utf-8", "surrogateescape")
             records.setdefault(bare, PATH_MARK)
         if target.startswith("/"):
             to_path = target.split("?", 1)[0].split("#", 1)[0]
@@ -178,7 +179,15 @@ def _fill(path: Path, key: str, entries: Mapping[str, MapEntry], has_query: bool
             records[marker] = b""
             if to_path in entries and "?" not in source:
                 inner.append([source, to_path])
+    segments: set[str] = set()
+    for source in entries:
+        head = source.split("?", 1)[0]
+        end = head.find("/", 1)
+        segments.add(head[1:end] if end > 0 else head[1:])
+        if len(segments) > FIRST_SEGMENTS:
+            break
     meta = {
+        "first_segments": sorted(segments) if len(segments) <= FIRST_SEGMENTS else None,
         "format": FORMAT,
         "digest": key,
         "rows": len(entries),
