@@ -170,7 +170,7 @@ def _fill(path: Path, key: str, entries: Mapping[str, MapEntry], has_query: bool
         records[source.encode("utf-8", "surrogateescape")] = value.encode("utf-8")
     for source, target in map_targets(entries):
         if "?" in source:
-            head = source.split("?", 1)[0].encode("utf-8", "surrogateescape")
+            bare = source.split("?", 1)[0].encode("utf-8", "surrogateescape")
             records.setdefault(bare, PATH_MARK)
         if target.startswith("/"):
             to_path = target.split("?", 1)[0].split("#", 1)[0]
@@ -181,9 +181,9 @@ def _fill(path: Path, key: str, entries: Mapping[str, MapEntry], has_query: bool
                 inner.append([source, to_path])
     segments: set[str] = set()
     for source in entries:
-        head = source.split("?", 1)[0]
-        end = head.find("/", 1)
-        segments.add(head[1:end] if end > 0 else head[1:])
+        start = source.split("?", 1)[0]
+        end = start.find("/", 1)
+        segments.add(start[1:end] if end > 0 else start[1:])
         if len(segments) > FIRST_SEGMENTS:
             break
     meta = {
