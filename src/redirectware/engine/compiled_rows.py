@@ -111,6 +111,7 @@ class CompiledRows(Mapping[str, MapEntry]):
         # (most of a site's traffic) is told apart without a lookup in the file.
         segments = self.meta.get("first_segments")
         self._first_segments = None if segments is None else frozenset(segments)
+        self._last: tuple[str | None, bytes | None] = (None, None)
 
     def _open(self) -> None:
         self._env = environment(self.path)
@@ -128,9 +129,20 @@ class CompiledRows(Mapping[str, MapEntry]):
             txn = self._txns[ident] = self._env.begin(buffers=False)
         return txn
 
+    def _lookup(self, key: str) -> bytes | None:
+        # One request asks for its path two or three times in a row (the index, the rule's
+        # match, the answer): the last lookup is kept. A tuple swapped in one assignment:
+        # another thread can only replace it, never pair a key with another key's value.
+        last = self._last
+        if last[0] == key:
+            return last[1]
+        raw: bytes | None = self._txn().get(key.encode("utf-8", "surrogateescape"))
+        self._last = (key, raw)
+        return raw
+
     def get(self, key: str, default: Any = None) -> Any:
         """The entry of the row that starts from ``key``, else ``default``."""
-        raw = self._txn().get(key.encode("utf-8", "surrogateescape"))
+        raw = self._lookup(key)
         if raw is None or raw == PATH_MARK:
             return default
         target, permanent, status, line = raw.decode("utf-8").split("\x00")
@@ -144,7 +156,7 @@ class CompiledRows(Mapping[str, MapEntry]):
             end = path.find("/", 1)
             if (path[1:end] if end > 0 else path[1:]) not in segments:
                 return False
-        return self._txn().get(path.encode("utf-8", "surrogateescape")) is not None
+        return self._lookup(path) is not None
 
     def __getitem__(self, key: str) -> MapEntry:
         entry: MapEntry | None = self.get(key)
