@@ -18,7 +18,11 @@ BENCH = ROOT / "benchmarks" / "bench.py"
 
 
 def load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("redirectware_bench", BENCH)
+    return load_module(BENCH)
+
+
+def load_module(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"redirectware_{path.stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
@@ -75,3 +79,52 @@ def test_floor_script_prints_every_variant() -> None:
         "no Host scan (incorrect)",
         "plain call (not shippable)",
     ]
+
+
+def test_instruction_scenarios_run() -> None:
+    # Without valgrind: the inner run each measurement repeats, for every scenario.
+    script = ROOT / "benchmarks" / "instructions.py"
+    names = load_module(script).SCENARIOS
+    assert len(names) >= 8
+    for name in names:
+        subprocess.run(
+            [sys.executable, str(script), "--inner", name, "20"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+            cwd=ROOT,
+        )
+
+
+def test_map_storage_prints_each_store() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "map_storage.py"), "--rows", "2000"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=ROOT,
+    )
+    stores = [line.split("|")[1].strip() for line in done.stdout.splitlines()[2:]]
+    assert stores[:2] == ["dict (in memory, per worker)", "LMDB (`lmdb`, a wheel)"]
+
+
+@pytest.mark.servers
+def test_bigmaps_measures_both_kinds_of_map() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bigmaps.py"),
+            "--rows",
+            "3000",
+            "--hits",
+            "300",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+        cwd=ROOT,
+    )
+    assert "| PSS after 300 random map hits |" in done.stdout
+    assert "compiled: hit at 3,000 rows / hit at 10 rows" in done.stdout
