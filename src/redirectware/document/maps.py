@@ -7,7 +7,7 @@ in C); anything else, row by row, each row checked and every error naming its li
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,8 @@ from redirectware.document.mapfile import (
     read_csv_rows,
     read_inline_rows,
 )
-from redirectware.engine.model import MapAction, MapEntry, PlainRows
+from redirectware.document.mapsources import MapSourceError, ProvidedRows, provided_rows
+from redirectware.engine.model import MapAction, MapEntry, PlainRows, RowSource
 from redirectware.engine.status import REDIRECT_CODES, is_permanent_code
 from redirectware.engine.urls import canonical_literal
 from redirectware.errors import RuleError
@@ -45,7 +46,11 @@ _PLAIN_TO_COLUMN = re.compile(
 
 
 def _bulk_entries(
-    froms: list[str], tos: list[str], permanent: bool, status: int | None
+    froms: list[str],
+    tos: list[str],
+    permanent: bool,
+    status: int | None,
+    lines: Iterable[int] | None = None,
 ) -> PlainRows | None:
     """The entries of a plain two-column map built without a Python loop per row, or None
     when a row needs the closer look of the row-by-row path (which then reports it)."""
@@ -54,7 +59,8 @@ def _bulk_entries(
         return None
     canonical = _CANONICAL_TO_COLUMN.fullmatch(targets) is not None
     # Row i stands on line i + 2: read_csv_pairs only reads files with one line per row.
-    rows = dict(zip(froms, zip(tos, count(2)), strict=True))
+    numbers = count(2) if lines is None else lines
+    rows = dict(zip(froms, zip(tos, numbers, strict=False), strict=True))
     # A repeated from: the row-by-row path tells a harmless repeat from a conflict.
     if len(rows) != len(froms):
         return None
@@ -105,10 +111,50 @@ def _map_row(
     return key, MapEntry(target, entry_permanent, entry_status, line), bool(sep)
 
 
+def _provided(
+    value: Mapping[Any, Any], host: str | None, fail: RowFail
+) -> tuple[ProvidedRows, RowSource]:
+    """``map: {KIND: name}``: the rows a registered source gives (:mod:`.mapsources`)."""
+    if len(value) != 1:
+        raise fail(f"must name one row source, like {{database: default}}; got {dict(value)!r}")
+    ((kind, name),) = value.items()
+    if not isinstance(kind, str) or not isinstance(name, str) or not name:
+        raise fail(f"a row source is {{KIND: NAME}} with a name, got {dict(value)!r}")
+    try:
+        provided = provided_rows(kind, name, host)
+    except MapSourceError as error:
+        raise fail(str(error)) from None
+    return provided, RowSource(kind, name, provided.version)
+
+
+def _plain_provided(rows: list[RawRow], permanent: bool, status: int | None) -> PlainRows | None:
+    """Provided rows that all take the rule's status, through the bulk path of a CSV."""
+    if any(row[2] is not None or row[3] is not None for row in rows):
+        return None
+    return _bulk_entries(
+        [row[0] for row in rows],
+        [row[1] for row in rows],
+        permanent,
+        status,
+        [row[4] or 0 for row in rows],
+    )
+
+
 def compile_map(
-    value: Any, where: Where, base: Path, permanent: bool, status: int | None
+    value: Any,
+    where: Where,
+    base: Path,
+    permanent: bool,
+    status: int | None,
+    host: str | None = None,
 ) -> MapAction:
+    """A ``map`` rule's rows, compiled: from a CSV file, an inline list, or a row source.
+
+    ``host`` is the rule's ``host`` as written (lower-cased), which a registered row
+    source uses to pick the rows of that site.
+    """
     csv_source = None
+    provided_by = None
 
     def fail(message: str, line: int | None = None) -> RuleError:
         # A CSV row's line is in the message; an inline row's is the YAML line of the error.
@@ -125,8 +171,20 @@ def compile_map(
         rows = read_csv_rows(csv_path, fail)
     elif isinstance(value, list):
         rows = read_inline_rows(value, fail)
+    elif isinstance(value, Mapping):
+        provided, provided_by = _provided(value, host, fail)
+        csv_source = provided.label
+        listed = list(provided.rows)
+        bulk = _plain_provided(listed, permanent, status)
+        if bulk is not None:
+            return MapAction(bulk, csv_source, False, provided_by)
+        rows = iter(listed)
     else:
-        where.fail("map", f"must be a CSV file path or a list of {{from, to}}, got {value!r}")
+        where.fail(
+            "map",
+            "must be a CSV file path, a list of {from, to} or {database: ALIAS}, "
+            f"got {value!r}",
+        )
     entries: dict[str, MapEntry] = {}
     has_query = False
     for source, target, row_permanent, row_status, line in rows:
@@ -153,4 +211,4 @@ def compile_map(
                 line,
             )
         entries[key] = entry
-    return MapAction(entries, csv_source, has_query)
+    return MapAction(entries, csv_source, has_query, provided_by)
