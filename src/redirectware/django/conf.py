@@ -3,7 +3,9 @@
 ``REDIRECTWARE`` (required): a path (``str`` or ``pathlib.Path``), a document ``dict``, or a
 :class:`~redirectware.RuleSet`. ``REDIRECTWARE_RELOAD`` (default ``False``): re-read the rule
 file when it changes; ``True``/``False`` or a string ``true/false/1/0/yes/no`` in any case (as
-``os.environ`` gives it), read by :func:`redirectware.settings_values.parse_bool`. Problems
+``os.environ`` gives it), read by :func:`redirectware.settings_values.parse_bool`.
+``REDIRECTWARE_RELOAD_INTERVAL`` (default 1): seconds between two looks at the file and at the
+redirect table's version (``map: {database: ALIAS}``). Problems
 are raised as :class:`SettingProblem` carrying the system-check id under which
 ``manage.py check`` reports them, so the middleware and the checks cannot disagree about what
 is wrong.
@@ -11,10 +13,12 @@ is wrong.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping
 from typing import Final
 
+from django.apps import apps
 from django.conf import settings
 
 from redirectware.engine.hosts import AllowedHosts
@@ -25,6 +29,9 @@ from redirectware.settings_values import SettingValueError, parse_bool
 
 SETTING: Final = "REDIRECTWARE"
 RELOAD_SETTING: Final = "REDIRECTWARE_RELOAD"
+INTERVAL_SETTING: Final = "REDIRECTWARE_RELOAD_INTERVAL"
+#: Seconds between two looks at the rule file and the redirect table's version.
+DEFAULT_INTERVAL: Final = 1.0
 
 #: What Django itself allows when ``DEBUG`` is on and ``ALLOWED_HOSTS`` is empty
 #: (``django.http.request.HttpRequest.get_host``); the fallback must agree with it.
@@ -79,6 +86,20 @@ def reload_setting(rules: RulesArgument) -> bool:
             "Only a rule file can be re-read; drop the setting or point REDIRECTWARE at a file.",
         )
     return reload
+
+
+def interval_setting() -> float:
+    """``settings.REDIRECTWARE_RELOAD_INTERVAL``: seconds, a positive number (default 1)."""
+    value: object = getattr(settings, INTERVAL_SETTING, DEFAULT_INTERVAL)
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = float(value)  # as os.environ gives it
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise SettingProblem(
+            BAD_RELOAD,
+            f"settings.{INTERVAL_SETTING} must be a number of seconds above 0, got {value!r}.",
+        )
+    return float(value)
 
 
 class AllowedHostsError(RuleError):
@@ -140,6 +161,7 @@ def load_ruleset() -> RuleSet:
     """
     rules = rules_setting()
     reload_setting(rules)
+    interval_setting()
     return allowed_hosts_fallback()(RuleSet.load(rules))
 
 
@@ -151,4 +173,18 @@ def rule_holder() -> RuleHolder:
     """
     rules = rules_setting()
     reload = reload_setting(rules)
-    return RuleHolder(rules, reload=reload, prepare=allowed_hosts_fallback())
+    interval = interval_setting()
+    # A map of database rows is watched whenever the app is installed (the table's version,
+    # once per interval); REDIRECTWARE_RELOAD is about the rule file.
+    watch = None
+    if not isinstance(rules, RuleSet) and apps.is_installed("redirectware.django"):
+        from .rows import DatabaseWatch
+
+        watch = DatabaseWatch()
+    return RuleHolder(
+        rules,
+        reload=reload,
+        reload_interval=interval,
+        prepare=allowed_hosts_fallback(),
+        watch=watch,
+    )
