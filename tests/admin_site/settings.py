@@ -17,8 +17,12 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # To move in from: tests/test_django_import_contrib.py.
+    "django.contrib.sites",
+    "django.contrib.redirects",
     "redirectware.django",
 ]
+SITE_ID = 1
 MIDDLEWARE = [
     "tests.admin_site.urls.worker_pid",
     "redirectware.django.RedirectMiddleware",

@@ -75,7 +75,7 @@ def export_csv(rows: Iterable[Redirect]) -> str:
     return out.getvalue()
 
 
-def _one_row(row: ImportRow, name: str) -> str | None:
+def row_problem(row: ImportRow, name: str) -> str | None:
     """The engine's own complaint about one row alone, or None."""
     value = [{"from": row.from_path, "to": row.to}]
     if row.permanent is not None:
@@ -124,7 +124,7 @@ def read_csv(text: str, name: str, default_host: str = "") -> ImportPlan:
             None if not permanent_text else permanent_text in ("true", "yes", "1"),
             int(status_text) if status_text else None,
         )
-        problem = _one_row(row, name)
+        problem = row_problem(row, name)
         if problem is not None:
             plan.bad.append((line, problem))
             continue
