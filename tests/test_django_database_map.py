@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,13 @@ from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from redirectware.django.conf import rule_holder  # noqa: E402
+from redirectware.django.csvimport import (  # noqa: E402
+    apply_import,
+    export_csv,
+    plan_import,
+    read_csv,
+)
+from redirectware.django.explaining import explain_row, forget_ruleset  # noqa: E402
 from redirectware.django.models import Redirect, current_version  # noqa: E402
 from redirectware.django.rows import Pending  # noqa: E402
 from redirectware.django.validation import judge  # noqa: E402
@@ -224,3 +232,63 @@ def test_requests_make_no_query() -> None:
             while time.monotonic() < deadline:
                 assert client.get("/old", HTTP_HOST="example.com").status_code == 301
     assert queries.captured_queries == []
+
+
+BAD_IMPORT = (
+    "from,to,status\n"
+    "/fine,/target,\n"  # line 2
+    "no-slash,/x,\n"  # line 3
+    "/s,/t,399\n"  # line 4
+    "/fine,/other,\n"  # line 5: /fine again, elsewhere
+    "/loop-a,/loop-b,\n"  # lines 6-7: a loop between two good-looking rows
+    "/loop-b,/loop-a,\n"
+)
+
+
+def test_an_import_reports_every_bad_row_with_its_line_and_imports_nothing() -> None:
+    with override_settings(REDIRECTWARE=doc(DB_MAP)):
+        plan = plan_import(read_csv(BAD_IMPORT, "moves.csv"), "default", keep_good=False)
+    assert plan.bad == [
+        (3, "from must be a path starting with a single '/', got 'no-slash'"),
+        (4, "status must be 301, 302, 307 or 308, got '399'"),
+        (5, "from '/fine' is on line 2 too, to '/target'"),
+    ]
+    assert Redirect.objects.count() == 0
+
+
+def test_import_the_good_rows_leaves_out_the_bad_and_the_loop() -> None:
+    with override_settings(REDIRECTWARE=doc(DB_MAP)):
+        plan = plan_import(read_csv(BAD_IMPORT, "moves.csv"), "default", keep_good=True)
+        assert [line for line, _ in plan.bad] == [3, 4, 5, 6, 7]
+        assert "redirect loop: /loop-a -> /loop-b -> /loop-a" in plan.bad[-1][1]
+        assert apply_import(plan.good, "default", "tester") == (1, 0)
+    assert list(Redirect.objects.values_list("from_path", "to", "changed_by")) == [
+        ("/fine", "/target", "tester")
+    ]
+
+
+def test_export_is_a_map_csv_that_loads_as_one(tmp_path: Path) -> None:
+    Redirect.objects.create(from_path="/a", to="/b", permanent=False)
+    Redirect.objects.create(from_path="/c", to="https://example.com/d", status=307)
+    text = export_csv(Redirect.objects.all())
+    assert text == "from,to,permanent,status\n/a,/b,false,\n/c,https://example.com/d,,307\n"
+    (tmp_path / "rows.csv").write_text(text)
+    (tmp_path / "rules.json").write_text('{"rules": [{"map": "rows.csv"}]}')
+    ruleset = RuleSet.from_file(tmp_path / "rules.json")
+    assert ruleset.resolve("GET", "http", "example.com", "/c").status == 307
+
+
+def test_explain_says_what_each_row_gets() -> None:
+    shadowed = Redirect.objects.create(from_path="/file", to="/ignored")
+    served = Redirect.objects.create(from_path="/old", to="/new")
+    rules = doc({"name": "file", "from": "/file", "to": "/x"}, DB_MAP)
+    with override_settings(REDIRECTWARE=rules):
+        forget_ruleset()
+        assert explain_row(served) == (
+            "GET https://example.com/old: 301 to https://example.com/new; "
+            "POST: 308 to https://example.com/new; by rules[1] 'editors'"
+        )
+        assert explain_row(shadowed).endswith(
+            "by rules[0] 'file' (this row never applies: rules[0] 'file' comes first)"
+        )
+        forget_ruleset()
