@@ -6,8 +6,9 @@ Run it from the repository root::
     .venv/bin/python benchmarks/django_table.py            # 100,000 rows
     .venv/bin/python benchmarks/django_table.py --quick    # 2,000 rows, few iterations
 
-Two tables come out. **Compile**: the median time to build the rule set from the CSV file
-and from the table (an SQLite file; the query is part of it), and their ratio. **Per
+Three tables come out. **Compile**: the median time to build the rule set from the CSV file
+and from the table (an SQLite file; the query is part of it), and their ratio. **Judging**:
+what the admin does before a save (the whole set compiled with the row, then analysed). **Per
 request**: a full Django request through the test client's handler (no network), for a URL
 in the table (hit) and one not in it (miss), with redirectware's middleware and with
 contrib.redirects' ``RedirectFallbackMiddleware`` (which queries the table on every 404),
@@ -69,6 +70,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from redirectware.django.models import Redirect  # noqa: E402
+from redirectware.django.rows import Pending  # noqa: E402
+from redirectware.django.validation import judge  # noqa: E402
 from redirectware.ruleset import RuleSet  # noqa: E402
 
 
@@ -126,6 +129,16 @@ def compile_table(rows: int, repeat: int) -> None:
     )
 
 
+def judging(rows: int, repeat: int) -> None:
+    """What an admin save costs: the whole rule set judged with one new row."""
+    change = Pending("default", set(), [("", ("/brand-new", "/target", None, None, None))])
+    seconds = median_seconds(lambda: judge(change), repeat)
+    print(f"\n### Judging an admin save, {rows:,} rows (median of {repeat})\n")
+    print("| step | ms |")
+    print("| --- | ---: |")
+    print(f"| compile with the new row, then check's analysis | {seconds * 1000:.0f} |")
+
+
 def per_request(rows: int, requests: int) -> None:
     """Per-request time of each middleware, hit and miss, minus neither."""
     hit, miss = f"/old/page-{rows // 2}", "/not/in/the/table"
@@ -162,6 +175,7 @@ def main() -> None:
     print(f"Python {sys.version.split()[0]}, Django {django.get_version()}, SQLite "
           f"{sqlite3.sqlite_version}, {os.cpu_count()} CPUs")  # fmt: skip
     compile_table(rows, 3 if quick else 9)
+    judging(rows, 3 if quick else 5)
     per_request(rows, 50 if quick else 1000)
 
 
