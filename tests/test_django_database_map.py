@@ -7,6 +7,7 @@ workers are in tests/test_django_admin_servers.py.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -23,7 +24,7 @@ configure()
 from django.core.checks import run_checks  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test import Client, override_settings  # noqa: E402
+from django.test import AsyncClient, Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from redirectware.django.conf import rule_holder  # noqa: E402
@@ -292,3 +293,15 @@ def test_explain_says_what_each_row_gets() -> None:
             "by rules[0] 'file' (this row never applies: rules[0] 'file' comes first)"
         )
         forget_ruleset()
+
+
+def test_async_mode_serves_the_rows() -> None:
+    Redirect.objects.create(from_path="/old", to="/new")
+
+    async def ask() -> Any:
+        # The AsyncClient builds the middleware inside the event loop: the rows must still load.
+        return await AsyncClient().post("/old")
+
+    with override_settings(REDIRECTWARE=doc(DB_MAP)):
+        answer = asyncio.run(ask())
+    assert (answer.status_code, answer["Location"]) == (308, "http://testserver/new")

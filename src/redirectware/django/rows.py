@@ -12,8 +12,10 @@ them: the admin validates an edit or an import this way, with the engine's own c
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Final
@@ -95,14 +97,13 @@ def database_rows(name: str, host: str | None) -> ProvidedRows:
         return ProvidedRows(label(name), ())
     change = _pending.get()
     try:
-        version = current_version(name)
-        query = (
-            Redirect.objects.using(name)
-            .filter(enabled=True, host=host or "")
-            .order_by("pk")
-            .values_list("from_path", "to", "permanent", "status", "pk")
-        )
-        rows: list[RawRow] = list(query)
+        if _in_event_loop():
+            # Django refuses a query in an event loop (SynchronousOnlyOperation); a
+            # middleware built there (AsyncClient) reads once, at start, from a thread.
+            with ThreadPoolExecutor(1) as pool:
+                version, rows = pool.submit(_read_and_close, name, host).result()
+        else:
+            version, rows = _read(name, host)
     except DatabaseError as error:
         raise MapSourceError(
             f"{{database: {name!r}}}: cannot read the redirect table ({error}); "
@@ -112,6 +113,33 @@ def database_rows(name: str, host: str | None) -> ProvidedRows:
         rows = [row for row in rows if row[4] not in change.drop]
         rows += [row for row_host, row in change.add if row_host == (host or "")]
     return ProvidedRows(label(name), rows, None if change is not None else version)
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _read(name: str, host: str | None) -> tuple[int, list[RawRow]]:
+    """The version, then the rows: two queries, the rows at least as new as the version."""
+    version = current_version(name)
+    query = (
+        Redirect.objects.using(name)
+        .filter(enabled=True, host=host or "")
+        .order_by("pk")
+        .values_list("from_path", "to", "permanent", "status", "pk")
+    )
+    return version, list(query)
+
+
+def _read_and_close(name: str, host: str | None) -> tuple[int, list[RawRow]]:
+    try:
+        return _read(name, host)
+    finally:
+        connections.close_all()  # this thread ends now
 
 
 def database_maps(ruleset: RuleSet) -> Iterable[MapAction]:
