@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.admin_servers import admin_session, gunicorn, import_csv, prepare, site_env
+from tests.admin_servers import admin_session, csrf, gunicorn, import_csv, prepare, site_env
 from tests.postgres import postgres
 
 pytestmark = pytest.mark.servers
@@ -108,3 +108,39 @@ def test_an_admin_import_reaches_every_worker_together(database: str) -> None:
         assert all(loc == new for when, loc in times if when > switched)
     print(f"\n{database.split(':')[0]}: slowest worker answered /end1 {max(late, default=0):.2f}s "
           f"after the import was sent; {len(answers)} requests")  # fmt: skip
+
+
+def _add(session: requests.Session, url: str, **fields: str) -> requests.Response:
+    page = f"{url}/admin/redirectware/redirect/add/"
+    token = csrf(session.get(page, timeout=30).text)
+    form = {"csrfmiddlewaretoken": token, "enabled": "on", "permanent": "unknown", **fields}
+    return session.post(page, data=form, timeout=30)
+
+
+def test_the_admin_over_http_warns_refuses_reports_and_exports(tmp_path: Path) -> None:
+    env = site_env(f"sqlite:{tmp_path / 'db.sqlite3'}")
+    prepare(env)
+    with gunicorn(env, 1) as server:
+        session = admin_session(server.url)
+        assert "was added successfully" in _add(session, server.url, from_path="/b", to="/c").text
+        # A chain is a warning: not saved until accepted.
+        warned = _add(session, server.url, from_path="/a", to="/b")
+        assert "map row from &#x27;/a&#x27; starts a chain" in warned.text, warned.text
+        assert "Tick “Save despite the warnings” to save the row anyway." in warned.text
+        accepted = _add(session, server.url, from_path="/a", to="/b", accept_warnings="on")
+        assert "was added successfully" in accepted.text, accepted.text
+        # The list says what explain says: the chain collapsed into one redirect.
+        assert "GET https://example.com/a: 301 to https://example.com/c" in accepted.text
+        assert "2 hops collapsed into one" in accepted.text
+        # A duplicate is refused in check's words.
+        duplicate = _add(session, server.url, from_path="/a", to="/elsewhere")
+        assert "from &#x27;/a&#x27; is mapped twice" in duplicate.text, duplicate.text
+        # An import with bad rows: every one named by its line, nothing written.
+        bad = import_csv(session, server.url, "from,to\n/x,/y\nnope,/z\n/w,/v,extra\n")
+        assert "redirects.csv:3: from must be a path starting with a single" in bad.text
+        assert "redirects.csv:4: expected 2 columns, got 3" in bad.text
+        good = import_csv(session, server.url, "from,to\n/x,/y\nnope,/z\n", keep_good=True)
+        assert "1 rows added, 0 replaced; 1 bad rows left out." in good.text, good.text
+        export = session.get(f"{server.url}/admin/redirectware/redirect/export/", timeout=30)
+    assert export.headers["Content-Disposition"] == 'attachment; filename="redirects.csv"'
+    assert export.text == "from,to,permanent,status\n/a,/b,,\n/b,/c,,\n/x,/y,,\n"
