@@ -38,6 +38,7 @@ from redirectware.django.explaining import explain_row, forget_ruleset  # noqa: 
 from redirectware.django.models import Redirect, current_version  # noqa: E402
 from redirectware.django.rows import Pending  # noqa: E402
 from redirectware.django.validation import judge  # noqa: E402
+from redirectware.document import mapsources  # noqa: E402
 from redirectware.errors import RuleError  # noqa: E402
 from redirectware.ruleset import RuleSet  # noqa: E402
 
@@ -305,3 +306,25 @@ def test_async_mode_serves_the_rows() -> None:
     with override_settings(REDIRECTWARE=doc(DB_MAP)):
         answer = asyncio.run(ask())
     assert (answer.status_code, answer["Location"]) == (308, "http://testserver/new")
+
+
+def test_the_check_reports_a_database_map_nothing_can_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As when the document is read where the app has not registered its row source.
+    monkeypatch.delitem(mapsources._registry, "database")
+    with override_settings(REDIRECTWARE=doc(DB_MAP)):
+        [message] = [m for m in run_checks() if m.id == "redirectware.E001"]
+    assert message.msg.startswith(
+        "rules[0] 'editors': map: {database: 'default'}: rows from a database are read only "
+        "under Django, with 'redirectware.django' in INSTALLED_APPS"
+    )
+
+
+def test_the_check_reports_an_unknown_alias() -> None:
+    with override_settings(REDIRECTWARE=doc({"map": {"database": "replica"}})):
+        [message] = [m for m in run_checks() if m.id == "redirectware.E001"]
+    assert message.msg == (
+        "rules[0]: map: {database: 'replica'}: no such alias in settings.DATABASES "
+        "(it has: default)"
+    )
