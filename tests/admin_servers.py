@@ -83,11 +83,15 @@ def admin_session(url: str) -> requests.Session:
 
 
 def import_csv(
-    session: requests.Session, url: str, text: str, **choices: bool
+    session: requests.Session, url: str, text: str, *, follow: bool = True, **choices: bool
 ) -> requests.Response:
-    """Upload ``text`` on the admin's import page (``keep_good``, ``accept_warnings``)."""
+    """Upload ``text`` on the admin's import page (``keep_good``, ``accept_warnings``).
+
+    ``follow=False`` returns the import's own answer, sent just after its transaction
+    committed (a 302 to the list when it imported).
+    """
     page = f"{url}/admin/redirectware/redirect/import/"
     token = csrf(session.get(page, timeout=TIMEOUT).text)
     data = {"csrfmiddlewaretoken": token, **{k: "on" for k, v in choices.items() if v}}
     files = {"file": ("redirects.csv", text.encode(), "text/csv")}
-    return session.post(page, data=data, files=files, timeout=TIMEOUT)
+    return session.post(page, data=data, files=files, timeout=TIMEOUT, allow_redirects=follow)
