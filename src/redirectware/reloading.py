@@ -13,6 +13,11 @@ the new set is complete: a request sees the old rule set or the new one, never a
 There is never more than one compile at a time; files that change while one runs are noticed
 by the first look after it ends. An invalid edit, or a deleted file, keeps the old rules
 serving and logs the error once per change.
+
+Rules need not come from files only: a :class:`SourceWatch` (``watch=``) tells whether some
+other source of the rules in hand changed (the Django integration's watches the version of
+the redirect table). It is asked at most once per interval, on the worker thread, never on
+a request's: a database query must not hold up a request, nor run in an event loop.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from .adapter import make_failures_visible
 from .engine.wording import rule_count
@@ -37,6 +42,22 @@ RulesArgument = RuleSet | str | os.PathLike[str] | Mapping[str, Any]
 Stamp = tuple[int, int] | None
 
 
+class SourceWatch(Protocol):
+    """Tells a :class:`RuleHolder` whether a source besides files has changed."""
+
+    def watches(self, ruleset: RuleSet) -> bool:
+        """Whether ``ruleset`` holds anything this watch looks after (cheap, no I/O)."""
+        ...
+
+    def changed(self, ruleset: RuleSet) -> bool:
+        """Whether the source ``ruleset`` was compiled from has changed since (on a worker)."""
+        ...
+
+    def release(self) -> None:
+        """Give back what the worker thread holds (a database connection); it ends next."""
+        ...
+
+
 class RuleHolder:
     """The current :class:`RuleSet` of a middleware; reloads its files when asked to.
 
@@ -44,6 +65,10 @@ class RuleHolder:
     one (the Django adapter fills in ``ALLOWED_HOSTS`` with it); a :class:`RuleError` it
     raises on a reload keeps the previous rules, like an invalid file. On a reload it runs
     in the worker thread.
+
+    ``watch`` (a :class:`SourceWatch`) is asked once per ``reload_interval``, whatever
+    ``reload`` says (that is about files), and the document is compiled again (a path, or a
+    mapping) when it says its source changed.
     """
 
     def __init__(
@@ -53,16 +78,21 @@ class RuleHolder:
         reload: bool = False,
         reload_interval: float = 1.0,
         prepare: Callable[[RuleSet], RuleSet] | None = None,
+        watch: SourceWatch | None = None,
     ) -> None:
         # Built by every adapter, before anything here can log: a failed reload must reach
         # someone even where logging was never configured (see _logging).
         make_failures_visible()
         self._prepare = prepare
+        self._rules = rules
+        self._watch = watch
         self.ruleset = self._prepared(RuleSet.load(rules))
         """The rules serving now; replaced whole by a reload."""
         path = rules if isinstance(rules, str | os.PathLike) else None
         if reload and path is None:
             raise ValueError("reload=True needs rules given as a file path")
+        if watch is not None and isinstance(rules, RuleSet):
+            raise ValueError("watch= needs rules given as a path or a mapping, to compile again")
         self._path = None if path is None else os.fspath(path)
         self.reload = reload
         """Whether edited files are reloaded (the ``reload`` argument)."""
@@ -113,7 +143,9 @@ class RuleHolder:
 
     def current(self) -> RuleSet:
         """The rule set to answer this request with; never waits for a reload."""
-        if not self.reload or time.monotonic() - self._checked_at < self._interval:
+        if not (self.reload or self._watch is not None) or (
+            time.monotonic() - self._checked_at < self._interval
+        ):
             return self.ruleset
         # One thread looks; the others keep answering with the rules in hand.
         if not self._lock.acquire(blocking=False):
@@ -123,13 +155,15 @@ class RuleHolder:
                 return self.ruleset
             self._checked_at = time.monotonic()
             signature = self._stat(self._files)
-            if signature != self._signature:
+            files_changed = signature != self._signature
+            watched = self._watch is not None and self._watch.watches(self.ruleset)
+            if files_changed or watched:
                 # Recorded now, before compiling: an edit made during the compile then
                 # differs from it and is compiled in turn, and a bad edit is tried once.
                 self._signature = signature
                 self._worker = threading.Thread(
                     target=self._reload_in_background,
-                    args=(dict(zip(self._files, signature, strict=True)),),
+                    args=(dict(zip(self._files, signature, strict=True)), files_changed),
                     name="redirectware-reload",
                     daemon=True,  # a compile must not keep a stopping server alive
                 )
@@ -138,23 +172,35 @@ class RuleHolder:
             self._lock.release()
         return self.ruleset
 
-    def _reload_in_background(self, seen: dict[str, Stamp]) -> None:
+    def _reload_in_background(self, seen: dict[str, Stamp], files_changed: bool) -> None:
+        watch = self._watch
         try:
-            self._try_reload(seen)
+            # The watch looks (a query) here, on the worker: never on a request's thread.
+            if files_changed or (watch is not None and watch.changed(self.ruleset)):
+                self._try_reload(seen)
         except Exception:
             # Not a RuleError but a bug or an OS failure: the request that used to meet it
             # no longer does, so it must be told here or nowhere.
-            logger.exception("rule file %s not reloaded; previous rules still serving", self._path)
+            logger.exception(
+                "rules from %s not reloaded; previous rules still serving",
+                self._path or "the rule document",
+            )
+        finally:
+            if watch is not None:
+                watch.release()
 
     def _try_reload(self, seen: dict[str, Stamp]) -> None:
-        assert self._path is not None
-        if not os.path.exists(self._path):
+        if self._path is not None and not os.path.exists(self._path):
             logger.error("rule file %s is gone; still serving the previous rules", self._path)
             return
         try:
-            fresh = self._prepared(RuleSet.from_file(self._path))
+            if self._path is not None:
+                fresh = self._prepared(RuleSet.from_file(self._path))
+            else:
+                fresh = self._prepared(RuleSet.load(self._rules))
         except RuleError as error:
-            logger.error("rule file not reloaded, previous rules still serving: %s", error)
+            what = "rule file" if self._path is not None else "rules"
+            logger.error("%s not reloaded, previous rules still serving: %s", what, error)
             return
         files = self._files_of(fresh)
         if files != self._files:
@@ -164,4 +210,6 @@ class RuleHolder:
             self._signature = tuple(seen[f] if f in seen else self._stat((f,))[0] for f in files)
             self._files = files
         self.ruleset = fresh
-        logger.info("reloaded %s: %s", self._path, rule_count(fresh.document))
+        logger.info(
+            "reloaded %s: %s", self._path or "the rule document", rule_count(fresh.document)
+        )

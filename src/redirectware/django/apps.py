@@ -7,15 +7,22 @@ from django.core import checks
 
 
 class RedirectwareConfig(AppConfig):
-    """Registers redirectware's system checks (see :mod:`redirectware.django.checks`)."""
+    """Registers redirectware's system checks (see :mod:`redirectware.django.checks`) and the
+    ``database`` row source of ``map: {database: ALIAS}`` (see :mod:`redirectware.django.rows`)."""
 
     name = "redirectware.django"
     label = "redirectware"
     verbose_name = "redirectware"
+    # Fixed here, not left to DEFAULT_AUTO_FIELD: the migrations must not depend on a project.
+    default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Register the checks; Django calls this once the app registry is ready."""
+        """Register the checks and the row source; Django calls this once the registry is ready."""
+        from redirectware.document.mapsources import register_map_source
+
         from .checks import check_middleware, check_rules
+        from .rows import KIND, database_rows
 
         checks.register(check_rules)
         checks.register(check_middleware)
+        register_map_source(KIND, database_rows, needs="Django")

@@ -23,6 +23,7 @@ Warnings (it starts, but probably not as meant):
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any, Final
 
 from django.conf import settings
@@ -39,6 +40,7 @@ from .conf import (
     SettingProblem,
     load_ruleset,
 )
+from .rows import table_exists, without_rows
 
 MIDDLEWARE_PATH: Final = "redirectware.django.RedirectMiddleware"
 #: Django middleware that answer with their own 301s, and the settings that make them do it.
@@ -56,10 +58,19 @@ MIDDLEWARE_LATE: Final = "redirectware.W004"
 SSL_REDIRECT_ON: Final = "redirectware.W005"
 
 
-def check_rules(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Build the rule set exactly as the middleware will, and report why it cannot."""
+def check_rules(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Build the rule set exactly as the middleware will, and report why it cannot.
+
+    The rows of ``map: {database: ALIAS}`` are read, and checked with the document, only
+    when the check may use the databases (``manage.py check --database default``, which
+    ``migrate`` passes too) and the table exists; otherwise the document alone is checked.
+    """
+    read_rows = bool(databases) and all(table_exists(alias) for alias in databases)
     try:
-        ruleset = load_ruleset()
+        with nullcontext() if read_rows else without_rows():
+            ruleset = load_ruleset()
     except SettingProblem as problem:
         return [Error(problem.message, hint=problem.hint, id=problem.check_id)]
     except AllowedHostsError as error:

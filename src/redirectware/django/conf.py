@@ -5,17 +5,21 @@
 file when it changes; ``True``/``False`` or a string ``true/false/1/0/yes/no`` in any case (as
 ``os.environ`` gives it), read by :func:`redirectware.settings_values.parse_bool`.
 ``REDIRECTWARE_DRAIN_LIMIT`` (default 1 MiB): bytes of a request body read and discarded
-before the middleware's own answer, 0 for none. Problems are raised as :class:`SettingProblem`
-carrying the system-check id under which ``manage.py check`` reports them, so the middleware
-and the checks cannot disagree about what is wrong.
+before the middleware's own answer, 0 for none. ``REDIRECTWARE_RELOAD_INTERVAL`` (default 1):
+seconds between two looks at the file and at the redirect table's version
+(``map: {database: ALIAS}``). Problems are raised as :class:`SettingProblem` carrying the
+system-check id under which ``manage.py check`` reports them, so the middleware and the
+checks cannot disagree about what is wrong.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping
 from typing import Final
 
+from django.apps import apps
 from django.conf import settings
 
 from redirectware.draining import DEFAULT_DRAIN_LIMIT, check_limit
@@ -28,6 +32,9 @@ from redirectware.settings_values import SettingValueError, parse_bool
 SETTING: Final = "REDIRECTWARE"
 RELOAD_SETTING: Final = "REDIRECTWARE_RELOAD"
 DRAIN_LIMIT_SETTING: Final = "REDIRECTWARE_DRAIN_LIMIT"
+INTERVAL_SETTING: Final = "REDIRECTWARE_RELOAD_INTERVAL"
+#: Seconds between two looks at the rule file and the redirect table's version.
+DEFAULT_INTERVAL: Final = 1.0
 
 #: What Django itself allows when ``DEBUG`` is on and ``ALLOWED_HOSTS`` is empty
 #: (``django.http.request.HttpRequest.get_host``); the fallback must agree with it.
@@ -98,6 +105,20 @@ def drain_limit_setting() -> int:
         ) from None
 
 
+def interval_setting() -> float:
+    """``settings.REDIRECTWARE_RELOAD_INTERVAL``: seconds, a positive number (default 1)."""
+    value: object = getattr(settings, INTERVAL_SETTING, DEFAULT_INTERVAL)
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = float(value)  # as os.environ gives it
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise SettingProblem(
+            BAD_RELOAD,
+            f"settings.{INTERVAL_SETTING} must be a number of seconds above 0, got {value!r}.",
+        )
+    return float(value)
+
+
 class AllowedHostsError(RuleError):
     """A document without ``allowed_hosts`` and an ``ALLOWED_HOSTS`` that cannot stand in.
 
@@ -158,6 +179,7 @@ def load_ruleset() -> RuleSet:
     rules = rules_setting()
     reload_setting(rules)
     drain_limit_setting()
+    interval_setting()
     return allowed_hosts_fallback()(RuleSet.load(rules))
 
 
@@ -169,4 +191,18 @@ def rule_holder() -> RuleHolder:
     """
     rules = rules_setting()
     reload = reload_setting(rules)
-    return RuleHolder(rules, reload=reload, prepare=allowed_hosts_fallback())
+    interval = interval_setting()
+    # A map of database rows is watched whenever the app is installed (the table's version,
+    # once per interval); REDIRECTWARE_RELOAD is about the rule file.
+    watch = None
+    if not isinstance(rules, RuleSet) and apps.is_installed("redirectware.django"):
+        from .rows import DatabaseWatch
+
+        watch = DatabaseWatch()
+    return RuleHolder(
+        rules,
+        reload=reload,
+        reload_interval=interval,
+        prepare=allowed_hosts_fallback(),
+        watch=watch,
+    )

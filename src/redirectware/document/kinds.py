@@ -95,7 +95,10 @@ def parse_map(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Actio
     """``map``: rows from a CSV file or an inline list; the rule's status is their default."""
     if rule.path is not None:
         where.fail("from", "a map rule matches the from of its rows; remove this from")
-    return compile_map(node["map"], where, rule.base, rule.permanent, rule.status, rule.map_cache)
+    host = rule.host.source.strip().lower() if rule.host is not None else None
+    return compile_map(
+        node["map"], where, rule.base, rule.permanent, rule.status, rule.map_cache, host
+    )
 
 
 Parser = Callable[[Mapping[str, Any], Where, RuleContext], Action]

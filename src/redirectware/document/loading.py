@@ -318,7 +318,11 @@ def compile_document(
         where.fail("tests", f"must be a list, got {tests!r}")
     # A malformed test entry is a load error like any other; they run in `redirectware check`.
     parse_expectations(tests, source)
-    maps = (r.action.source for r in rules if isinstance(r.action, MapAction) and r.action.source)
+    maps = (
+        r.action.source
+        for r in rules
+        if isinstance(r.action, MapAction) and r.action.source and r.action.provided_by is None
+    )
     # dict.fromkeys: two rules may name the same CSV; it is one file to watch.
     files = tuple(dict.fromkeys((*read, *maps)))
     return Document(settings, tuple(rules), source, tuple(tests), files, disabled)

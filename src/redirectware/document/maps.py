@@ -7,7 +7,7 @@ in C); anything else, row by row, each row checked and every error naming its li
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,8 @@ from redirectware.document.mapfile import (
     read_csv_rows,
     read_inline_rows,
 )
-from redirectware.engine.model import MapAction, MapEntry, PlainRows
+from redirectware.document.mapsources import MapSourceError, ProvidedRows, provided_rows
+from redirectware.engine.model import MapAction, MapEntry, PlainRows, RowSource
 from redirectware.engine.status import REDIRECT_CODES, is_permanent_code
 from redirectware.engine.urls import canonical_literal
 from redirectware.errors import RuleError
@@ -46,7 +47,11 @@ _PLAIN_TO_COLUMN = re.compile(
 
 
 def _bulk_entries(
-    froms: list[str], tos: list[str], permanent: bool, status: int | None
+    froms: list[str],
+    tos: list[str],
+    permanent: bool,
+    status: int | None,
+    lines: Iterable[int] | None = None,
 ) -> PlainRows | None:
     """The entries of a plain two-column map built without a Python loop per row, or None
     when a row needs the closer look of the row-by-row path (which then reports it)."""
@@ -55,7 +60,8 @@ def _bulk_entries(
         return None
     canonical = _CANONICAL_TO_COLUMN.fullmatch(targets) is not None
     # Row i stands on line i + 2: read_csv_pairs only reads files with one line per row.
-    rows = dict(zip(froms, zip(tos, count(2)), strict=True))
+    numbers = count(2) if lines is None else lines
+    rows = dict(zip(froms, zip(tos, numbers, strict=False), strict=True))
     # A repeated from: the row-by-row path tells a harmless repeat from a conflict.
     if len(rows) != len(froms):
         return None
@@ -106,6 +112,35 @@ def _map_row(
     return key, MapEntry(target, entry_permanent, entry_status, line), bool(sep)
 
 
+def _provided(
+    value: Mapping[Any, Any], host: str | None, fail: RowFail
+) -> tuple[ProvidedRows, RowSource]:
+    """``map: {KIND: name}``: the rows a registered source gives (:mod:`.mapsources`)."""
+    if len(value) != 1:
+        raise fail(f"must name one row source, like {{database: default}}; got {dict(value)!r}")
+    ((kind, name),) = value.items()
+    if not isinstance(kind, str) or not isinstance(name, str) or not name:
+        raise fail(f"a row source is {{KIND: NAME}} with a name, got {dict(value)!r}")
+    try:
+        provided = provided_rows(kind, name, host)
+    except MapSourceError as error:
+        raise fail(str(error)) from None
+    return provided, RowSource(kind, name, provided.version)
+
+
+def _plain_provided(rows: list[RawRow], permanent: bool, status: int | None) -> PlainRows | None:
+    """Provided rows that all take the rule's status, through the bulk path of a CSV."""
+    if any(row[2] is not None or row[3] is not None for row in rows):
+        return None
+    return _bulk_entries(
+        [row[0] for row in rows],
+        [row[1] for row in rows],
+        permanent,
+        status,
+        [row[4] or 0 for row in rows],
+    )
+
+
 def compile_map(
     value: Any,
     where: Where,
@@ -113,12 +148,16 @@ def compile_map(
     permanent: bool,
     status: int | None,
     map_cache: str | bool | None = None,
+    host: str | None = None,
 ) -> MapAction:
-    """A ``map`` rule's rows as a :class:`MapAction`; the rule's status is their default.
+    """A ``map`` rule's rows: from a CSV file, an inline list, or a row source
+    (``{database: ALIAS}``); the rule's status is their default.
 
     A CSV map is compiled into a shared memory-mapped file (see
     :mod:`redirectware.document.compiled_maps`) unless ``map_cache`` is False, the ``lmdb``
     extra is missing, or no folder can hold the file; otherwise its rows are kept in memory.
+    ``host`` is the rule's ``host`` as written (lower-cased), which a registered row source
+    uses to pick the rows of that site.
     """
     csv_source = None
 
@@ -128,10 +167,10 @@ def compile_map(
 
     if isinstance(value, str):
         csv_path = base / value
-        csv_source = str(csv_path)
+        csv_source = name = str(csv_path)
 
         def build() -> tuple[Mapping[str, MapEntry], bool]:
-            return _csv_entries(csv_path, fail, permanent, status, csv_source)
+            return _csv_entries(csv_path, fail, permanent, status, name)
 
         if map_cache is not False and csv_path.is_file() and lmdb_available():
             folders = cache_folders(
@@ -142,8 +181,21 @@ def compile_map(
                 return MapAction(compiled, csv_source, compiled.has_query_keys)
         entries, has_query = build()
         return MapAction(entries, csv_source, has_query)
+    if isinstance(value, Mapping):
+        provided, provided_by = _provided(value, host, fail)
+        csv_source = provided.label
+        listed = list(provided.rows)
+        bulk = _plain_provided(listed, permanent, status)
+        if bulk is not None:
+            return MapAction(bulk, csv_source, False, provided_by)
+        entries, has_query = _entries(iter(listed), fail, permanent, status, csv_source)
+        return MapAction(entries, csv_source, has_query, provided_by)
     if not isinstance(value, list):
-        where.fail("map", f"must be a CSV file path or a list of {{from, to}}, got {value!r}")
+        where.fail(
+            "map",
+            "must be a CSV file path, a list of {from, to} or {database: ALIAS}, "
+            f"got {value!r}",
+        )
     rows = read_inline_rows(value, fail)
     entries, has_query = _entries(rows, fail, permanent, status, None)
     return MapAction(entries, None, has_query)

@@ -222,6 +222,16 @@ def map_targets(entries: Mapping[str, MapEntry]) -> Iterator[tuple[str, str]]:
     return ((key, entry.target) for key, entry in entries.items())
 
 
+class RowSource(NamedTuple):
+    """Where a ``map``'s rows came from when a registered source gave them."""
+
+    kind: str
+    name: str
+    #: The source's version as read before its rows (a database table's change counter):
+    #: a watcher compares it with the version now to tell whether to compile again.
+    version: object = None
+
+
 @dataclass(frozen=True)
 class MapAction:
     """``map``: exact ``from`` -> ``to`` rows. Keys are canonical paths, or ``path?query``."""
@@ -229,6 +239,9 @@ class MapAction:
     entries: Mapping[str, MapEntry]
     source: str | None = None
     has_query_keys: bool = False
+    #: Set when a registered row source gave the rows (``map: {database: default}``): not a
+    #: file to watch; the adapter that registered the source watches it.
+    provided_by: RowSource | None = None
 
 
 Action = ToAction | HttpsAction | SlashAction | Maintenance | MapAction

@@ -1,0 +1,158 @@
+"""Redirects kept in the database: :class:`Redirect` rows, and the version every change bumps.
+
+The rows join a rule document where it says ``map: {database: ALIAS}``; each process compiles
+them with the document and answers from memory (no query on a request). Every change to the
+table (a save, a delete, a queryset ``update``/``delete``/``bulk_create``/``bulk_update``)
+bumps :class:`RedirectVersion` in the same transaction, so each process learns of it with one
+indexed query per reload interval, and a change is either wholly in a compile or not at all.
+
+``Model.save`` sends ``post_save`` after its own transaction ends, so a signal handler
+would bump the version in a second transaction: a process looking in between would see new
+rows under the old version and keep them for good. Hence the overrides here, not signals.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar, Final
+
+from django.db import models, router, transaction
+from django.db.models import F
+
+#: The version row's primary key: there is one row per database.
+VERSION_ROW: Final = 1
+STATUS_CHOICES: Final = [
+    (301, "301 Moved Permanently (308 for other methods)"),
+    (302, "302 Found (307 for other methods)"),
+    (307, "307 Temporary Redirect"),
+    (308, "308 Permanent Redirect"),
+]
+PERMANENT_CHOICES: Final = [(None, "the map rule's"), (True, "permanent"), (False, "temporary")]
+
+
+def bump_version(using: str) -> None:
+    """Count one change of the redirect table in database ``using`` (inside its transaction)."""
+    updated = (
+        RedirectVersion.objects.using(using).filter(pk=VERSION_ROW).update(version=F("version") + 1)
+    )
+    if not updated:
+        # The data migration creates the row; a table emptied by hand gets it back.
+        RedirectVersion.objects.using(using).get_or_create(pk=VERSION_ROW, defaults={"version": 1})
+
+
+def current_version(using: str) -> int:
+    """The table's change counter now: one query by primary key."""
+    found = (
+        RedirectVersion.objects.using(using)
+        .filter(pk=VERSION_ROW)
+        .values_list("version", flat=True)
+        .first()
+    )
+    return 0 if found is None else int(found)
+
+
+class RedirectQuerySet(models.QuerySet["Redirect"]):
+    """Bulk changes that bump the version in the same transaction, like a single save."""
+
+    def update(self, **kwargs: Any) -> int:
+        """``QuerySet.update``, then the version, atomically."""
+        with transaction.atomic(using=self.db):
+            count = super().update(**kwargs)
+            bump_version(self.db)
+        return count
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """``QuerySet.delete``, then the version, atomically."""
+        with transaction.atomic(using=self.db):
+            deleted = super().delete()
+            bump_version(self.db)
+        return deleted
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Redirect]:
+        """``QuerySet.bulk_create``, then the version, atomically."""
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            bump_version(self.db)
+        return created
+
+    def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
+        """``QuerySet.bulk_update``, then the version, atomically."""
+        with transaction.atomic(using=self.db):
+            count = super().bulk_update(objs, fields, *args, **kwargs)
+            bump_version(self.db)
+        return count
+
+
+class Redirect(models.Model):
+    """One redirect an editor manages: an exact ``from`` (a path, maybe with a query) to ``to``.
+
+    The columns are a ``map`` CSV's: ``from``, ``to``, ``permanent`` or ``status``; an empty
+    ``permanent`` and ``status`` take the ``map`` rule's. ``host`` limits the row to the
+    ``map`` rules written with that ``host:``; empty, it belongs to rules without one.
+    """
+
+    from_path: models.CharField[str, str] = models.CharField(
+        "from", max_length=2000, help_text="A path starting with '/', maybe with a ?query."
+    )
+    to: models.CharField[str, str] = models.CharField(
+        max_length=2000, help_text="A path, or an http(s) URL."
+    )
+    permanent: models.BooleanField[bool | None, bool | None] = models.BooleanField(
+        null=True, blank=True, help_text="Empty: the map rule's own permanent/status."
+    )
+    status: models.PositiveSmallIntegerField[int | None, int | None] = (
+        models.PositiveSmallIntegerField(null=True, blank=True, choices=STATUS_CHOICES)
+    )
+    host: models.CharField[str, str] = models.CharField(
+        max_length=253,
+        blank=True,
+        default="",
+        help_text="Empty: every site. Else the host of a map rule written with host: HOST.",
+    )
+    enabled: models.BooleanField[bool, bool] = models.BooleanField(default=True)
+    note: models.TextField[str, str] = models.TextField(blank=True, default="")
+    created: models.DateTimeField[datetime, datetime] = models.DateTimeField(auto_now_add=True)
+    updated: models.DateTimeField[datetime, datetime] = models.DateTimeField(auto_now=True)
+    #: A user name, not a foreign key: the app needs no django.contrib.auth, and the name
+    #: outlives the account (imports write the command's name).
+    changed_by: models.CharField[str, str] = models.CharField(
+        max_length=150, blank=True, default=""
+    )
+
+    objects: ClassVar[RedirectQuerySet] = RedirectQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ("host", "from_path")
+        constraints = (
+            models.UniqueConstraint(fields=("host", "from_path"), name="redirectware_unique_from"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.host}{self.from_path} -> {self.to}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save the row and bump the version, in one transaction."""
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            super().save(*args, **kwargs)
+            bump_version(using)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        """Delete the row and bump the version, in one transaction."""
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            deleted = super().delete(*args, **kwargs)
+            bump_version(using)
+        return deleted
+
+
+class RedirectVersion(models.Model):
+    """The redirect table's change counter: one row, read by primary key once per interval."""
+
+    id: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(
+        primary_key=True, default=VERSION_ROW
+    )
+    version: models.BigIntegerField[int, int] = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"redirects version {self.version}"

@@ -1,0 +1,97 @@
+"""Running tests/admin_site: its database made ready, served by gunicorn, and an admin session.
+
+Shared by the multi-worker reload tests and the browser test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+from tests.servers import GUNICORN, Server, serve
+
+ROOT = Path(__file__).resolve().parent.parent
+USER = "editor"
+PASSWORD = "a-long-test-password-31"
+TIMEOUT = 30.0
+_CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def site_env(database: str, interval: float = 1.0) -> dict[str, str]:
+    """The environment of the admin site on ``database`` (``sqlite:PATH`` or a postgres spec)."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "tests.admin_site.settings",
+        "ADMIN_SITE_DB": database,
+        "ADMIN_SITE_INTERVAL": str(interval),
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
+    }
+
+
+def manage(env: dict[str, str], *argv: str) -> str:
+    """``django-admin ARGV`` for the site; its output."""
+    result = subprocess.run(
+        [sys.executable, "-m", "django", *argv],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def prepare(env: dict[str, str]) -> None:
+    """Migrate and make the editor's account."""
+    manage(env, "migrate", "--verbosity", "0")
+    manage(env, "createsuperuser", "--noinput", "--username", USER, "--email", "e@example.com")
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int) -> Iterator[Server]:
+    """The site under gunicorn with ``workers`` sync workers."""
+    command = [*GUNICORN, "--workers", str(workers), "--bind", "fd://{fd}",
+               "tests.admin_site.wsgi:application"]  # fmt: skip
+    with serve(command, env=env, cwd=ROOT) as server:
+        yield server
+
+
+def csrf(page: str) -> str:
+    """The CSRF token of a page's form."""
+    found = _CSRF.search(page)
+    assert found is not None, page[:2000]
+    return found.group(1)
+
+
+def admin_session(url: str) -> requests.Session:
+    """A logged-in admin session on the site at ``url``."""
+    session = requests.Session()
+    login = f"{url}/admin/login/"
+    page = session.get(login, timeout=TIMEOUT).text
+    form = {"username": USER, "password": PASSWORD, "csrfmiddlewaretoken": csrf(page)}
+    answer = session.post(login, data={**form, "next": "/admin/"}, timeout=TIMEOUT)
+    assert "Log out" in answer.text, answer.text[:2000]
+    return session
+
+
+def import_csv(
+    session: requests.Session, url: str, text: str, *, follow: bool = True, **choices: bool
+) -> requests.Response:
+    """Upload ``text`` on the admin's import page (``keep_good``, ``accept_warnings``).
+
+    ``follow=False`` returns the import's own answer, sent just after its transaction
+    committed (a 302 to the list when it imported).
+    """
+    page = f"{url}/admin/redirectware/redirect/import/"
+    token = csrf(session.get(page, timeout=TIMEOUT).text)
+    data = {"csrfmiddlewaretoken": token, **{k: "on" for k, v in choices.items() if v}}
+    files = {"file": ("redirects.csv", text.encode(), "text/csv")}
+    return session.post(page, data=data, files=files, timeout=TIMEOUT, allow_redirects=follow)
