@@ -26,6 +26,7 @@ LAYERS = {
     "redirectware.ruleset": 4,
     "redirectware.adapter": 5,
     "redirectware.reloading": 5,
+    "redirectware.metrics": 5,
     "redirectware.settings_values": 5,
     "redirectware.asgi": 5,
     "redirectware.wsgi": 5,

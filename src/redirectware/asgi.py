@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Container, Iterator, Mapping, MutableMapping
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .adapter import headers_to_add, log_decision, path_from_decoded, target_path
+from .adapter import headers_to_add, log_decision, metrics_for, path_from_decoded, target_path
 from .engine.decision import PASS, Decision
 from .errors import RuleError
 from .lazybuild import failed_before, note_failure
 from .reloading import RuleHolder, RulesArgument
+
+if TYPE_CHECKING:
+    from .metrics import Metrics
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -143,6 +146,8 @@ class RedirectMiddleware:
     :param reload: re-read the rule file when it changes (see README, "Reloading").
     :param reload_interval: with ``reload``, the least number of seconds between two looks
         at the file (one ``stat`` each).
+    :param metrics: count answers, pass-throughs and the app's 404s in Prometheus
+        (``True``, or a :class:`redirectware.metrics.Metrics`); see :mod:`redirectware.metrics`.
     """
 
     def __new__(cls, app: ASGIApp, rules: RulesArgument, **options: Any) -> RedirectMiddleware:
@@ -156,8 +161,13 @@ class RedirectMiddleware:
         *,
         reload: bool = False,
         reload_interval: float = 1.0,
+        metrics: bool | Metrics = False,
     ) -> None:
         self.app = app
+        self._metrics = metrics_for(metrics)
+        if self._metrics is not None:
+            # Counting wraps the app once, here: the request path itself stays as it is.
+            self.app = self._metrics.asgi_app(app)
         try:
             self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
         except RuleError as error:
@@ -229,6 +239,8 @@ class RedirectMiddleware:
         """Send a redirect (or 503, 400) ourselves, or pass on with extra headers."""
         method = scope["method"]
         if decision.kind != "pass":
+            if self._metrics is not None:
+                self._metrics.answered(decision)
             log_decision(decision, method, path)
             await _respond(decision, send)
             return

@@ -31,6 +31,9 @@ from .wsgi import WSGIRedirectMiddleware  # noqa: E402
 CONFIG_RULES = "REDIRECTWARE"
 #: The config key switching reloading of an edited rule file on (default ``False``).
 CONFIG_RELOAD = "REDIRECTWARE_RELOAD"
+#: The config key switching Prometheus counters on (default ``False``): see
+#: :mod:`redirectware.metrics`.
+CONFIG_METRICS = "REDIRECTWARE_METRICS"
 #: The key under ``app.extensions``.
 EXTENSION_KEY = "redirectware"
 
@@ -58,6 +61,9 @@ class Redirectware:
         Re-read the rule file when it changes; an invalid edit keeps the old rules serving.
         ``True``/``False``, or a string ``true/false/1/0/yes/no`` in any case (as
         ``FLASK_REDIRECTWARE_RELOAD=false`` and ``app.config.from_prefixed_env()`` give it).
+    ``REDIRECTWARE_METRICS`` (default ``False``)
+        Count answers, pass-throughs and the app's 404s in Prometheus
+        (``pip install 'redirectware[prometheus]'``); a boolean read as ``REDIRECTWARE_RELOAD``.
     """
 
     def __init__(self, app: Flask | None = None) -> None:
@@ -83,7 +89,10 @@ class Redirectware:
             )
         # Strictly: from the environment "False" is a string, and bool("False") is True.
         reload = parse_bool(CONFIG_RELOAD, app.config.get(CONFIG_RELOAD, False))
-        middleware = WSGIRedirectMiddleware(app.wsgi_app, _rules_for(app, rules), reload=reload)
+        metrics = parse_bool(CONFIG_METRICS, app.config.get(CONFIG_METRICS, False))
+        middleware = WSGIRedirectMiddleware(
+            app.wsgi_app, _rules_for(app, rules), reload=reload, metrics=metrics
+        )
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions[EXTENSION_KEY] = middleware
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from http import HTTPStatus
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .adapter import headers_to_add, log_decision, path_from_decoded, target_path
+from .adapter import headers_to_add, log_decision, metrics_for, path_from_decoded, target_path
 from .engine.decision import PASS
 from .reloading import RuleHolder, RulesArgument
+
+if TYPE_CHECKING:
+    from .metrics import Metrics
 
 Environ = dict[str, Any]
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -81,6 +84,8 @@ class WSGIRedirectMiddleware:
     :param reload: re-read the rule file when it changes (see README, "Reloading").
     :param reload_interval: with ``reload``, the least number of seconds between two looks
         at the file (one ``stat`` each).
+    :param metrics: count answers, pass-throughs and the app's 404s in Prometheus
+        (``True``, or a :class:`redirectware.metrics.Metrics`); see :mod:`redirectware.metrics`.
     """
 
     def __init__(
@@ -90,8 +95,13 @@ class WSGIRedirectMiddleware:
         *,
         reload: bool = False,
         reload_interval: float = 1.0,
+        metrics: bool | Metrics = False,
     ) -> None:
         self.app = app
+        self._metrics = metrics_for(metrics)
+        if self._metrics is not None:
+            # Counting wraps the app once, here: the request path itself stays as it is.
+            self.app = self._metrics.wsgi_app(app)
         self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
         # Without reloading the rules never change: one attribute read per request.
         self._fixed_rules = None if reload else self.rules.ruleset
@@ -121,6 +131,8 @@ class WSGIRedirectMiddleware:
         if decision is PASS:  # the common case first, decided by identity
             return self.app(environ, start_response)
         if decision.kind != "pass":
+            if self._metrics is not None:
+                self._metrics.answered(decision)
             log_decision(decision, method, path)
             # The status line straight from a table, no framework response class.
             start_response(_STATUS_LINES[decision.status], list(decision.headers))

@@ -25,6 +25,7 @@ from redirectware.settings_values import SettingValueError, parse_bool
 
 SETTING: Final = "REDIRECTWARE"
 RELOAD_SETTING: Final = "REDIRECTWARE_RELOAD"
+METRICS_SETTING: Final = "REDIRECTWARE_METRICS"
 
 #: What Django itself allows when ``DEBUG`` is on and ``ALLOWED_HOSTS`` is empty
 #: (``django.http.request.HttpRequest.get_host``); the fallback must agree with it.
@@ -36,6 +37,7 @@ MISSING_SETTING: Final = "redirectware.E002"
 BAD_SETTING_TYPE: Final = "redirectware.E003"
 BAD_ALLOWED_HOSTS: Final = "redirectware.E004"
 BAD_RELOAD: Final = "redirectware.E005"
+BAD_METRICS: Final = "redirectware.E006"
 
 
 class SettingProblem(Exception):
@@ -79,6 +81,27 @@ def reload_setting(rules: RulesArgument) -> bool:
             "Only a rule file can be re-read; drop the setting or point REDIRECTWARE at a file.",
         )
     return reload
+
+
+def metrics_setting() -> bool:
+    """``settings.REDIRECTWARE_METRICS`` (default ``False``): Prometheus counters, read as
+    strictly as ``REDIRECTWARE_RELOAD``. On without ``prometheus_client`` is a problem too."""
+    try:
+        metrics = parse_bool(
+            f"settings.{METRICS_SETTING}", getattr(settings, METRICS_SETTING, False)
+        )
+    except SettingValueError as error:
+        raise SettingProblem(BAD_METRICS, f"{error}.") from None
+    if metrics:
+        try:
+            import prometheus_client  # noqa: F401
+        except ImportError:
+            raise SettingProblem(
+                BAD_METRICS,
+                f"settings.{METRICS_SETTING} is True but prometheus_client is not installed.",
+                "pip install 'redirectware[prometheus]'",
+            ) from None
+    return metrics
 
 
 class AllowedHostsError(RuleError):
@@ -140,6 +163,7 @@ def load_ruleset() -> RuleSet:
     """
     rules = rules_setting()
     reload_setting(rules)
+    metrics_setting()
     return allowed_hosts_fallback()(RuleSet.load(rules))
 
 

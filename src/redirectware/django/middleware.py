@@ -22,10 +22,10 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
 from redirectware import asgi, wsgi
-from redirectware.adapter import headers_to_add, log_decision, path_from_decoded
+from redirectware.adapter import headers_to_add, log_decision, metrics_for, path_from_decoded
 from redirectware.engine.decision import PASS, Decision
 
-from .conf import SettingProblem, rule_holder
+from .conf import SettingProblem, metrics_setting, rule_holder
 
 SyncGetResponse = Callable[[HttpRequest], HttpResponseBase]
 AsyncGetResponse = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
@@ -134,8 +134,12 @@ class RedirectMiddleware:
             markcoroutinefunction(self)
         try:
             self.rules = rule_holder()
+            self._metrics = metrics_for(metrics_setting())
         except SettingProblem as problem:
             raise ImproperlyConfigured(str(problem)) from None
+        if self._metrics is not None:
+            # Counting wraps get_response once, here: the request path stays as it is.
+            self.get_response = self._metrics.django_get_response(get_response, self.async_mode)
 
     def _decide(self, request: HttpRequest) -> Decision:
         values = RequestValues(request)
@@ -162,6 +166,11 @@ class RedirectMiddleware:
         log_decision(decision, values.method, values.path)
         return decision
 
+    def _answer(self, decision: Decision) -> HttpResponse:
+        if self._metrics is not None:
+            self._metrics.answered(decision)
+        return _response(decision)
+
     def __call__(self, request: HttpRequest) -> Any:
         """Answer a redirect, a 503 or a 400 here, or hand the request to the app."""
         if self.async_mode:
@@ -170,7 +179,7 @@ class RedirectMiddleware:
         if decision is PASS:  # most requests: decided by identity, nothing to add
             return self.get_response(request)
         if decision.kind != "pass":
-            return _response(decision)
+            return self._answer(decision)
         response = cast(HttpResponseBase, self.get_response(request))  # sync mode: sync
         return _add_headers(response, decision) if decision.headers else response
 
@@ -178,7 +187,7 @@ class RedirectMiddleware:
         """The async twin of :meth:`__call__`, used when Django serves over ASGI."""
         decision = self._decide(request)
         if decision.kind != "pass":
-            return _response(decision)
+            return self._answer(decision)
         # Async mode: Django handed us a coroutine function.
         response = await cast(Awaitable[HttpResponseBase], self.get_response(request))
         return _add_headers(response, decision) if decision.headers else response
