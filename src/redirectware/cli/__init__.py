@@ -1,4 +1,4 @@
-"""The ``redirectware`` console script: ``check``, ``explain``, ``serve`` and ``replay``.
+"""The ``redirectware`` console script: ``check``, ``explain``, ``serve``, ``replay``, ``suggest``.
 
 Every command loads documents with the same loader as the middleware and asks the same
 :meth:`RuleSet.resolve`; none holds rule logic of its own. Exit codes: 0 all good, 1 a
@@ -97,6 +97,20 @@ example:
 """
 
 
+_SUGGEST_HELP = """\
+Propose a redirect for each URL that now 404s: the live URL it most likely meant (renamed
+prefixes as one template rule; a changed extension, a date dropped from a blog path; else
+the most similar path, with rapidfuzz: pip install 'redirectware[suggest]'). With --out,
+writes suggested-map.csv (from,to: loads as a map as written), suggested-redirects.yaml
+(the rules and a tests: entry per suggestion) and review.csv (every suggestion and score).
+
+example:
+  redirectware replay redirects.yaml --log access.log --json > replay.json
+  redirectware suggest --not-found replay.json --urls sitemap.xml --out suggestions/
+  redirectware suggest --not-found access.log --urls urls.txt --threshold 90
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(
@@ -180,6 +194,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-groups", type=int, default=100_000,
         help="groups kept per table before the lightest are dropped (100000)",
     )  # fmt: skip
+
+    suggest = commands.add_parser(
+        "suggest", help="propose redirects for 404s", description=_SUGGEST_HELP,
+        formatter_class=raw,
+    )  # fmt: skip
+    suggest.add_argument(
+        "--not-found", required=True, metavar="FILE",
+        help="the 404s: replay's JSON, a JSON list of paths, or an access log",
+    )  # fmt: skip
+    suggest.add_argument(
+        "--urls", required=True, metavar="FILE",
+        help="the live URLs: a sitemap.xml, or a text file of URLs or paths",
+    )  # fmt: skip
+    suggest.add_argument("--out", metavar="DIR", help="write the map, rules and review here")
+    suggest.add_argument(
+        "--threshold", type=float, default=85.0,
+        help="the least score (0 to 100) of a suggestion written to the map (85)",
+    )  # fmt: skip
+    suggest.add_argument(
+        "--min-template", type=int, default=3,
+        help="404s sharing a renamed prefix before it becomes one template rule (3)",
+    )  # fmt: skip
+    suggest.add_argument(
+        "--host", default="example.com", help="the host of the tests: entries (example.com)"
+    )
+    suggest.add_argument(
+        "--temporary", action="store_true", help="suggest temporary redirects, not permanent"
+    )
     return parser
 
 
@@ -216,6 +258,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 top=args.top,
                 max_keys=args.max_keys,
                 max_groups=args.max_groups,
+            )
+        if args.command == "suggest":
+            from .suggest import run_suggest
+
+            return run_suggest(
+                Path(args.not_found),
+                Path(args.urls),
+                None if args.out is None else Path(args.out),
+                threshold=args.threshold,
+                min_template=args.min_template,
+                host=args.host,
+                permanent=not args.temporary,
             )
         from .serve import run_serve
 
