@@ -32,6 +32,8 @@ LAYERS = {
     "redirectware.wsgi": 5,
     "redirectware.flask": 5,
     "redirectware.django": 5,
+    # manage.py commands are command line, as cli/ is.
+    "redirectware.django.management": 6,
     "redirectware.testing": 6,
     "redirectware.cli": 6,
     "redirectware.__main__": 6,

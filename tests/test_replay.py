@@ -6,7 +6,11 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
+import pty
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -20,7 +24,7 @@ from redirectware.tools.accesslog import (
     nginx_format,
     unescape,
 )
-from redirectware.tools.replay import Replay, ReplayReport
+from redirectware.tools.replay import CHECK_EVERY, Replay, ReplayReport
 
 from .servers import UVICORN, serve
 
@@ -379,3 +383,37 @@ def test_a_log_written_by_uvicorn(tmp_path: Path) -> None:
     assert report["requests"] == 5  # the readiness request to / as well
     assert {item["path"]: item["requests"] for item in report["not_found"]} == {"/gone": 2}
     assert report["disagreements"][0]["kind"] == "404-now-redirected"
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the terminal's other side is closed and drained
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.servers  # two runs of the command in a subprocess: seconds
+def test_a_progress_line_only_on_a_terminal(tmp_path: Path) -> None:
+    rules = tmp_path / "redirects.yaml"
+    rules.write_text(RULES_YAML)
+    log = tmp_path / "access.log"
+    log.write_text(line("/missing", 404) * (CHECK_EVERY + 10))
+    command = [sys.executable, "-m", "redirectware", "replay", str(rules), "--log", str(log)]
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=follower, timeout=120)
+    finally:
+        os.close(follower)
+    shown = _read_all(leader).decode()
+    os.close(leader)
+    assert done.returncode == 0
+    assert f"{CHECK_EVERY:,} lines" in shown and "lines/s" in shown
+    assert b"lines/s" not in done.stdout.split(b"\n", 1)[1]  # the report itself is plain
+    piped = subprocess.run(command, capture_output=True, timeout=120)
+    assert piped.returncode == 0 and piped.stderr == b""
