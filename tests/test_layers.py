@@ -27,6 +27,8 @@ LAYERS = {
     "redirectware.adapter": 5,
     "redirectware.reloading": 5,
     "redirectware.metrics": 5,
+    "redirectware.counting": 5,
+    "redirectware.otel": 5,
     "redirectware.settings_values": 5,
     "redirectware.asgi": 5,
     "redirectware.wsgi": 5,

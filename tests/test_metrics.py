@@ -237,7 +237,7 @@ print(sorted(n for n in sys.modules if "prometheus" in n or n == "redirectware.m
 
 def test_a_bad_metrics_argument_is_refused() -> None:
     with pytest.raises(TypeError, match="metrics must be"):
-        RedirectMiddleware(asgi_app, rules=RULES, metrics="yes")  # type: ignore[arg-type]
+        RedirectMiddleware(asgi_app, rules=RULES, metrics="yes")
 
 
 # --- gunicorn with several workers ----------------------------------------------------------

@@ -23,7 +23,7 @@ from redirectware.engine.decision import PASS, Decision
 from redirectware.engine.urls import PATH_SAFE
 
 if TYPE_CHECKING:
-    from .metrics import Metrics
+    from .counting import Counting
 
 logger = logging.getLogger("redirectware")
 
@@ -166,19 +166,30 @@ def make_failures_visible() -> None:
     logger.setLevel(logging.INFO)
 
 
-def metrics_for(option: bool | Metrics | None) -> Metrics | None:
-    """The :class:`~redirectware.metrics.Metrics` an adapter counts into, or None.
+def metrics_for(option: bool | str | Counting | None) -> Counting | None:
+    """The counting an adapter does, or None.
 
     ``option`` is the adapter's ``metrics`` argument: false for none (then nothing of
-    metrics is imported, and the request path is the one without them), ``True`` for the
-    counters in ``prometheus_client``'s default registry, or a ``Metrics`` of its own.
+    metrics is imported, and the request path is the one without them); ``True`` or
+    ``"prometheus"`` for the counters in ``prometheus_client``'s default registry
+    (:mod:`redirectware.metrics`); ``"otel"`` for OpenTelemetry (:mod:`redirectware.otel`);
+    or a :class:`~redirectware.metrics.Metrics` or :class:`~redirectware.otel.OtelMetrics`
+    of its own.
     """
     if option is False or option is None:
         return None
-    from .metrics import Metrics, shared_metrics
+    if option is True or option == "prometheus":
+        from .metrics import shared_metrics
 
-    if option is True:
         return shared_metrics()
-    if isinstance(option, Metrics):
+    if option == "otel":
+        from .otel import shared_otel
+
+        return shared_otel()
+    from .counting import Counting
+
+    if isinstance(option, Counting):
         return option
-    raise TypeError(f"metrics must be True, False or a Metrics, not {type(option).__name__}")
+    raise TypeError(
+        f"metrics must be True, False, 'prometheus', 'otel' or a Metrics, not {option!r}"
+    )

@@ -19,7 +19,7 @@ from .lazybuild import failed_before, note_failure
 from .reloading import RuleHolder, RulesArgument
 
 if TYPE_CHECKING:
-    from .metrics import Metrics
+    from .counting import Counting
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -146,8 +146,8 @@ class RedirectMiddleware:
     :param reload: re-read the rule file when it changes (see README, "Reloading").
     :param reload_interval: with ``reload``, the least number of seconds between two looks
         at the file (one ``stat`` each).
-    :param metrics: count answers, pass-throughs and the app's 404s in Prometheus
-        (``True``, or a :class:`redirectware.metrics.Metrics`); see :mod:`redirectware.metrics`.
+    :param metrics: count answers, pass-throughs and the app's 404s: ``True`` (Prometheus,
+        :mod:`redirectware.metrics`), ``"otel"`` (:mod:`redirectware.otel`), or an instance.
     """
 
     def __new__(cls, app: ASGIApp, rules: RulesArgument, **options: Any) -> RedirectMiddleware:
@@ -161,7 +161,7 @@ class RedirectMiddleware:
         *,
         reload: bool = False,
         reload_interval: float = 1.0,
-        metrics: bool | Metrics = False,
+        metrics: bool | str | Counting = False,
     ) -> None:
         self.app = app
         self._metrics = metrics_for(metrics)

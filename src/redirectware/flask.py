@@ -22,6 +22,7 @@ require_extra("redirectware.flask", "flask", ("flask",))
 
 from flask import Flask, current_app  # noqa: E402
 
+from .counting import parse_metrics_setting  # noqa: E402
 from .reloading import RulesArgument  # noqa: E402
 from .ruleset import RuleSet  # noqa: E402
 from .settings_values import parse_bool  # noqa: E402
@@ -62,8 +63,9 @@ class Redirectware:
         ``True``/``False``, or a string ``true/false/1/0/yes/no`` in any case (as
         ``FLASK_REDIRECTWARE_RELOAD=false`` and ``app.config.from_prefixed_env()`` give it).
     ``REDIRECTWARE_METRICS`` (default ``False``)
-        Count answers, pass-throughs and the app's 404s in Prometheus
-        (``pip install 'redirectware[prometheus]'``); a boolean read as ``REDIRECTWARE_RELOAD``.
+        Count answers, pass-throughs and the app's 404s: true for Prometheus
+        (``pip install 'redirectware[prometheus]'``, a boolean read as ``REDIRECTWARE_RELOAD``),
+        or ``"otel"`` for OpenTelemetry (``redirectware[otel]``).
     """
 
     def __init__(self, app: Flask | None = None) -> None:
@@ -89,7 +91,7 @@ class Redirectware:
             )
         # Strictly: from the environment "False" is a string, and bool("False") is True.
         reload = parse_bool(CONFIG_RELOAD, app.config.get(CONFIG_RELOAD, False))
-        metrics = parse_bool(CONFIG_METRICS, app.config.get(CONFIG_METRICS, False))
+        metrics = parse_metrics_setting(CONFIG_METRICS, app.config.get(CONFIG_METRICS, False))
         middleware = WSGIRedirectMiddleware(
             app.wsgi_app, _rules_for(app, rules), reload=reload, metrics=metrics
         )

@@ -33,14 +33,13 @@ scrape (see docs/operating.md).
 from __future__ import annotations
 
 import atexit
-import itertools
 import os
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
-from typing import Any
+from collections.abc import Callable, Iterator
 
 from ._extras import require_extra
+from .counting import Counting, Tally, answer_key
 from .engine.decision import Decision
 
 require_extra("redirectware metrics", "prometheus", ("prometheus_client",))
@@ -53,40 +52,6 @@ PASSED = "redirectware_passed"
 NOT_FOUND = "redirectware_not_found"
 #: In multiprocess mode, the longest a count waits in a worker before it reaches the files.
 FLUSH_SECONDS = 1.0
-
-_Message = MutableMapping[str, Any]
-_Receive = Callable[[], Awaitable[_Message]]
-_Send = Callable[[_Message], Awaitable[None]]
-_ASGIApp = Callable[[MutableMapping[str, Any], _Receive, _Send], Awaitable[None]]
-_WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-class Tally:
-    """A count that any thread adds to without a lock, carried into a counter on demand."""
-
-    __slots__ = ("_count", "_flushed", "add", "counter")
-
-    def __init__(self, counter: Any) -> None:
-        self.counter = counter
-        self._count = itertools.count()
-        #: Add one: ``next()`` of an ``itertools.count``, one C call, atomic under the GIL.
-        self.add: Callable[[], object] = self._count.__next__
-        self._flushed = 0
-
-    def total(self) -> int:
-        """How many were added so far (``repr`` is the one public way to read a count)."""
-        return int(repr(self._count)[6:-1])
-
-    def flush(self) -> None:
-        """Carry what was added since the last flush into the counter."""
-        now = self.total()
-        if now > self._flushed:
-            self.counter.inc(now - self._flushed)
-            self._flushed = now
-
-    def forget(self) -> None:
-        """Drop what is pending: after a fork, the parent's counts are the parent's to flush."""
-        self._flushed = self.total()
 
 
 class Counts:
@@ -204,7 +169,7 @@ atexit.register(_flush_all)
 os.register_at_fork(after_in_child=_after_fork)
 
 
-class Metrics:
+class Metrics(Counting):
     """The counting the adapters ask for, into the counters of one registry.
 
     :param registry: where the counters live (default: ``prometheus_client``'s own
@@ -215,81 +180,17 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
         self.registry = registry
         self.counts = counts_of(registry)
+        self.passed = self.counts.passed
+        self.not_found = self.counts.not_found
         self._answer_adds: dict[tuple[str, int], Callable[[], object]] = {}
 
     def answered(self, decision: Decision) -> None:
         """Count an answer the middleware sends itself."""
-        rule = decision.rule
-        key = ("" if rule is None else rule.short_name, int(decision.status))
+        key = answer_key(decision)
         add = self._answer_adds.get(key)
         if add is None:
             add = self._answer_adds[key] = self.counts.answer_tally(*key).add
         add()
-
-    def asgi_app(self, app: _ASGIApp) -> _ASGIApp:
-        """``app``, counting each HTTP request it gets and each 404 it answers."""
-        passed = self.counts.passed.add
-        not_found = self.counts.not_found.add
-
-        # Plain functions handing back the app's (and send's) own awaitable: a coroutine of
-        # ours per request and per message would cost more than the counting itself.
-        def counting_app(
-            scope: MutableMapping[str, Any], receive: _Receive, send: _Send
-        ) -> Awaitable[None]:
-            if scope["type"] != "http":  # lifespan and websockets are no requests
-                return app(scope, receive, send)
-            passed()
-
-            def watching_send(message: _Message) -> Awaitable[None]:
-                # Only http.response.start carries a status: one lookup per message.
-                if message.get("status") == 404:
-                    not_found()
-                return send(message)
-
-            return app(scope, receive, watching_send)
-
-        return counting_app
-
-    def wsgi_app(self, app: _WSGIApp) -> _WSGIApp:
-        """``app``, counting each request it gets and each 404 it answers."""
-        passed = self.counts.passed.add
-        not_found = self.counts.not_found.add
-
-        def counting_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-            passed()
-
-            def watching_start(status: str, headers: Any, exc_info: Any = None) -> Any:
-                if status.startswith("404"):
-                    not_found()
-                return start_response(status, headers, exc_info)
-
-            return app(environ, watching_start)
-
-        return counting_app
-
-    def django_get_response(self, get_response: Any, is_async: bool) -> Any:
-        """Django's ``get_response``, counting each request and each 404 response."""
-        passed = self.counts.passed.add
-        not_found = self.counts.not_found.add
-        if is_async:
-
-            async def counting_async(request: Any) -> Any:
-                passed()
-                response = await get_response(request)
-                if response.status_code == 404:
-                    not_found()
-                return response
-
-            return counting_async
-
-        def counting(request: Any) -> Any:
-            passed()
-            response = get_response(request)
-            if response.status_code == 404:
-                not_found()
-            return response
-
-        return counting
 
 
 _SHARED: Metrics | None = None

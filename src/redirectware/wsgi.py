@@ -18,7 +18,7 @@ from .engine.decision import PASS
 from .reloading import RuleHolder, RulesArgument
 
 if TYPE_CHECKING:
-    from .metrics import Metrics
+    from .counting import Counting
 
 Environ = dict[str, Any]
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -84,8 +84,8 @@ class WSGIRedirectMiddleware:
     :param reload: re-read the rule file when it changes (see README, "Reloading").
     :param reload_interval: with ``reload``, the least number of seconds between two looks
         at the file (one ``stat`` each).
-    :param metrics: count answers, pass-throughs and the app's 404s in Prometheus
-        (``True``, or a :class:`redirectware.metrics.Metrics`); see :mod:`redirectware.metrics`.
+    :param metrics: count answers, pass-throughs and the app's 404s: ``True`` (Prometheus,
+        :mod:`redirectware.metrics`), ``"otel"`` (:mod:`redirectware.otel`), or an instance.
     """
 
     def __init__(
@@ -95,7 +95,7 @@ class WSGIRedirectMiddleware:
         *,
         reload: bool = False,
         reload_interval: float = 1.0,
-        metrics: bool | Metrics = False,
+        metrics: bool | str | Counting = False,
     ) -> None:
         self.app = app
         self._metrics = metrics_for(metrics)

@@ -11,12 +11,14 @@ is wrong.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Mapping
 from typing import Final
 
 from django.conf import settings
 
+from redirectware.counting import parse_metrics_setting
 from redirectware.engine.hosts import AllowedHosts
 from redirectware.errors import RuleError
 from redirectware.reloading import RuleHolder, RulesArgument
@@ -83,23 +85,32 @@ def reload_setting(rules: RulesArgument) -> bool:
     return reload
 
 
-def metrics_setting() -> bool:
-    """``settings.REDIRECTWARE_METRICS`` (default ``False``): Prometheus counters, read as
-    strictly as ``REDIRECTWARE_RELOAD``. On without ``prometheus_client`` is a problem too."""
+def metrics_setting() -> bool | str:
+    """``settings.REDIRECTWARE_METRICS`` (default ``False``): true (or ``"prometheus"``) for
+    Prometheus counters, ``"otel"`` for OpenTelemetry, read as strictly as
+    ``REDIRECTWARE_RELOAD``. On without the library it needs is a problem too."""
     try:
-        metrics = parse_bool(
+        metrics = parse_metrics_setting(
             f"settings.{METRICS_SETTING}", getattr(settings, METRICS_SETTING, False)
         )
     except SettingValueError as error:
         raise SettingProblem(BAD_METRICS, f"{error}.") from None
     if metrics:
+        module, extra = (
+            ("opentelemetry", "otel")
+            if metrics == "otel"
+            else (
+                "prometheus_client",
+                "prometheus",
+            )
+        )
         try:
-            import prometheus_client  # noqa: F401
+            importlib.import_module(module)
         except ImportError:
             raise SettingProblem(
                 BAD_METRICS,
-                f"settings.{METRICS_SETTING} is True but prometheus_client is not installed.",
-                "pip install 'redirectware[prometheus]'",
+                f"settings.{METRICS_SETTING} is {metrics!r} but {module} is not installed.",
+                f"pip install 'redirectware[{extra}]'",
             ) from None
     return metrics
 
