@@ -269,11 +269,23 @@ application = WSGIRedirectMiddleware(
 
 
 @pytest.mark.servers
-def test_multiprocess_mode_under_gunicorn_adds_up_every_worker(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "preload",
+    [
+        pytest.param([], id="app-loaded-in-each-worker"),
+        # Counters made in the master, then forked: each child must count on its own.
+        pytest.param(["--preload"], id="preload"),
+    ],
+)
+def test_multiprocess_mode_under_gunicorn_adds_up_every_worker(
+    tmp_path: Path, preload: list[str]
+) -> None:
     (tmp_path / "metrics_site.py").write_text(GUNICORN_APP)
     counts = tmp_path / "prometheus"
     counts.mkdir()
-    command = [*GUNICORN, "--bind", "fd://{fd}", "--workers", "3", "metrics_site:application"]
+    command = [
+        *GUNICORN, "--bind", "fd://{fd}", "--workers", "3", *preload, "metrics_site:application"
+    ]  # fmt: skip
     env = {"PROMETHEUS_MULTIPROC_DIR": str(counts)}
     sent = {"old": 0, "fine": 0, "missing": 0}
     workers: set[str] = set()
