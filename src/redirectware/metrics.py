@@ -122,7 +122,7 @@ class Counts:
         self._flusher.start()
 
     def _flush_forever(self) -> None:
-        # An Event nobody sets: a sleep that is not time.sleep, woken by nothing but time.
+        # Every FLUSH_SECONDS until the process ends (a daemon thread needs no stopping).
         never = threading.Event()
         while not never.wait(FLUSH_SECONDS):
             self.flush()
