@@ -120,6 +120,11 @@ HOSTILE = [
         b'1.2.3.4 - - [t] "GET /a HTTP/1.1" 2OO 1 "-" "-"\n', "not a", id="status-not-digits"
     ),
     pytest.param(b'1.2.3.4 - - [t] "GET /a HTTP/1.1\n', "not a", id="unclosed-quote"),
+    pytest.param(
+        '1.2.3.4 - - [t] "GET /a HTTP/1.1" 404 0 "-" "-"'.encode("utf-16") + b"\n",
+        "not a",
+        id="utf-16-line",
+    ),
 ]
 
 

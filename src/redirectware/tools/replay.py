@@ -249,7 +249,8 @@ class Replay:
     def _note_malformed(self, name: str, number: int, reason: str, line: bytes) -> None:
         self._malformed += 1
         if len(self._malformed_shown) < SHOWN_MALFORMED:
-            text = repr(line[:120]) + (" ..." if len(line) > 120 else "")
+            shown = repr(line[:120])  # escapes make binary junk up to four times longer
+            text = shown[:120] + (" ..." if len(shown) > 120 or len(line) > 120 else "")
             self._malformed_shown.append(Malformed(name, number, reason, text))
 
     # --- stage 2: resolving ---------------------------------------------------------------
