@@ -115,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(
         prog="redirectware",
-        description="Check, explain and serve redirectware rule documents.",
+        description="Check, explain and serve redirectware rule documents; replay access logs "
+        "through them and suggest redirects for 404s.",
         epilog="example:\n  redirectware check redirects.yaml\n\n"
         "Run 'redirectware COMMAND --help' for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
