@@ -5,7 +5,8 @@
 * merging the headers of a pass-through answer (HSTS) into the app's own response, where the
   app's own header of the same name wins (:func:`headers_to_add`);
 * deciding what to log about a decision (:func:`log_decision`), and making failures visible
-  where nobody configured logging (:func:`make_failures_visible`).
+  where nobody configured logging (:func:`make_failures_visible`);
+* reading the ``metrics`` option (:func:`metrics_for`).
 
 Each adapter only reads its framework's request and writes its framework's response.
 """
@@ -15,11 +16,14 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from redirectware.engine.decision import PASS, Decision
 from redirectware.engine.urls import PATH_SAFE
+
+if TYPE_CHECKING:
+    from .counting import Counting
 
 logger = logging.getLogger("redirectware")
 
@@ -160,3 +164,32 @@ def make_failures_visible() -> None:
         return
     logger.addHandler(FallbackHandler())
     logger.setLevel(logging.INFO)
+
+
+def metrics_for(option: bool | str | Counting | None) -> Counting | None:
+    """The counting an adapter does, or None.
+
+    ``option`` is the adapter's ``metrics`` argument: false for none (then nothing of
+    metrics is imported, and the request path is the one without them); ``True`` or
+    ``"prometheus"`` for the counters in ``prometheus_client``'s default registry
+    (:mod:`redirectware.metrics`); ``"otel"`` for OpenTelemetry (:mod:`redirectware.otel`);
+    or a :class:`~redirectware.metrics.Metrics` or :class:`~redirectware.otel.OtelMetrics`
+    of its own.
+    """
+    if option is False or option is None:
+        return None
+    if option is True or option == "prometheus":
+        from .metrics import shared_metrics
+
+        return shared_metrics()
+    if option == "otel":
+        from .otel import shared_otel
+
+        return shared_otel()
+    from .counting import Counting
+
+    if isinstance(option, Counting):
+        return option
+    raise TypeError(
+        f"metrics must be True, False, 'prometheus', 'otel' or a Metrics, not {option!r}"
+    )

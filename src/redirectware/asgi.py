@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Container, Iterator, Mapping, MutableMapping
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .adapter import headers_to_add, log_decision, path_from_decoded, target_path
+from .adapter import headers_to_add, log_decision, metrics_for, path_from_decoded, target_path
 from .draining import DEFAULT_DRAIN_LIMIT, check_limit, drain_asgi
 from .engine.decision import PASS, Decision
 from .errors import RuleError
 from .lazybuild import failed_before, note_failure
 from .reloading import RuleHolder, RulesArgument
+
+if TYPE_CHECKING:
+    from .counting import Counting
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -167,6 +170,8 @@ class RedirectMiddleware:
     :param drain_limit: before answering a request itself, read and discard up to this many
         bytes of its body, so that the server can close the connection without resetting a
         client still sending (see README, "Request bodies"); 0 never reads.
+    :param metrics: count answers, pass-throughs and the app's 404s: ``True`` (Prometheus,
+        :mod:`redirectware.metrics`), ``"otel"`` (:mod:`redirectware.otel`), or an instance.
     """
 
     def __new__(cls, app: ASGIApp, rules: RulesArgument, **options: Any) -> RedirectMiddleware:
@@ -181,9 +186,14 @@ class RedirectMiddleware:
         reload: bool = False,
         reload_interval: float = 1.0,
         drain_limit: int = DEFAULT_DRAIN_LIMIT,
+        metrics: bool | str | Counting = False,
     ) -> None:
         self.drain_limit = check_limit(drain_limit)
         self.app = app
+        self._metrics = metrics_for(metrics)
+        if self._metrics is not None:
+            # Counting wraps the app once, here: the request path itself stays as it is.
+            self.app = self._metrics.asgi_app(app)
         try:
             self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
         except RuleError as error:
@@ -235,6 +245,8 @@ class RedirectMiddleware:
                         if again.kind == "pass":
                             await self._pass(again, scope, receive, send, request_path(scope))
                             return
+                        if self._metrics is not None:
+                            self._metrics.answered(again)
                         log_decision(again, scope["method"], request_path(scope))
                         if has_body and self.drain_limit:
                             await drain_asgi(scope, receive, self.drain_limit)
@@ -263,6 +275,8 @@ class RedirectMiddleware:
         else:
             # A redirect, 503 or 400 of our own, written out here: a helper coroutine per
             # answer costs as much as the drain check and the two messages.
+            if self._metrics is not None:
+                self._metrics.answered(decision)
             log_decision(decision, scope["method"], path)
             if has_body and self.drain_limit:
                 await drain_asgi(scope, receive, self.drain_limit)

@@ -23,6 +23,7 @@ require_extra("redirectware.flask", "flask", ("flask",))
 
 from flask import Flask, current_app  # noqa: E402
 
+from .counting import parse_metrics_setting  # noqa: E402
 from .draining import DEFAULT_DRAIN_LIMIT, check_limit  # noqa: E402
 from .reloading import RulesArgument  # noqa: E402
 from .ruleset import RuleSet  # noqa: E402
@@ -35,6 +36,9 @@ CONFIG_RULES = "REDIRECTWARE"
 CONFIG_RELOAD = "REDIRECTWARE_RELOAD"
 #: The config key bounding the body read before an early answer (default 1 MiB; 0: none).
 CONFIG_DRAIN_LIMIT = "REDIRECTWARE_DRAIN_LIMIT"
+#: The config key switching Prometheus counters on (default ``False``): see
+#: :mod:`redirectware.metrics`.
+CONFIG_METRICS = "REDIRECTWARE_METRICS"
 #: The key under ``app.extensions``.
 EXTENSION_KEY = "redirectware"
 
@@ -65,6 +69,10 @@ class Redirectware:
     ``REDIRECTWARE_DRAIN_LIMIT`` (default ``1048576``)
         Bytes of a request body read and discarded before redirectware's own answer;
         ``0`` never reads.
+    ``REDIRECTWARE_METRICS`` (default ``False``)
+        Count answers, pass-throughs and the app's 404s: true for Prometheus
+        (``pip install 'redirectware[prometheus]'``, a boolean read as ``REDIRECTWARE_RELOAD``),
+        or ``"otel"`` for OpenTelemetry (``redirectware[otel]``).
     """
 
     def __init__(self, app: Flask | None = None) -> None:
@@ -95,8 +103,13 @@ class Redirectware:
             app.config.get(CONFIG_DRAIN_LIMIT, DEFAULT_DRAIN_LIMIT),
             f"app.config[{CONFIG_DRAIN_LIMIT!r}]",
         )
+        metrics = parse_metrics_setting(CONFIG_METRICS, app.config.get(CONFIG_METRICS, False))
         middleware = WSGIRedirectMiddleware(
-            app.wsgi_app, _rules_for(app, rules), reload=reload, drain_limit=drain_limit
+            app.wsgi_app,
+            _rules_for(app, rules),
+            reload=reload,
+            drain_limit=drain_limit,
+            metrics=metrics,
         )
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions[EXTENSION_KEY] = middleware

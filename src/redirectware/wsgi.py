@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from http import HTTPStatus
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .adapter import headers_to_add, log_decision, path_from_decoded, target_path
+from .adapter import headers_to_add, log_decision, metrics_for, path_from_decoded, target_path
 from .draining import DEFAULT_DRAIN_LIMIT, check_limit, drain_wsgi
 from .engine.decision import PASS
 from .reloading import RuleHolder, RulesArgument
+
+if TYPE_CHECKING:
+    from .counting import Counting
 
 Environ = dict[str, Any]
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -85,6 +88,8 @@ class WSGIRedirectMiddleware:
     :param drain_limit: before answering a request itself, read and discard up to this many
         bytes of its body, so that the server can close the connection without resetting a
         client still sending (see README, "Request bodies"); 0 never reads.
+    :param metrics: count answers, pass-throughs and the app's 404s: ``True`` (Prometheus,
+        :mod:`redirectware.metrics`), ``"otel"`` (:mod:`redirectware.otel`), or an instance.
     """
 
     def __init__(
@@ -95,9 +100,14 @@ class WSGIRedirectMiddleware:
         reload: bool = False,
         reload_interval: float = 1.0,
         drain_limit: int = DEFAULT_DRAIN_LIMIT,
+        metrics: bool | str | Counting = False,
     ) -> None:
         self.drain_limit = check_limit(drain_limit)
         self.app = app
+        self._metrics = metrics_for(metrics)
+        if self._metrics is not None:
+            # Counting wraps the app once, here: the request path itself stays as it is.
+            self.app = self._metrics.wsgi_app(app)
         self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
         # Without reloading the rules never change: one attribute read per request.
         self._fixed_rules = None if reload else self.rules.ruleset
@@ -127,6 +137,8 @@ class WSGIRedirectMiddleware:
         if decision is PASS:  # the common case first, decided by identity
             return self.app(environ, start_response)
         if decision.kind != "pass":
+            if self._metrics is not None:
+                self._metrics.answered(decision)
             log_decision(decision, method, path)
             drain_wsgi(environ, self.drain_limit)
             # The status line straight from a table, no framework response class.

@@ -1,4 +1,4 @@
-"""The ``redirectware`` console script: ``check``, ``explain`` and ``serve``.
+"""The ``redirectware`` console script: ``check``, ``explain``, ``serve``, ``replay``, ``suggest``.
 
 Every command loads documents with the same loader as the middleware and asks the same
 :meth:`RuleSet.resolve`; none holds rule logic of its own. Exit codes: 0 all good, 1 a
@@ -81,11 +81,42 @@ example:
 """
 
 
+_REPLAY_HELP = """\
+Replay access logs through the rules, without a server, and report: per rule, how many
+logged requests it would answer and with what status; rules no logged request reaches;
+404s no rule covers, by path with their top referrers; requests whose logged status
+differs from what the document answers now. Reads the combined/common format (nginx,
+Apache, gunicorn) and uvicorn's access log by default, several files, .gz too. Streams in
+bounded memory; malformed lines are counted and the first few shown.
+
+example:
+  redirectware replay redirects.yaml --log /var/log/nginx/access.log --log access.log.2.gz
+  redirectware replay redirects.yaml --log access.log --host example.com --json
+  redirectware replay redirects.yaml --log access.log \\
+      --format '$remote_addr [$time_local] "$request" $status "$http_referer" $host'
+"""
+
+
+_SUGGEST_HELP = """\
+Propose a redirect for each URL that now 404s: the live URL it most likely meant (renamed
+prefixes as one template rule; a changed extension, a date dropped from a blog path; else
+the most similar path, with rapidfuzz: pip install 'redirectware[suggest]'). With --out,
+writes suggested-map.csv (from,to: loads as a map as written), suggested-redirects.yaml
+(the rules and a tests: entry per suggestion) and review.csv (every suggestion and score).
+
+example:
+  redirectware replay redirects.yaml --log access.log --json > replay.json
+  redirectware suggest --not-found replay.json --urls sitemap.xml --out suggestions/
+  redirectware suggest --not-found access.log --urls urls.txt --threshold 90
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(
         prog="redirectware",
-        description="Check, explain and serve redirectware rule documents.",
+        description="Check, explain and serve redirectware rule documents; replay access logs "
+        "through them and suggest redirects for 404s.",
         epilog="example:\n  redirectware check redirects.yaml\n\n"
         "Run 'redirectware COMMAND --help' for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -141,6 +172,66 @@ def build_parser() -> argparse.ArgumentParser:
         "--reload", action="store_true",
         help="re-read FILE when it changes (an invalid edit keeps the old rules serving)",
     )  # fmt: skip
+
+    replay = commands.add_parser(
+        "replay", help="replay access logs through the rules", description=_REPLAY_HELP,
+        formatter_class=raw,
+    )  # fmt: skip
+    replay.add_argument("file", metavar="FILE", help="the rule document")
+    replay.add_argument(
+        "--log", action="append", required=True, metavar="ACCESS_LOG",
+        help="an access log, plain or gzip-compressed (repeatable)",
+    )  # fmt: skip
+    replay.add_argument(
+        "--format", metavar="LOG_FORMAT",
+        help="an nginx log_format string, as in nginx.conf (default: combined/common, "
+        "or uvicorn's)",
+    )  # fmt: skip
+    replay.add_argument(
+        "--host", help="the Host of requests whose line names none (default: the one exact "
+        "name in allowed_hosts)",
+    )  # fmt: skip
+    replay.add_argument(
+        "--scheme", choices=("http", "https"), default="https",
+        help="the scheme of requests whose line names none (https)",
+    )  # fmt: skip
+    replay.add_argument("--json", action="store_true", help="print the report as JSON")
+    replay.add_argument(
+        "--top", type=int, default=50, help="entries shown per list (50; 0 for all)"
+    )
+    replay.add_argument("--max-keys", type=int, default=200_000, help=argparse.SUPPRESS)
+    replay.add_argument(
+        "--max-groups", type=int, default=100_000,
+        help="groups kept per table before the lightest are dropped (100000)",
+    )  # fmt: skip
+
+    suggest = commands.add_parser(
+        "suggest", help="propose redirects for 404s", description=_SUGGEST_HELP,
+        formatter_class=raw,
+    )  # fmt: skip
+    suggest.add_argument(
+        "--not-found", required=True, metavar="FILE",
+        help="the 404s: replay's JSON, a JSON list of paths, or an access log",
+    )  # fmt: skip
+    suggest.add_argument(
+        "--urls", required=True, metavar="FILE",
+        help="the live URLs: a sitemap.xml, or a text file of URLs or paths",
+    )  # fmt: skip
+    suggest.add_argument("--out", metavar="DIR", help="write the map, rules and review here")
+    suggest.add_argument(
+        "--threshold", type=float, default=85.0,
+        help="the least score (0 to 100) of a suggestion written to the map (85)",
+    )  # fmt: skip
+    suggest.add_argument(
+        "--min-template", type=int, default=3,
+        help="404s sharing a renamed prefix before it becomes one template rule (3)",
+    )  # fmt: skip
+    suggest.add_argument(
+        "--host", default="example.com", help="the host of the tests: entries (example.com)"
+    )
+    suggest.add_argument(
+        "--temporary", action="store_true", help="suggest temporary redirects, not permanent"
+    )
     return parser
 
 
@@ -168,6 +259,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .compiling import run_compile
 
             return run_compile([rule_file(f) for f in args.files])
+        if args.command == "replay":
+            from .replay import run_replay
+
+            return run_replay(
+                rule_file(args.file),
+                args.log,
+                as_json=args.json,
+                log_format=args.format,
+                host=args.host,
+                scheme=args.scheme,
+                top=args.top,
+                max_keys=args.max_keys,
+                max_groups=args.max_groups,
+            )
+        if args.command == "suggest":
+            from .suggest import run_suggest
+
+            return run_suggest(
+                Path(args.not_found),
+                Path(args.urls),
+                None if args.out is None else Path(args.out),
+                threshold=args.threshold,
+                min_template=args.min_template,
+                host=args.host,
+                permanent=not args.temporary,
+            )
         from .serve import run_serve
 
         return run_serve(rule_file(args.file), args.host, args.port, args.reload)

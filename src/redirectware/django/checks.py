@@ -9,6 +9,8 @@ Errors (the middleware would refuse to start):
 * ``redirectware.E004``: ``ALLOWED_HOSTS`` has an entry that cannot serve as ``allowed_hosts``.
 * ``redirectware.E005``: ``REDIRECTWARE_RELOAD`` is not a bool, or is on without a rule file.
 * ``redirectware.E006``: ``REDIRECTWARE_DRAIN_LIMIT`` is not a whole number of bytes, 0 or more.
+* ``redirectware.E007``: ``REDIRECTWARE_METRICS`` is not a bool, ``"prometheus"`` or
+  ``"otel"``, or is on without the library it needs.
 
 Warnings (it starts, but probably not as meant):
 

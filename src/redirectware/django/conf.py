@@ -15,6 +15,7 @@ checks cannot disagree about what is wrong.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 from collections.abc import Callable, Mapping
 from typing import Final
@@ -22,6 +23,7 @@ from typing import Final
 from django.apps import apps
 from django.conf import settings
 
+from redirectware.counting import parse_metrics_setting
 from redirectware.draining import DEFAULT_DRAIN_LIMIT, check_limit
 from redirectware.engine.hosts import AllowedHosts
 from redirectware.errors import RuleError
@@ -35,6 +37,7 @@ DRAIN_LIMIT_SETTING: Final = "REDIRECTWARE_DRAIN_LIMIT"
 INTERVAL_SETTING: Final = "REDIRECTWARE_RELOAD_INTERVAL"
 #: Seconds between two looks at the rule file and the redirect table's version.
 DEFAULT_INTERVAL: Final = 1.0
+METRICS_SETTING: Final = "REDIRECTWARE_METRICS"
 
 #: What Django itself allows when ``DEBUG`` is on and ``ALLOWED_HOSTS`` is empty
 #: (``django.http.request.HttpRequest.get_host``); the fallback must agree with it.
@@ -47,6 +50,7 @@ BAD_SETTING_TYPE: Final = "redirectware.E003"
 BAD_ALLOWED_HOSTS: Final = "redirectware.E004"
 BAD_RELOAD: Final = "redirectware.E005"
 BAD_DRAIN_LIMIT: Final = "redirectware.E006"
+BAD_METRICS: Final = "redirectware.E007"
 
 
 class SettingProblem(Exception):
@@ -119,6 +123,36 @@ def interval_setting() -> float:
     return float(value)
 
 
+def metrics_setting() -> bool | str:
+    """``settings.REDIRECTWARE_METRICS`` (default ``False``): true (or ``"prometheus"``) for
+    Prometheus counters, ``"otel"`` for OpenTelemetry, read as strictly as
+    ``REDIRECTWARE_RELOAD``. On without the library it needs is a problem too."""
+    try:
+        metrics = parse_metrics_setting(
+            f"settings.{METRICS_SETTING}", getattr(settings, METRICS_SETTING, False)
+        )
+    except SettingValueError as error:
+        raise SettingProblem(BAD_METRICS, f"{error}.") from None
+    if metrics:
+        module, extra = (
+            ("opentelemetry", "otel")
+            if metrics == "otel"
+            else (
+                "prometheus_client",
+                "prometheus",
+            )
+        )
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise SettingProblem(
+                BAD_METRICS,
+                f"settings.{METRICS_SETTING} is {metrics!r} but {module} is not installed.",
+                f"pip install 'redirectware[{extra}]'",
+            ) from None
+    return metrics
+
+
 class AllowedHostsError(RuleError):
     """A document without ``allowed_hosts`` and an ``ALLOWED_HOSTS`` that cannot stand in.
 
@@ -180,6 +214,7 @@ def load_ruleset() -> RuleSet:
     reload_setting(rules)
     drain_limit_setting()
     interval_setting()
+    metrics_setting()
     return allowed_hosts_fallback()(RuleSet.load(rules))
 
 

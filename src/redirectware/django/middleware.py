@@ -22,11 +22,11 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
 from redirectware import asgi, wsgi
-from redirectware.adapter import headers_to_add, log_decision, path_from_decoded
+from redirectware.adapter import headers_to_add, log_decision, metrics_for, path_from_decoded
 from redirectware.draining import discard, drain_budget_from_meta
 from redirectware.engine.decision import PASS, Decision
 
-from .conf import SettingProblem, drain_limit_setting, rule_holder
+from .conf import SettingProblem, drain_limit_setting, metrics_setting, rule_holder
 
 SyncGetResponse = Callable[[HttpRequest], HttpResponseBase]
 AsyncGetResponse = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
@@ -136,8 +136,12 @@ class RedirectMiddleware:
         try:
             self.rules = rule_holder()
             self.drain_limit = drain_limit_setting()
+            self._metrics = metrics_for(metrics_setting())
         except SettingProblem as problem:
             raise ImproperlyConfigured(str(problem)) from None
+        if self._metrics is not None:
+            # Counting wraps get_response once, here: the request path stays as it is.
+            self.get_response = self._metrics.django_get_response(get_response, self.async_mode)
 
     def _decide(self, request: HttpRequest) -> Decision:
         values = RequestValues(request)
@@ -164,6 +168,11 @@ class RedirectMiddleware:
         log_decision(decision, values.method, values.path)
         return decision
 
+    def _answer(self, decision: Decision) -> HttpResponse:
+        if self._metrics is not None:
+            self._metrics.answered(decision)
+        return _response(decision)
+
     def __call__(self, request: HttpRequest) -> Any:
         """Answer a redirect, a 503 or a 400 here, or hand the request to the app."""
         if self.async_mode:
@@ -175,7 +184,7 @@ class RedirectMiddleware:
             # Through the request, not wsgi.input, so that Django's own stream state stays
             # true. (Under ASGI, Django has read the whole body before any middleware runs.)
             discard(request.read, drain_budget_from_meta(request.META, self.drain_limit))
-            return _response(decision)
+            return self._answer(decision)
         response = cast(HttpResponseBase, self.get_response(request))  # sync mode: sync
         return _add_headers(response, decision) if decision.headers else response
 
@@ -183,7 +192,7 @@ class RedirectMiddleware:
         """The async twin of :meth:`__call__`, used when Django serves over ASGI."""
         decision = self._decide(request)
         if decision.kind != "pass":
-            return _response(decision)
+            return self._answer(decision)
         # Async mode: Django handed us a coroutine function.
         response = await cast(Awaitable[HttpResponseBase], self.get_response(request))
         return _add_headers(response, decision) if decision.headers else response

@@ -286,6 +286,12 @@ class Rule:
         """``rules[3] 'api-v1'``: how messages name this rule."""
         return f"rules[{self.index}]" + (f" {self.name!r}" if self.name else "")
 
+    @property
+    def short_name(self) -> str:
+        """The rule's name, or ``rules[3]`` without one: a label bounded by the document,
+        for metrics and reports (never a path, whose values are unbounded)."""
+        return self.name or f"rules[{self.index}]"
+
 
 @dataclass(frozen=True)
 class Document:

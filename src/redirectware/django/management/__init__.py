@@ -1,0 +1,1 @@
+"""``manage.py`` commands of redirectware (the ``redirectware.django`` app)."""

@@ -1,0 +1,1 @@
+"""The commands: ``redirectware_suggest``."""

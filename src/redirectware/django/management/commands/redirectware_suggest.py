@@ -1,0 +1,98 @@
+"""``manage.py redirectware_suggest --not-found FILE``: ``redirectware suggest``, with the live
+URLs read from the project's sitemaps (``django.contrib.sitemaps``).
+
+The sitemaps are found where Django serves them: every URL pattern of ``ROOT_URLCONF`` whose
+view is ``django.contrib.sitemaps.views.sitemap`` (or ``index``) names its ``sitemaps``
+dict. Each sitemap's URLs are listed with :meth:`Sitemap.get_urls`, page by page, as the
+sitemap view lists them. ``--urls FILE`` reads a file instead, as the plain command does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from redirectware.cli import UsageError
+from redirectware.cli.suggest import read_live_urls, read_not_found, summary, write_files
+from redirectware.tools.suggest import DEFAULT_THRESHOLD, MIN_TEMPLATE, suggest
+
+
+class _Site:
+    """Stands in for ``django.contrib.sites``: only the paths of the URLs are kept."""
+
+    domain = "example.com"
+    name = "example.com"
+
+
+def _sitemap_dicts(patterns: list[Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            found += _sitemap_dicts(pattern.url_patterns)
+        elif isinstance(pattern, URLPattern):
+            module = getattr(pattern.callback, "__module__", "")
+            sitemaps = pattern.default_args.get("sitemaps")
+            if module == "django.contrib.sitemaps.views" and isinstance(sitemaps, dict):
+                found.append(sitemaps)
+    return found
+
+
+def sitemap_paths() -> list[str]:
+    """The path of every URL in the project's sitemaps; empty when it serves none."""
+    from urllib.parse import urlsplit
+
+    paths: list[str] = []
+    seen: set[int] = set()
+    for sitemaps in _sitemap_dicts(get_resolver().url_patterns):
+        for sitemap in sitemaps.values():
+            instance = sitemap() if isinstance(sitemap, type) else sitemap
+            if id(instance) in seen:
+                continue
+            seen.add(id(instance))
+            for page in instance.paginator.page_range:
+                for url in instance.get_urls(page=page, site=_Site(), protocol="https"):
+                    paths.append(urlsplit(url["location"]).path or "/")
+    return paths
+
+
+class Command(BaseCommand):
+    """Propose a redirect for each 404 against the project's own sitemaps."""
+
+    help = (
+        "Propose a redirect for each URL that now 404s, against the live URLs of the "
+        "project's sitemaps (or --urls FILE). See `redirectware suggest --help`."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--not-found", required=True, metavar="FILE")
+        parser.add_argument("--urls", metavar="FILE", help="a sitemap.xml or URL list instead")
+        parser.add_argument("--out", metavar="DIR")
+        parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+        parser.add_argument("--min-template", type=int, default=MIN_TEMPLATE)
+        parser.add_argument("--host", default="example.com")
+        parser.add_argument("--temporary", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            not_found = read_not_found(Path(options["not_found"]))
+            if options["urls"]:
+                live = read_live_urls(Path(options["urls"]))
+            else:
+                live = sitemap_paths()
+                if not live:
+                    raise UsageError(
+                        "the project serves no sitemap (django.contrib.sitemaps.views.sitemap "
+                        "in ROOT_URLCONF) with any URL: pass --urls FILE"
+                    )
+        except UsageError as error:
+            raise CommandError(str(error)) from None
+        found = suggest(
+            not_found, live, threshold=options["threshold"], min_template=options["min_template"]
+        )
+        out = Path(options["out"]) if options["out"] else None
+        if out is not None:
+            write_files(found, out, host=options["host"], permanent=not options["temporary"])
+        self.stdout.write(summary(found, out, options["threshold"]))
