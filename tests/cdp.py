@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -97,12 +99,17 @@ class Page:
 @contextmanager
 def chromium() -> Iterator[Page]:
     """A fresh headless Chromium with one tab."""
-    with tempfile.TemporaryDirectory(prefix="redirectware-chromium-") as profile:
+    # Chromium's helper processes (zygote, renderer) may still write to the profile as the
+    # browser exits: they are stopped as a group below, and a late file is no failure.
+    with tempfile.TemporaryDirectory(
+        prefix="redirectware-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         process = subprocess.Popen(
             [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
              "--remote-debugging-address=127.0.0.1", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )  # fmt: skip
         try:
             port_file = Path(profile) / "DevToolsActivePort"
@@ -120,9 +127,11 @@ def chromium() -> Iterator[Page]:
                 page.call("Page.enable")
                 yield page
         finally:
-            process.terminate()
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                process.kill()
+                with suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
