@@ -320,17 +320,7 @@ class RedirectMiddleware:
             return
         if "websocket.http.response" in scope.get("extensions", {}):
             body = b"websocket connections must use wss://\n"
-            await send(
-                {
-                    "type": "websocket.http.response.start",
-                    "status": HTTPStatus.FORBIDDEN,
-                    "headers": [
-                        (b"content-type", b"text/plain; charset=utf-8"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "websocket.http.response.body", "body": body})
+            await _send_text(send, "websocket.http.response", HTTPStatus.FORBIDDEN, body)
         else:
             # 1008: policy violation. Closing before accept makes the server refuse the handshake.
             await send({"type": "websocket.close", "code": 1008})
@@ -359,14 +349,20 @@ class RulesFailed(RedirectMiddleware):
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1011})  # 1011: internal error
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": HTTPStatus.INTERNAL_SERVER_ERROR,
-                "headers": [
-                    (b"content-type", b"text/plain; charset=utf-8"),
-                    (b"content-length", str(len(RULES_FAILED_BODY)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": RULES_FAILED_BODY})
+        await _send_text(send, "http.response", HTTPStatus.INTERNAL_SERVER_ERROR, RULES_FAILED_BODY)
+
+
+async def _send_text(send: Send, kind: str, status: int, body: bytes) -> None:
+    """A plain-text answer of our own: ``kind`` is ``http.response`` or, to refuse a
+    websocket handshake, ``websocket.http.response``."""
+    await send(
+        {
+            "type": f"{kind}.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": f"{kind}.body", "body": body})
