@@ -1,4 +1,4 @@
-"""The ``redirectware`` console script: ``check``, ``explain`` and ``serve``.
+"""The ``redirectware`` console script: ``check``, ``explain``, ``export`` and ``serve``.
 
 Every command loads documents with the same loader as the middleware and asks the same
 :meth:`RuleSet.resolve`; none holds rule logic of its own. Exit codes: 0 all good, 1 a
@@ -16,6 +16,8 @@ from pathlib import Path
 from redirectware import __version__
 from redirectware.document.probes import ProbeError
 from redirectware.errors import RuleError
+
+from .exporting import EXPORT_HELP, FORMATS
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -121,6 +123,18 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--client", metavar="IP", help="the direct peer's IP address")
     explain.add_argument("--json", action="store_true", help="print the answer as JSON")
 
+    export = commands.add_parser(
+        "export", help="write the rules for nginx or Caddy", description=EXPORT_HELP,
+        formatter_class=raw,
+    )  # fmt: skip
+    export.add_argument("format", choices=FORMATS, metavar="FORMAT", help=", ".join(FORMATS))
+    export.add_argument("file", metavar="FILE", help="the rule document")
+    export.add_argument("-o", "--output", metavar="OUT", help="write here (default: stdout)")
+    export.add_argument(
+        "--partial", action="store_true",
+        help="leave out what the target cannot express, with a comment, instead of failing",
+    )  # fmt: skip
+
     serve = commands.add_parser(
         "serve", help="run a standalone redirect server", description=_SERVE_HELP,
         formatter_class=raw,
@@ -155,6 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_explain(
                 rule_file(args.file), args.method, args.url, args.header, args.client, args.json
             )
+        if args.command == "export":
+            from .exporting import run_export
+
+            return run_export(args.format, rule_file(args.file), args.output, args.partial)
         from .serve import run_serve
 
         return run_serve(rule_file(args.file), args.host, args.port, args.reload)

@@ -50,13 +50,13 @@ def _matcher(entry: Entry, variant: Variant, label: str) -> list[str]:
     if entry.scheme is not None:
         lines.append(f"\t\tprotocol {entry.scheme}")
     if entry.host is not None:
-        # The middleware compares hosts lower-cased.
-        regex = _quoted(f"(?i)^{entry.host.regex}$")
-        lines.append(f"\t\tvars_regexp {name}h {{http.request.host}} {regex}")
+        # Hosts compare lower-cased, as the middleware's do. Not a vars_regexp: Caddy ORs
+        # the lines of one vars_regexp, and the target is matched by one already.
+        regex = _quoted(f"(?i)^{entry.host.regex}(?::[0-9]+)?$")
+        lines.append(f"\t\theader_regexp {name}h Host {regex}")
     if entry.kind == "refuse":
-        lines.append(
-            f"\t\tnot vars_regexp {{http.request.host}} {_quoted(f'(?i)^{entry.allowed}$')}"
-        )
+        allowed = _quoted(f"(?i)^{entry.allowed}(?::[0-9]+)?$")
+        lines.append(f"\t\tnot header_regexp Host {allowed}")
     if entry.excepts:
         excepts = "^(?:" + "|".join(entry.excepts) + ")(?:[?].*)?$"
         lines.append(f"\t\tnot vars_regexp {{http.request.orig_uri}} {_quoted(excepts)}")

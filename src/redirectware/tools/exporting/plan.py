@@ -336,12 +336,8 @@ def _rule_problems(source: str | None, rule: Rule, target: str) -> list[Problem]
     if not keep.keep_all and (keep.names or keep.prefixes):
         add("keep_query", f"{target} cannot keep some query parameters and drop others")
     action = rule.action
-    if (
-        isinstance(action, SlashAction)
-        and rule.path is not None
-        and rule.path.source.endswith(":path}")
-    ):
-        add("from", "trailing_slash with a from ending in {name:path} is not exported")
+    if isinstance(action, SlashAction) and rule.path is not None and ":path}" in rule.path.source:
+        add("from", "trailing_slash with a {name:path} in from is not exported")
     if isinstance(action, ToAction) and "$" in action.target.source:
         add("to", f"a '$' in a target cannot be written in {target}")
     return found
@@ -469,7 +465,7 @@ class _Builder:
                 stem = f"(?P<{p}>/[^?]*?[^/?])/+"
                 if template is not None:
                     # The template ends with "/": what comes before it is the kept stem.
-                    stem = f"(?P<{p}>{path_regex(_without_slash(template), prefix)})/+"
+                    stem = f"(?P<{p}>{path_regex(_without_slash(template), prefix)})/"
                 strip = _joined([*origin, ("capture", p), ("capture", q)])
                 root = _joined([*origin, ("text", "/"), ("capture", q)])
                 variants = [Variant(f"{stem}(?:(?P<{q}>[?].+)|[?])?", strip)]
@@ -511,10 +507,11 @@ class _Builder:
         """A problem for each rule whose own sample request the middleware answers with a
         collapsed chain: the edge would send the first hop only."""
         engine = self.engine
+        shared = _probe_paths(engine)
         for rule in engine.rules:
             if any(problem.rule == rule.label for problem in self.plan.problems):
                 continue
-            for path, query in _probes(rule):
+            for path, query in _probes(rule, shared):
                 sample = sample_request(rule, engine.settings, path=path, query=query)
                 for scheme in sample.schemes:
                     decision = engine.resolve(
@@ -542,15 +539,38 @@ def _without_slash(template: PathTemplate) -> PathTemplate:
     return compile_path(template.source[:-1] or "/")
 
 
-def _probes(rule: Rule) -> Iterator[tuple[str | None, str]]:
-    """The paths to try a rule with: its sample, or each row of a map."""
+#: Map rows tried as probes of the other rules (a chain needs only one to show).
+PROBE_ROWS = 1000
+
+
+def _probe_paths(engine: Engine) -> list[tuple[str, str]]:
+    """Paths to try every rule with: each rule's sample path and map rows. A chain from
+    rule A to rule B shows when A is tried with B's path: www.example.com/api/v1/x."""
+    paths: list[tuple[str, str]] = []
+    for rule in engine.rules:
+        action = rule.action
+        if isinstance(action, MapAction):
+            for key in list(action.entries)[:PROBE_ROWS]:
+                path, _, query = key.partition("?")
+                paths.append((path, query))
+        else:
+            paths.append((sample_request(rule, engine.settings).path, ""))
+    return list(dict.fromkeys(paths))
+
+
+def _probes(rule: Rule, shared: list[tuple[str, str]]) -> Iterator[tuple[str | None, str]]:
+    """The paths to try a rule with: its own sample (or every row of its map), then the
+    others' paths that its template matches."""
     action = rule.action
     if isinstance(action, MapAction):
         for key in action.entries:
             path, _, query = key.partition("?")
             yield path, query
-    else:
-        yield None, ""
+        return
+    yield None, ""
+    for path, query in shared:
+        if rule.path is None or rule.path.match(canonical_literal(path)) is not None:
+            yield path, query
 
 
 def build_plan(engine: Engine, target: str) -> EdgePlan:
