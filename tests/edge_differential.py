@@ -71,6 +71,9 @@ CORPUS = (
     "/s302",
     "/s307",
     "/s308",
+    "/wiki/a/b",
+    "/s/tea",
+    "/s/tea?x=1&y=%20",
     "/nothing-here",
 )
 

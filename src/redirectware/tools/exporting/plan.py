@@ -244,6 +244,9 @@ def _target_parts(target: Target, prefix: str) -> tuple[list[Part], list[Part], 
             where, text = (2 if text[cut] == "#" else 1), text[cut + 1 :]
         if name in ("scheme", "host"):
             pieces[where].append((name, ""))  # type: ignore[arg-type]
+        elif name == "path":
+            # {path} is the whole request path, even where from captures a name "path".
+            pieces[where].append(("capture", prefix.rstrip("_") + "path"))
         elif name is not None:
             pieces[where].append(("capture", prefix + name))
     return pieces
@@ -423,7 +426,9 @@ class _Builder:
             return
         action = rule.action
         prefix = f"rw{rule.index}_"
-        q = prefix + "q"
+        # Group names of the entry's own: rwN_NAME is a capture, rwNq and rwNpath can
+        # never be one (a capture named q or path is rwN_q, rwN_path).
+        q, whole = f"rw{rule.index}q", f"rw{rule.index}path"
         where = rule.label + (f" ({self.plan.source}:{rule.line})" if self.plan.source else "")
         if isinstance(action, MapAction):
             self.map_rows(rule, action, where)
@@ -433,7 +438,7 @@ class _Builder:
         if isinstance(action, ToAction):
             target = action.target
             if "path" in target.names:
-                path = f"(?P<{prefix}path>{path})"
+                path = f"(?P<{whole}>{path})"
             parts, query, fragment = _target_parts(target, prefix)
             variants = _query_variants(
                 path, _base(target, parts), query, fragment, rule.keep_query.keep_all, q
@@ -444,13 +449,13 @@ class _Builder:
         elif isinstance(action, HttpsAction):
             port = f":{action.port}" if action.port else ""
             base: list[Part] = [("text", "https://"), ("host", ""), ("text", port)]
-            location = _joined([*base, ("capture", prefix + "path"), ("capture", q)])
-            uri = f"(?P<{prefix}path>{path})(?:(?P<{q}>[?].+)|[?])?"
+            location = _joined([*base, ("capture", whole), ("capture", q)])
+            uri = f"(?P<{whole}>{path})(?:(?P<{q}>[?].+)|[?])?"
             self.add(rule, f"{where}: https", [Variant(uri, location)], rule.permanent,
                      rule.status, True)  # fmt: skip
         elif isinstance(action, SlashAction):
             origin: list[Part] = [("scheme", ""), ("text", "://"), ("netloc", "")]
-            p = prefix + "path"
+            p = whole
             if action.add:
                 if template is not None and template.source.endswith("/"):
                     return  # never matches: the path already ends with "/"
@@ -497,7 +502,7 @@ class _Builder:
                 location = _joined([*base, *([("text", "?"), *tq] if tq else []), *tail])
                 variants = [Variant(f"{regex}[?]{exact}", location)]
             else:
-                q = f"rw{rule.index}_q"
+                q = f"rw{rule.index}q"
                 variants = _query_variants(regex, base, tq, frag, True, q)
             line = f" ({action.source}:{entry.line})" if action.source and entry.line else ""
             label = f"{where}: row {key} -> {entry.target}{line}"
