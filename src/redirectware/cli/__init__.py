@@ -1,4 +1,4 @@
-"""The ``redirectware`` console script: ``check``, ``explain``, ``export`` and ``serve``.
+"""The ``redirectware`` console script: ``check``, ``explain``, ``import``, ``export``, ``serve``.
 
 Every command loads documents with the same loader as the middleware and asks the same
 :meth:`RuleSet.resolve`; none holds rule logic of its own. Exit codes: 0 all good, 1 a
@@ -18,6 +18,8 @@ from redirectware.document.probes import ProbeError
 from redirectware.errors import RuleError
 
 from .exporting import EXPORT_HELP, FORMATS
+from .importing import FORMATS as IMPORT_FORMATS
+from .importing import IMPORT_HELP
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -47,6 +49,16 @@ def rule_file(text: str) -> Path:
         )
     if not path.is_file():
         raise UsageError(f"{text}: not a file")
+    return path
+
+
+def source_file(text: str) -> Path:
+    """An existing file of another tool's, named on the command line."""
+    path = Path(text)
+    if not path.is_file():
+        raise UsageError(
+            f"{text}: no such file (check the path; it is read relative to {Path.cwd()})"
+        )
     return path
 
 
@@ -101,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=raw,
     )  # fmt: skip
     check.add_argument("files", nargs="+", metavar="FILE", help="rule documents to check")
+    check.add_argument(
+        "--format", choices=IMPORT_FORMATS, metavar="FORMAT",
+        help="the files are another tool's (" + ", ".join(IMPORT_FORMATS) + "): check "
+        "them as 'redirectware import' would translate them, without saving",
+    )  # fmt: skip
     check.add_argument("--json", action="store_true", help="print a JSON list of findings")
     check.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too")
     check.add_argument(
@@ -122,6 +139,17 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     explain.add_argument("--client", metavar="IP", help="the direct peer's IP address")
     explain.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+    importing = commands.add_parser(
+        "import", help="translate another tool's redirects", description=IMPORT_HELP,
+        formatter_class=raw,
+    )  # fmt: skip
+    importing.add_argument(
+        "format", choices=IMPORT_FORMATS, metavar="FORMAT", help=", ".join(IMPORT_FORMATS)
+    )
+    importing.add_argument("source", metavar="SOURCE", help="the other tool's file")
+    importing.add_argument("-o", "--output", metavar="OUT", help="write here (default: stdout)")
+    importing.add_argument("--report", metavar="FILE", help="write the loss report as JSON")
 
     export = commands.add_parser(
         "export", help="write the rules for nginx or Caddy", description=EXPORT_HELP,
@@ -154,6 +182,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "check" and args.format is not None:
+            from .check import run_check_imported
+
+            return run_check_imported(
+                args.format, [source_file(f) for f in args.files], as_json=args.json,
+                strict=args.strict, verbose=args.verbose,
+            )  # fmt: skip
         if args.command == "check":
             from .check import run_check
 
@@ -169,6 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_explain(
                 rule_file(args.file), args.method, args.url, args.header, args.client, args.json
             )
+        if args.command == "import":
+            from .importing import run_import
+
+            return run_import(args.format, source_file(args.source), args.output, args.report)
         if args.command == "export":
             from .exporting import run_export
 
@@ -176,7 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .serve import run_serve
 
         return run_serve(rule_file(args.file), args.host, args.port, args.reload)
-    except (UsageError, ProbeError) as error:
+    except (UsageError, ProbeError, ValueError) as error:
+        if isinstance(error, RuleError):
+            print(f"redirectware {args.command}: invalid rule document: {error}", file=sys.stderr)
+            return EXIT_INVALID
         print(f"redirectware {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except RuleError as error:
