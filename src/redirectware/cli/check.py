@@ -204,6 +204,8 @@ def run_check_imported(
             if not as_json:
                 for loss in result.losses:
                     print(f"{loss.source}:{loss.line}: warning: not translated: {loss.why}")
+                for note in result.notes:
+                    print(f"note: {note}")
                 print(f"{source}: checked as translated to {path.name} (not saved; "
                       f"'redirectware import {fmt}' writes it)")  # fmt: skip
             if result.losses and strict:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from . import netlify
 from .result import ImportResult
+from .settling import settle
 
 #: Each format's reader: the source's text and its name (for messages) to a result.
 READERS: dict[str, Callable[[str, str], ImportResult]] = {
@@ -20,4 +21,6 @@ def import_file(fmt: str, path: Path) -> ImportResult:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not UTF-8 text") from None
-    return READERS[fmt](text, str(path))
+    result = READERS[fmt](text, str(path))
+    settle(result)
+    return result

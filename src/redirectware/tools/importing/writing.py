@@ -29,6 +29,8 @@ class Written:
 
     document: str
     maps: list[tuple[str, str]]
+    #: The source entries behind each rule written, by the rule's index.
+    owners: list[list[Imported]]
 
 
 def _dump(value: Any, indent: str) -> list[str]:
@@ -70,6 +72,7 @@ def render(result: ImportResult, map_stem: str | None = None) -> Written:
     lines.append("rules:")
     tests: list[dict[str, Any]] = []
     maps: list[tuple[str, str]] = []
+    owners: list[list[Imported]] = []
     seen: dict[str, tuple[str, int]] = {}
     for group in _groups(result.items):
         first = group[0]
@@ -77,7 +80,9 @@ def render(result: ImportResult, map_stem: str | None = None) -> Written:
         if first.rows is None or (len(group) == 1 and len(group[0].rows or []) < MAP_MIN):
             lines.append(f"  # {first.source}:{first.line}: {first.text.strip()}")
             lines += _dump(first.rules, "  ")
+            owners += [[first]] * len(first.rules)
             continue
+        owners.append(group)
         rows: list[Row] = []
         for item in group:
             for row in item.rows or []:
@@ -112,4 +117,4 @@ def render(result: ImportResult, map_stem: str | None = None) -> Written:
         lines += ["# " + line for line in _dump(item.rules, "  ")]
     for loss in result.losses:
         lines.append(f"# {loss}")
-    return Written("\n".join(lines) + "\n", maps)
+    return Written("\n".join(lines) + "\n", maps, owners)
