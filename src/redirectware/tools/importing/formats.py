@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from . import netlify
+from . import apache, netlify
 from .result import ImportResult
 from .settling import settle
 
 #: Each format's reader: the source's text and its name (for messages) to a result.
 READERS: dict[str, Callable[[str, str], ImportResult]] = {
     "netlify": netlify.parse,
+    "apache": apache.parse,
 }
 
 

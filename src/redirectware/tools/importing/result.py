@@ -76,3 +76,26 @@ def test_entry(method: str, url: str, status: int | None, location: str | None) 
     if status is None:
         return {"request": f"{method} {url}", "expect": "pass"}
     return {"request": f"{method} {url}", "expect": {"status": status, "location": location}}
+
+
+#: What stands in for each kind of placeholder in a sample request.
+SAMPLES = {"str": "sample", "int": "1", "path": "a/b"}
+
+
+def fill(template: str, fixed: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
+    """A path ``template`` matches, and the value each placeholder took."""
+    import re
+
+    values: dict[str, str] = {}
+
+    def one(match: re.Match[str]) -> str:
+        name, _, converter = match.group(1).partition(":")
+        values[name] = (fixed or {}).get(name, SAMPLES[converter or "str"])
+        return values[name]
+
+    return re.sub(r"\{([^{}]+)\}", one, template), values
+
+
+def absolute(location: str, scheme: str, host: str) -> str:
+    """A Location as the client reads it: a path made absolute on the request's origin."""
+    return location if "://" in location else f"{scheme}://{host}{location}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from redirectware.document.loading import load_source
 from redirectware.document.probes import make_probe, parse_request_line
@@ -32,14 +33,15 @@ def _write(result: ImportResult, folder: Path) -> tuple[Path, list[list[Imported
     return path, written.owners
 
 
-def _compile(result: ImportResult, folder: Path) -> Engine:
-    """The translation compiled; entries the loader refuses moved to the losses."""
+def _compile(result: ImportResult, folder: Path) -> tuple[Engine, list[list[Imported]]]:
+    """The translation compiled (and the entries behind each rule); entries the loader
+    refuses moved to the losses."""
     while True:
         path, owners = _write(result, folder)
         try:
             engine = Engine(load_source(path))
             check_loops(engine)
-            return engine
+            return engine, owners
         except RuleError as error:
             index = error.rule_index
             if index is None or index >= len(owners):
@@ -52,18 +54,58 @@ def _compile(result: ImportResult, folder: Path) -> Engine:
 def settle(result: ImportResult) -> None:
     """Drop what the loader refuses; pin the end of chains the engine collapses."""
     with tempfile.TemporaryDirectory(prefix="redirectware-import-") as folder:
-        engine = _compile(result, Path(folder))
+        engine, owners = _compile(result, Path(folder))
     for item in result.items:
+        kept: list[dict[str, Any]] = []
         for test in item.tests:
-            expect = test["expect"]
-            if not isinstance(expect, dict):
-                continue
-            method, url = parse_request_line(test["request"])
-            decision = make_probe(method, url).resolve(engine)
-            if len(decision.hops) > 1 and decision.hops[0].location == expect["location"]:
-                result.notes.append(
-                    f"{item.source}:{item.line}: {url} -> {expect['location']} continues to "
-                    f"{decision.location}: the source tool answers each hop, redirectware "
-                    f"sends one {decision.status} to the end (the test pins that)"
-                )
-                test["expect"] = {"status": decision.status, "location": decision.location}
+            if _settled(engine, owners, item, test, result):
+                kept.append(test)
+        item.tests[:] = kept
+
+
+def _settled(
+    engine: Engine,
+    owners: list[list[Imported]],
+    item: Imported,
+    test: dict[str, Any],
+    result: ImportResult,
+) -> bool:
+    """Adjust ``test`` to what redirectware answers, or say (False) it cannot pin ``item``."""
+    expect = test["expect"]
+    if not isinstance(expect, dict):
+        return True
+    method, url = parse_request_line(test["request"])
+    decision = make_probe(method, url).resolve(engine)
+
+    def first_rule() -> str | None:
+        # The rule that took the request, unless it is one written for this item.
+        if not decision.hops:
+            return None
+        rule = decision.hops[0].rule
+        if any(owner is item for owner in owners[rule.index]):
+            return None
+        return rule.label
+
+    first = first_rule()
+    if first is not None and url.startswith("http://"):
+        # An earlier rule (an https redirect, say) takes the plain-http sample: try https.
+        url = "https://" + url[len("http://") :]
+        decision = make_probe(method, url).resolve(engine)
+        first = first_rule()
+        if expect["location"].startswith("http://"):
+            expect["location"] = "https://" + expect["location"][len("http://") :]
+        test["request"] = f"{method} {url}"
+    if first is not None:
+        result.notes.append(
+            f"{item.source}:{item.line}: its sample request {url} is answered by an earlier "
+            f"rule ({first}); no test pins this rule"
+        )
+        return False
+    if len(decision.hops) > 1 and decision.hops[0].location == expect["location"]:
+        result.notes.append(
+            f"{item.source}:{item.line}: {url} -> {expect['location']} continues to "
+            f"{decision.location}: the source tool answers each hop, redirectware "
+            f"sends one {decision.status} to the end (the test pins that)"
+        )
+        test["expect"] = {"status": decision.status, "location": decision.location}
+    return True
