@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from . import apache, netlify
+from . import apache, netlify, nginx
 from .result import ImportResult
 from .settling import settle
 
@@ -13,6 +13,7 @@ from .settling import settle
 READERS: dict[str, Callable[[str, str], ImportResult]] = {
     "netlify": netlify.parse,
     "apache": apache.parse,
+    "nginx": nginx.parse,
 }
 
 
