@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from . import apache, netlify, nginx
+from . import apache, cloudflare, netlify, nginx
 from .result import ImportResult
 from .settling import settle
 
@@ -14,6 +14,7 @@ READERS: dict[str, Callable[[str, str], ImportResult]] = {
     "netlify": netlify.parse,
     "apache": apache.parse,
     "nginx": nginx.parse,
+    "cloudflare": cloudflare.parse,
 }
 
 

@@ -49,6 +49,9 @@ class Imported:
     rules: list[dict[str, Any]]
     tests: list[dict[str, Any]]
     rows: list[Row] | None = None
+    #: Rule-level keys a map of these rows needs (``host``, ``keep_query``): only items
+    #: with equal options join one map.
+    map_options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -97,5 +100,11 @@ def fill(template: str, fixed: dict[str, str] | None = None) -> tuple[str, dict[
 
 
 def absolute(location: str, scheme: str, host: str) -> str:
-    """A Location as the client reads it: a path made absolute on the request's origin."""
-    return location if "://" in location else f"{scheme}://{host}{location}"
+    """A Location as the client reads it: a path made absolute on the request's origin, and
+    an empty path written ``/`` (the same URL for http and https, RFC 3986 section 6.2.3)."""
+    if "://" not in location:
+        return f"{scheme}://{host}{location}"
+    origin, _, rest = location.partition("://")
+    authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    tail = rest[len(authority) :]
+    return f"{origin}://{authority}{tail if tail.startswith('/') else '/' + tail}"

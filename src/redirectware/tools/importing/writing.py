@@ -42,7 +42,12 @@ def _groups(items: list[Imported]) -> list[list[Imported]]:
     """Consecutive exact items (with rows) together; every other item on its own."""
     groups: list[list[Imported]] = []
     for item in items:
-        if item.rows is not None and groups and groups[-1][0].rows is not None:
+        if (
+            item.rows is not None
+            and groups
+            and groups[-1][0].rows is not None
+            and groups[-1][0].map_options == item.map_options
+        ):
             groups[-1].append(item)
         else:
             groups.append([item])
@@ -86,14 +91,15 @@ def render(result: ImportResult, map_stem: str | None = None) -> Written:
         rows: list[Row] = []
         for item in group:
             for row in item.rows or []:
-                earlier = seen.get(row.from_path)
+                key = repr(sorted(item.map_options.items())) + row.from_path
+                earlier = seen.get(key)
                 if earlier is not None:
                     result.notes.append(
                         f"{item.source}:{item.line}: {row.from_path} is never reached: "
                         f"{earlier[0]}:{earlier[1]} matches it first (left out of the map)"
                     )
                     continue
-                seen[row.from_path] = (item.source, item.line)
+                seen[key] = (item.source, item.line)
                 rows.append(row)
         where = f"{first.source}:{first.line}-{group[-1].line}"
         lines.append(f"  # {where}: {len(group)} exact moves, one map row per path")
@@ -104,10 +110,12 @@ def render(result: ImportResult, map_stem: str | None = None) -> Written:
             writer.writerow(["from", "to", "status"])
             writer.writerows([row.from_path, row.to, row.status] for row in rows)
             maps.append((name, buffer.getvalue()))
-            lines += _dump([{"name": f"{result.fmt}-{first.line}", "map": name}], "  ")
+            rule = {"name": f"{result.fmt}-{first.line}", **first.map_options, "map": name}
+            lines += _dump([rule], "  ")
         else:
             entries = [{"from": r.from_path, "to": r.to, "status": r.status} for r in rows]
-            lines += _dump([{"name": f"{result.fmt}-{first.line}", "map": entries}], "  ")
+            rule = {"name": f"{result.fmt}-{first.line}", **first.map_options, "map": entries}
+            lines += _dump([rule], "  ")
     if not result.items:
         lines[-1] = "rules: []"
     if tests:
