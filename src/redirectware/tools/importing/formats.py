@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from . import apache, cloudflare, netlify, nginx
+from . import apache, cloudflare, netlify, nginx, vercel
 from .result import ImportResult
 from .settling import settle
 
@@ -15,6 +15,7 @@ READERS: dict[str, Callable[[str, str], ImportResult]] = {
     "apache": apache.parse,
     "nginx": nginx.parse,
     "cloudflare": cloudflare.parse,
+    "vercel": vercel.parse,
 }
 
 

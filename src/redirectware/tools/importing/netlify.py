@@ -29,7 +29,7 @@ import re
 import sys
 from typing import Any
 
-from .result import Imported, ImportResult, Row, test_entry
+from .result import Imported, ImportResult, Row, capture_name, test_entry
 
 DEFAULT_STATUS = 301
 _KEPT = (301, 302, 307, 308)
@@ -49,13 +49,13 @@ def _target(to: str, names: set[str]) -> tuple[str | None, str]:
     """``to`` with captured ``:name`` as ``{name}``; or None and why."""
     if "{" in to or "}" in to:
         return None, "a brace in the target"
-    missing = [name for name in _PLACEHOLDER.findall(to) if name not in names]
+    missing = [name for name in _PLACEHOLDER.findall(to) if capture_name(name) not in names]
     if missing:
         return None, (f"placeholder :{missing[0]} is not captured by from (Netlify leaves it "
                       "as text, GitLab Pages removes it)")  # fmt: skip
     if "*" in to:
         return None, "a '*' in the target"
-    return _PLACEHOLDER.sub(lambda m: "{" + m.group(1) + "}", to), ""
+    return _PLACEHOLDER.sub(lambda m: "{" + capture_name(m.group(1)) + "}", to), ""
 
 
 def _template(path: str) -> tuple[str | None, list[str], str]:
@@ -77,7 +77,7 @@ def _template(path: str) -> tuple[str | None, list[str], str]:
             continue
         whole = re.fullmatch(r":([A-Za-z_][A-Za-z0-9_]*)", segment)
         if whole:
-            name = whole.group(1)
+            name = capture_name(whole.group(1))
             if name in names:
                 return None, [], f"placeholder :{name} appears twice"
             names.append(name)
@@ -143,11 +143,11 @@ def translate(
     template, names, bad = _template(path)
     if why is None and template is None:
         why = bad
-    used = set(_PLACEHOLDER.findall(to or ""))
+    used = {capture_name(name) for name in _PLACEHOLDER.findall(to or "")}
     conditions_query: dict[str, str] = {}
     for key, value in query.items():
         if value.startswith(":"):
-            if value[1:] in used:
+            if capture_name(value[1:]) in used:
                 why = why or f"the target uses the value of query parameter {key!r}"
             conditions_query[key] = "*"
         else:

@@ -96,7 +96,8 @@ def fill(template: str, fixed: dict[str, str] | None = None) -> tuple[str, dict[
         values[name] = (fixed or {}).get(name, SAMPLES[converter or "str"])
         return values[name]
 
-    return re.sub(r"\{([^{}]+)\}", one, template), values
+    path = re.sub(r"\{([^{}]+)\}", one, template)
+    return path, {**(fixed or {}), **values}
 
 
 def absolute(location: str, scheme: str, host: str) -> str:
@@ -108,3 +109,13 @@ def absolute(location: str, scheme: str, host: str) -> str:
     authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
     tail = rest[len(authority) :]
     return f"{origin}://{authority}{tail if tail.startswith('/') else '/' + tail}"
+
+
+#: Placeholder names every redirectware target reads as the request's own (``{path}`` is
+#: the whole request path): a source's capture of that name is renamed ``NAME_``.
+BUILTIN = frozenset({"path", "host", "scheme"})
+
+
+def capture_name(name: str) -> str:
+    """A source's capture name as a redirectware placeholder (``path`` -> ``path_``)."""
+    return name + "_" if name in BUILTIN else name
