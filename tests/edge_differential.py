@@ -115,7 +115,9 @@ def requests(ruleset: RuleSet) -> Iterator[tuple[str, str, str]]:
 Edge = Callable[[str, Path], AbstractContextManager[Server]]
 
 
-def prove(rules_file: Path, fmt: str, edge: Edge, folder: Path) -> int:
+def prove(
+    rules_file: Path, fmt: str, edge: Edge, folder: Path, env: dict[str, str] | None = None
+) -> int:
     """Export ``rules_file`` to ``fmt``, serve it with ``edge`` and with the middleware, and
     fail with both answers for every request on which they differ; return how many agreed."""
     ruleset = RuleSet.from_file(rules_file)
@@ -123,7 +125,7 @@ def prove(rules_file: Path, fmt: str, edge: Edge, folder: Path) -> int:
     (folder / "edge").mkdir()
     differences: list[str] = []
     count = 0
-    with edge(config, folder / "edge") as server, middleware(rules_file, folder) as app:
+    with edge(config, folder / "edge") as server, middleware(rules_file, folder, env) as app:
         for method, target, host in requests(ruleset):
             got: Answer = answer(server, method, target, host)
             expected = answer(app, method, target, host)

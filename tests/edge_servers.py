@@ -93,11 +93,13 @@ def answer(server: Server, method: str, target: str, host: str) -> Answer:
 
 
 @contextmanager
-def middleware(rules_file: Path, folder: Path) -> Iterator[Server]:
+def middleware(
+    rules_file: Path, folder: Path, env: dict[str, str] | None = None
+) -> Iterator[Server]:
     """The middleware under uvicorn, around an app that answers 200."""
     (folder / "edge_app.py").write_text(f"RULES = {str(rules_file)!r}\n" + _APP)
     command = [*UVICORN, "edge_app:app", "--fd", "{fd}", "--lifespan", "on"]
-    with serve(command, cwd=folder, env={"PYTHONPATH": str(folder)}) as server:
+    with serve(command, cwd=folder, env={"PYTHONPATH": str(folder), **(env or {})}) as server:
         yield server
 
 

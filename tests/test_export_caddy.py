@@ -43,6 +43,17 @@ def test_caddy_answers_as_the_middleware(document: Path | None, tmp_path: Path) 
     assert prove(document, "caddy", caddy, tmp_path) > 100
 
 
+def test_caddy_answers_as_the_middleware_with_https_forced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FORCE_HTTPS=true: the https rule chains into /api/v1 -> /api/v2, which the middleware
+    # answers with one redirect; the export writes that chain as one redirect too.
+    monkeypatch.setenv("FORCE_HTTPS", "true")
+    document = tmp_path / "redirects.yaml"
+    document.write_text(README_DOC)
+    assert prove(document, "caddy", caddy, tmp_path, {"FORCE_HTTPS": "true"}) > 100
+
+
 def test_the_readme_document_is_the_readme_s() -> None:
     # The document above is the README's first one: if the README changes, so must the proof.
     readme = (ROOT / "README.md").read_text()

@@ -148,3 +148,20 @@ def test_cli_export_usage_errors(tmp_path: Path) -> None:
         main(["export", "apache2", str(tmp_path / "x.yaml")])
     assert raised.value.code == 2
     assert main(["export", "nginx", str(tmp_path / "missing.yaml")]) == 2
+
+
+def test_an_https_rule_composes_with_the_next_hop_only() -> None:
+    two_hops = {"rules": [
+        {"name": "tls", "https": True, "permanent": True},
+        {"name": "api", "from": "/api/v1/{rest:path}", "to": "/api/v2/{rest}"},
+    ]}  # fmt: skip
+    text = export(RuleSet.from_dict(two_hops), "nginx")
+    # Temporary, since one hop is: 302/307, no-store, straight to https and /api/v2.
+    assert 'return 302 "https://$host/api/v2/${rw1_rest}${rw1q}";' in text
+    assert 'return 307 "https://$host/api/v2/${rw1_rest}${rw1q}";' in text
+    three_hops = {"rules": [
+        *two_hops["rules"],
+        {"name": "v2", "from": "/api/v2/{rest:path}", "to": "/api/v3/{rest}"},
+    ]}  # fmt: skip
+    with pytest.raises(ExportError, match=r"rules\[0\] 'tls': chain http://"):
+        export(RuleSet.from_dict(three_hops), "nginx")

@@ -131,6 +131,10 @@ class Entry:
     #: The allowed hosts (a regex over the lower-case host) for a redirect built from the
     #: request's host; the matching ``refuse`` entry is the negation.
     allowed: str | None = None
+    #: Whether the redirect is permanent, and its explicit ``status``: what a chain
+    #: through it is answered with (see :meth:`_Builder.compose`).
+    permanent: bool = False
+    explicit: int | None = None
 
 
 @dataclass
@@ -362,6 +366,8 @@ class _Builder:
         self.target = target
         self.plan = EdgePlan(engine.source)
         self.allowed = allowed_regex(engine)
+        #: (https rule, later rule) pairs written as one composed redirect.
+        self.composed: set[tuple[int, int]] = set()
 
     def codes(self, permanent: bool, status: int | None) -> tuple[int, int, str]:
         settings = self.engine.settings
@@ -398,6 +404,8 @@ class _Builder:
             status=safe,
             cache_control=cache,
             allowed=allowed,
+            permanent=permanent,
+            explicit=status,
         )
         entries = self.plan.entries
         if allowed is not None:
@@ -479,6 +487,72 @@ class _Builder:
             label = f"{where}: trailing_slash {'add' if action.add else 'remove'}"
             self.add(rule, label, variants, rule.permanent, rule.status, True)
 
+    def compose(self) -> None:
+        """Write each ``https`` rule's chains with the rules after it as one redirect.
+
+        The middleware answers ``http://h/api/v1/x`` with one redirect to
+        ``https://h/api/v2/x`` where an https rule is followed by ``/api/v1 -> /api/v2``; an
+        edge that only knew each rule would answer two. So before the https rule's own
+        redirect come the later rules' entries, matched over http and answering with their
+        Location over https: permanent only if both are, the status of the first hop of
+        the chain's kind, as the middleware decides it.
+        """
+        entries = self.plan.entries
+        for rule in self.engine.rules:
+            action = rule.action
+            if not isinstance(action, HttpsAction) or rule.path is not None or rule.methods:
+                continue
+            own = [entry for entry in entries if entry.rule is rule]
+            if not own:
+                continue
+            port = f":{action.port}" if action.port else ""
+            composed: list[Entry] = []
+            for later in self.engine.rules[rule.index + 1 :]:
+                if later.scheme not in (None, "https") or isinstance(later.action, HttpsAction):
+                    continue
+                if (
+                    rule.host is not None
+                    and later.host is not None
+                    and (rule.host.source != later.host.source)
+                ):
+                    continue
+                for entry in entries:
+                    if entry.rule is not later or entry.kind != "redirect":
+                        continue
+                    composed.append(self._through_https(rule, entry, port))
+                    self.composed.add((rule.index, later.index))
+            first = entries.index(own[0])
+            refuse = 1 if own[0].kind == "refuse" else 0
+            entries[first + refuse : first + refuse] = composed
+
+    def _through_https(self, rule: Rule, entry: Entry, port: str) -> Entry:
+        permanent = rule.permanent and entry.permanent
+        # The status comes from the first hop whose nature is the chain's (answers.py).
+        explicit = rule.status if rule.permanent == permanent else entry.explicit
+        safe, other, cache = self.codes(permanent, explicit)
+        variants = tuple(
+            Variant(variant.uri, _over_https(variant.location, port)) for variant in entry.variants
+        )
+        host = entry.host
+        if host is None and rule.host is not None:
+            host = host_regex(rule.host, f"rw{rule.index}_")
+        return replace(
+            entry,
+            label=f"{entry.label}, reached over http through {rule.label}'s https",
+            scheme="http",
+            host=host,
+            excepts=entry.excepts + tuple(path_regex(t, None) for t in rule.excepts),
+            variants=variants,
+            status=safe
+            if not entry.other_methods
+            and entry.methods is not None
+            and all(m in SAFE_METHODS for m in entry.methods)
+            else other,
+            cache_control=cache,
+            permanent=permanent,
+            explicit=explicit,
+        )
+
     def map_rows(self, rule: Rule, action: MapAction, where: str) -> None:
         rows = sorted(map_targets(action.entries), key=lambda row: "?" not in row[0])
         for key, _ in rows:
@@ -523,7 +597,12 @@ class _Builder:
                         sample.method, scheme, sample.host, sample.path, sample.query,
                         sample.headers,
                     )  # fmt: skip
-                    if len(decision.hops) > 1 and decision.hops[0].rule is rule:
+                    hops = decision.hops
+                    if len(hops) == 2 and (hops[0].rule.index, hops[1].rule.index) in (
+                        self.composed
+                    ):
+                        continue  # written as one redirect by compose()
+                    if len(hops) > 1 and hops[0].rule is rule:
                         urls = " -> ".join(
                             [f"{scheme}://{sample.host}{sample.path}"]
                             + [hop.location for hop in decision.hops]
@@ -538,6 +617,19 @@ class _Builder:
                 else:
                     continue
                 break
+
+
+def _over_https(location: tuple[Part, ...], port: str) -> tuple[Part, ...]:
+    """A Location built from the request's origin, as built after the https hop."""
+    out: list[Part] = []
+    for kind, value in location:
+        if kind == "scheme":
+            out.append(("text", "https"))
+        elif kind == "netloc":
+            out += [("host", ""), ("text", port)]
+        else:
+            out.append((kind, value))
+    return _joined(out)
 
 
 def _without_slash(template: PathTemplate) -> PathTemplate:
@@ -597,5 +689,6 @@ def build_plan(engine: Engine, target: str) -> EdgePlan:
         )
     for rule in engine.rules:
         builder.rule(rule)
+    builder.compose()
     builder.chains()
     return builder.plan
