@@ -69,3 +69,18 @@ def test_floor_script_prints_every_variant() -> None:
         "no Host scan (incorrect)",
         "plain call (not shippable)",
     ]
+
+
+def test_export_nginx_script_prints_every_size() -> None:
+    # Starts Debian's nginx per size: what an exported map costs (docs/export.md).
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "export_nginx.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+        cwd=ROOT,
+    )
+    labels = [line.split("|")[1].strip() for line in done.stdout.splitlines()[3:]]
+    assert labels == ["no redirects", "10 rows", "200 rows"]
+    assert all(" ms" in line for line in done.stdout.splitlines()[3:])

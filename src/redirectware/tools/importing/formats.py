@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from . import apache, cloudflare, netlify, nginx, vercel
+from . import apache, cloudflare, django, netlify, nginx, vercel
 from .result import ImportResult
 from .settling import settle
 
@@ -16,6 +16,7 @@ READERS: dict[str, Callable[[str, str], ImportResult]] = {
     "nginx": nginx.parse,
     "cloudflare": cloudflare.parse,
     "vercel": vercel.parse,
+    "django": django.parse,
 }
 
 
