@@ -165,3 +165,12 @@ def test_an_https_rule_composes_with_the_next_hop_only() -> None:
     ]}  # fmt: skip
     with pytest.raises(ExportError, match=r"rules\[0\] 'tls': chain http://"):
         export(RuleSet.from_dict(three_hops), "nginx")
+
+
+def test_a_dollar_in_a_target_is_refused_by_nginx_only() -> None:
+    document = {"rules": [{"name": "m", "map": [{"from": "/a", "to": "/price$5"}]}]}
+    with pytest.raises(ExportError, match=r"rules\[0\] 'm': map: a '\$' in the target of row /a"):
+        export(RuleSet.from_dict(document), "nginx")
+    assert 'redir "{http.request.scheme}://{http.request.hostport}/price$5' in export(
+        RuleSet.from_dict(document), "caddy"
+    )

@@ -345,8 +345,13 @@ def _rule_problems(source: str | None, rule: Rule, target: str) -> list[Problem]
     action = rule.action
     if isinstance(action, SlashAction) and rule.path is not None and ":path}" in rule.path.source:
         add("from", "trailing_slash with a {name:path} in from is not exported")
-    if isinstance(action, ToAction) and "$" in action.target.source:
-        add("to", f"a '$' in a target cannot be written in {target}")
+    # nginx reads "$name" in a return URL as a variable, and has no escape for "$".
+    if target == "nginx" and isinstance(action, ToAction) and "$" in action.target.source:
+        add("to", "a '$' in a target cannot be written in nginx")
+    if target == "nginx" and isinstance(action, MapAction):
+        dollar = next((key for key, to in map_targets(action.entries) if "$" in to), None)
+        if dollar is not None:
+            add("map", f"a '$' in the target of row {dollar} cannot be written in nginx")
     return found
 
 
