@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("--report", metavar="FILE", help="write the loss report as JSON")
 
     export = commands.add_parser(
-        "export", help="write the rules for nginx or Caddy", description=EXPORT_HELP,
+        "export", help="write the rules for nginx, Caddy or Cloudflare", description=EXPORT_HELP,
         formatter_class=raw,
     )  # fmt: skip
     export.add_argument("format", choices=FORMATS, metavar="FORMAT", help=", ".join(FORMATS))

@@ -6,8 +6,11 @@ import sys
 from pathlib import Path
 
 from redirectware.ruleset import RuleSet
-from redirectware.tools.exporting.export import TARGETS, export
+from redirectware.tools.exporting import cloudflare
+from redirectware.tools.exporting.export import FORMATS, export
 from redirectware.tools.exporting.plan import ExportError
+
+__all__ = ["EXPORT_HELP", "FORMATS", "run_export"]
 
 EXPORT_HELP = """\
 Write the rules of FILE for an edge server, answering as the middleware does: the same
@@ -22,16 +25,20 @@ exit status: 0 written, 1 something cannot be expressed (nothing written without
 example:
   redirectware export nginx redirects.yaml -o /etc/nginx/redirects.conf
   redirectware export caddy redirects.yaml --partial -o redirects.caddy
+  redirectware export cloudflare redirects.yaml -o bulk-redirects.csv
 """
-
-FORMATS = tuple(TARGETS)
 
 
 def run_export(fmt: str, path: Path, output: str | None, partial: bool) -> int:
     """Export ``path`` to ``fmt``; the text goes to ``output`` (or stdout)."""
     ruleset = RuleSet.from_file(path)
     try:
-        text = export(ruleset, fmt, partial=partial)
+        if fmt == "cloudflare":
+            text, notes = cloudflare.export_csv(ruleset, partial)
+            for note in notes:
+                print(f"redirectware export: {note}", file=sys.stderr)
+        else:
+            text = export(ruleset, fmt, partial=partial)
     except ExportError as error:
         print(f"redirectware export: {error}", file=sys.stderr)
         print("  (--partial writes the rest, with a comment for each rule left out)",

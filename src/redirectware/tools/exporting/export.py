@@ -6,14 +6,16 @@ from collections.abc import Callable
 
 from redirectware.engine.engine import Engine
 
-from . import caddy, nginx
+from . import caddy, cloudflare, nginx
 from .plan import EdgePlan, ExportError, build_plan
 
-#: Each target's writer: the plan and the comments for rules left out, to the text.
+#: Each edge server's writer: the plan and the comments for rules left out, to the text.
 TARGETS: dict[str, Callable[[EdgePlan, list[str]], str]] = {
     "nginx": nginx.render,
     "caddy": caddy.render,
 }
+#: Every format ``export`` writes: the servers above, and Cloudflare's Bulk Redirects CSV.
+FORMATS = (*TARGETS, "cloudflare")
 
 
 def export(engine: Engine, target: str, partial: bool = False) -> str:
@@ -22,6 +24,8 @@ def export(engine: Engine, target: str, partial: bool = False) -> str:
     Raises :class:`ExportError` naming file:line:rule and why for each part the target cannot
     express; with ``partial`` those rules are left out instead, each with a comment.
     """
+    if target == "cloudflare":
+        return cloudflare.export_csv(engine, partial)[0]
     plan = build_plan(engine, target)
     if plan.problems and not partial:
         raise ExportError(target, plan.problems)
