@@ -140,3 +140,44 @@ def caddy(config: str, folder: Path) -> Iterator[Server]:
     )
     with serve([sys.executable, str(script), "{port}"]) as server:
         yield server
+
+
+APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
+_MODULES = "/usr/lib/apache2/modules"
+_HTTPD_CONF = """\
+ServerRoot {folder}
+LoadModule mpm_event_module {modules}/mod_mpm_event.so
+LoadModule authz_core_module {modules}/mod_authz_core.so
+LoadModule rewrite_module {modules}/mod_rewrite.so
+LoadModule headers_module {modules}/mod_headers.so
+PidFile {folder}/httpd.pid
+ErrorLog {folder}/error.log
+Listen 127.0.0.1:{{port}}
+ServerName localhost
+{user}
+<VirtualHost *:{{port}}>
+    Include {folder}/redirects.apache.conf
+    # The app: whatever passes through gets a 200.
+    RewriteRule ^ - [R=200,L]
+</VirtualHost>
+"""
+
+
+@contextmanager
+def apache(config: str, folder: Path) -> Iterator[Server]:
+    """Debian's Apache serving ``config`` (a VirtualHost-level include) in front of a 200."""
+    import os
+
+    (folder / "redirects.apache.conf").write_text(config)
+    user = "User nobody\nGroup nogroup" if os.geteuid() == 0 else ""
+    template = _HTTPD_CONF.format(folder=folder, modules=_MODULES, user=user)
+    conf = folder / "httpd.conf"
+    script = folder / "start-apache.py"
+    script.write_text(
+        "import os, sys\n"
+        f"open({str(conf)!r}, 'w').write({template!r}.replace('{{port}}', sys.argv[1]))\n"
+        f"os.execv({APACHE!r}, [{APACHE!r}, '-d', {str(folder)!r}, '-f', {str(conf)!r}, "
+        "'-DFOREGROUND'])\n"
+    )
+    with serve([sys.executable, str(script), "{port}"]) as server:
+        yield server

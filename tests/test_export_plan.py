@@ -174,3 +174,12 @@ def test_a_dollar_in_a_target_is_refused_by_nginx_only() -> None:
     assert 'redir "{http.request.scheme}://{http.request.hostport}/price$5' in export(
         RuleSet.from_dict(document), "caddy"
     )
+
+
+def test_apache_has_nine_backreferences_only() -> None:
+    names = "abcdefghij"
+    rule = {"name": "deep", "from": "".join(f"/{{{n}}}" for n in names), "to": "/x/{j}"}
+    ruleset = RuleSet.from_dict({"rules": [rule]})
+    assert "${rw0_j}" in export(ruleset, "nginx")
+    with pytest.raises(ExportError, match=r"rules\[0\] 'deep': from: more than nine groups"):
+        export(ruleset, "apache")

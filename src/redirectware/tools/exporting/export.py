@@ -6,13 +6,14 @@ from collections.abc import Callable
 
 from redirectware.engine.engine import Engine
 
-from . import caddy, cloudflare, nginx
+from . import apache, caddy, cloudflare, nginx
 from .plan import EdgePlan, ExportError, build_plan
 
 #: Each edge server's writer: the plan and the comments for rules left out, to the text.
 TARGETS: dict[str, Callable[[EdgePlan, list[str]], str]] = {
     "nginx": nginx.render,
     "caddy": caddy.render,
+    "apache": apache.render,
 }
 #: Every format ``export`` writes: the servers above, and Cloudflare's Bulk Redirects CSV.
 FORMATS = (*TARGETS, "cloudflare")
