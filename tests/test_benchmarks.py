@@ -128,3 +128,19 @@ def test_bigmaps_measures_both_kinds_of_map() -> None:
     )
     assert "| PSS after 300 random map hits |" in done.stdout
     assert "compiled: hit at 3,000 rows / hit at 10 rows" in done.stdout
+
+
+@pytest.mark.servers
+def test_export_nginx_script_prints_every_size() -> None:
+    # Starts Debian's nginx per size: what an exported map costs (docs/export.md).
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "export_nginx.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+        cwd=ROOT,
+    )
+    labels = [line.split("|")[1].strip() for line in done.stdout.splitlines()[3:]]
+    assert labels == ["no redirects", "10 rows", "200 rows"]
+    assert all(" ms" in line for line in done.stdout.splitlines()[3:])

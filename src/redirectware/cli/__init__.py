@@ -1,4 +1,5 @@
-"""The ``redirectware`` console script: ``check``, ``explain``, ``serve``, ``replay``, ``suggest``.
+"""The ``redirectware`` console script: ``check``, ``explain``, ``import``, ``export``,
+``compile``, ``serve``, ``replay``, ``suggest``.
 
 Every command loads documents with the same loader as the middleware and asks the same
 :meth:`RuleSet.resolve`; none holds rule logic of its own. Exit codes: 0 all good, 1 a
@@ -16,6 +17,10 @@ from pathlib import Path
 from redirectware import __version__
 from redirectware.document.probes import ProbeError
 from redirectware.errors import RuleError
+
+from .exporting import EXPORT_HELP, FORMATS
+from .importing import FORMATS as IMPORT_FORMATS
+from .importing import IMPORT_HELP
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -45,6 +50,16 @@ def rule_file(text: str) -> Path:
         )
     if not path.is_file():
         raise UsageError(f"{text}: not a file")
+    return path
+
+
+def source_file(text: str) -> Path:
+    """An existing file of another tool's, named on the command line."""
+    path = Path(text)
+    if not path.is_file():
+        raise UsageError(
+            f"{text}: no such file (check the path; it is read relative to {Path.cwd()})"
+        )
     return path
 
 
@@ -130,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=raw,
     )  # fmt: skip
     check.add_argument("files", nargs="+", metavar="FILE", help="rule documents to check")
+    check.add_argument(
+        "--format", choices=IMPORT_FORMATS, metavar="FORMAT",
+        help="the files are another tool's (" + ", ".join(IMPORT_FORMATS) + "): check "
+        "them as 'redirectware import' would translate them, without saving",
+    )  # fmt: skip
     check.add_argument("--json", action="store_true", help="print a JSON list of findings")
     check.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too")
     check.add_argument(
@@ -160,6 +180,29 @@ def build_parser() -> argparse.ArgumentParser:
         "document's settings.map_cache says, else beside each CSV in .redirectware/.",
     )
     compiling.add_argument("files", nargs="+", metavar="FILE", help="rule documents")
+
+    importing = commands.add_parser(
+        "import", help="translate another tool's redirects", description=IMPORT_HELP,
+        formatter_class=raw,
+    )  # fmt: skip
+    importing.add_argument(
+        "format", choices=IMPORT_FORMATS, metavar="FORMAT", help=", ".join(IMPORT_FORMATS)
+    )
+    importing.add_argument("source", metavar="SOURCE", help="the other tool's file")
+    importing.add_argument("-o", "--output", metavar="OUT", help="write here (default: stdout)")
+    importing.add_argument("--report", metavar="FILE", help="write the loss report as JSON")
+
+    export = commands.add_parser(
+        "export", help="write the rules for nginx, Caddy or Cloudflare", description=EXPORT_HELP,
+        formatter_class=raw,
+    )  # fmt: skip
+    export.add_argument("format", choices=FORMATS, metavar="FORMAT", help=", ".join(FORMATS))
+    export.add_argument("file", metavar="FILE", help="the rule document")
+    export.add_argument("-o", "--output", metavar="OUT", help="write here (default: stdout)")
+    export.add_argument(
+        "--partial", action="store_true",
+        help="leave out what the target cannot express, with a comment, instead of failing",
+    )  # fmt: skip
 
     serve = commands.add_parser(
         "serve", help="run a standalone redirect server", description=_SERVE_HELP,
@@ -240,6 +283,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "check" and args.format is not None:
+            from .check import run_check_imported
+
+            return run_check_imported(
+                args.format, [source_file(f) for f in args.files], as_json=args.json,
+                strict=args.strict, verbose=args.verbose,
+            )  # fmt: skip
         if args.command == "check":
             from .check import run_check
 
@@ -285,10 +335,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 host=args.host,
                 permanent=not args.temporary,
             )
+        if args.command == "import":
+            from .importing import run_import
+
+            return run_import(args.format, source_file(args.source), args.output, args.report)
+        if args.command == "export":
+            from .exporting import run_export
+
+            return run_export(args.format, rule_file(args.file), args.output, args.partial)
         from .serve import run_serve
 
         return run_serve(rule_file(args.file), args.host, args.port, args.reload)
-    except (UsageError, ProbeError) as error:
+    except (UsageError, ProbeError, ValueError) as error:
+        if isinstance(error, RuleError):
+            print(f"redirectware {args.command}: invalid rule document: {error}", file=sys.stderr)
+            return EXIT_INVALID
         print(f"redirectware {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except RuleError as error:

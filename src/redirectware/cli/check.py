@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -184,3 +185,30 @@ def run_check(paths: Sequence[Path], *, as_json: bool, strict: bool, verbose: bo
     failed = any(not result.valid for result in results)
     warned = any(report.severity == WARNING for report in reports)
     return 1 if failed or (strict and warned) else 0
+
+
+def run_check_imported(
+    fmt: str, sources: Sequence[Path], *, as_json: bool, strict: bool, verbose: bool = False
+) -> int:
+    """``check --format FORMAT SOURCE...``: what is wrong with the redirects of another
+    tool today. Each source is translated as ``redirectware import`` would (nothing is
+    saved), its lines that cannot be translated are listed, then the translation is checked
+    like any document (its tests:, loops, chains, shadowing)."""
+    from .importing import translated_copy
+
+    status = 0
+    with tempfile.TemporaryDirectory(prefix="redirectware-check-") as folder:
+        paths = []
+        for source in sources:
+            result, path = translated_copy(fmt, source, Path(folder))
+            if not as_json:
+                for loss in result.losses:
+                    print(f"{loss.source}:{loss.line}: warning: not translated: {loss.why}")
+                for note in result.notes:
+                    print(f"note: {note}")
+                print(f"{source}: checked as translated to {path.name} (not saved; "
+                      f"'redirectware import {fmt}' writes it)")  # fmt: skip
+            if result.losses and strict:
+                status = 1
+            paths.append(path)
+        return max(status, run_check(paths, as_json=as_json, strict=strict, verbose=verbose))

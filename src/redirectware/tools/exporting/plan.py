@@ -1,0 +1,699 @@
+"""What an edge server must do to answer as the middleware does: an :class:`EdgePlan`.
+
+The exporters (nginx, Caddy) share this plan and only differ in how they write it. Each
+:class:`Entry` is one redirect the edge tries, in document order, the first match deciding:
+
+* it is matched against the request target **as the client sent it** (nginx's
+  ``$request_uri``, Caddy's ``{http.request.orig_uri}``), never against the server's decoded
+  path: the middleware keeps ``%2F`` inside a segment and copies captures byte for byte, which
+  a decoded path cannot do. So that ``/caf%c3%a9`` and ``/caf%C3%A9`` (and ``/%7Euser`` and
+  ``/~user``) still hit one rule, as RFC 3986 section 6.2.2 says and the middleware does, each
+  literal character of a template accepts every spelling of itself;
+* the regular expressions use only what PCRE (nginx) and RE2 (Caddy) share, and no backslash,
+  which both configuration languages would read as an escape of their own: a special
+  character stands in a class (``[.]``, ``[?]``);
+* GET/HEAD and the other methods are separate entries, because neither server lets a
+  variable choose the status code, and a 301 to a POST is the bug redirectware exists for.
+
+What an edge cannot do the way the middleware does is a :class:`Problem` naming the file,
+line, rule and why: header, cookie and query conditions, scheduled windows, maintenance,
+``Sunset``, HSTS, report-only rules, ``keep_query`` lists, and chains (the middleware answers
+``/a -> /b -> /c`` with one redirect to ``/c``; an edge would answer two).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from redirectware.engine.engine import Engine
+from redirectware.engine.hosts import parse_host
+from redirectware.engine.model import (
+    HttpsAction,
+    Maintenance,
+    MapAction,
+    MapEntry,
+    Rule,
+    SlashAction,
+    ToAction,
+    map_targets,
+)
+from redirectware.engine.status import redirect_status
+from redirectware.engine.templates import HostTemplate, PathTemplate, Target, compile_path
+from redirectware.engine.urls import UNRESERVED, canonical_literal
+from redirectware.tools.samples import sample_request
+
+SAFE_METHODS = ("GET", "HEAD")
+
+#: Characters a path may hold that a regular expression reads as operators: put in a class.
+_REGEX_SPECIAL = frozenset(".$()*+?|^[]{}")
+#: The raw-request form of each converter (the request target, before "?").
+_RAW_CONVERTERS = {"str": "[^/?]+", "int": "(?:[0-9]|%3[0-9])+", "path": "[^?]*"}
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A part of the document an edge cannot express, and why."""
+
+    source: str | None
+    line: int | None
+    rule: str | None
+    key: str | None
+    why: str
+
+    def __str__(self) -> str:
+        parts = []
+        if self.source is not None:
+            parts.append(self.source if self.line is None else f"{self.source}:{self.line}")
+        parts.extend(part for part in (self.rule, self.key) if part)
+        parts.append(self.why)
+        return ": ".join(parts)
+
+
+class ExportError(Exception):
+    """The document holds what the target cannot express; ``--partial`` leaves it out."""
+
+    def __init__(self, target: str, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {problem}" for problem in problems)
+        super().__init__(f"{target} cannot express {len(problems)} part(s) of the document:\n"
+                         f"{lines}")  # fmt: skip
+
+
+#: A piece of a Location: literal text (already URI-safe), a capture, or a request value.
+#: ``netloc`` is the request's host with its port unless it is the scheme's default.
+Part = tuple[Literal["text", "capture", "scheme", "host", "netloc"], str]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way an entry matches the rest of the target (path and query) and what it sends.
+
+    ``uri`` is a regular expression for the request target from the path on, anchored at
+    both ends; its named groups are the entry's captures. ``location`` joins to the Location.
+    """
+
+    uri: str
+    location: tuple[Part, ...]
+
+
+@dataclass(frozen=True)
+class HostMatch:
+    """The rule's ``host`` condition: a regex over the lower-case host name (no port)."""
+
+    regex: str
+    exact: str | None
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One redirect (or 400) an edge tries, in order; see the module docstring."""
+
+    rule: Rule
+    #: What the comment above it says: the rule and, for a map row, the row.
+    label: str
+    #: ``None``: any method; else the exact methods (compared as sent, case-sensitive).
+    methods: tuple[str, ...] | None
+    #: True: every method but GET and HEAD (``methods`` is then None).
+    other_methods: bool
+    scheme: str | None
+    host: HostMatch | None
+    #: Hosts a Location may be built from (regex over the host); the entry applies only
+    #: to them and a ``refuse`` entry before it answers 400 to the rest.
+    excepts: tuple[str, ...]
+    variants: tuple[Variant, ...]
+    status: int
+    cache_control: str
+    kind: Literal["redirect", "refuse"] = "redirect"
+    #: The allowed hosts (a regex over the lower-case host) for a redirect built from the
+    #: request's host; the matching ``refuse`` entry is the negation.
+    allowed: str | None = None
+    #: Whether the redirect is permanent, and its explicit ``status``: what a chain
+    #: through it is answered with (see :meth:`_Builder.compose`).
+    permanent: bool = False
+    explicit: int | None = None
+
+
+@dataclass
+class EdgePlan:
+    """The entries of a document in order, what was left out, and the settings to note."""
+
+    source: str | None
+    entries: list[Entry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# --- regular expressions --------------------------------------------------------------------
+
+
+def _escape(char: str) -> str:
+    return f"[{char}]" if char in _REGEX_SPECIAL else char
+
+
+def _hex(digit: str) -> str:
+    # Hex digits compare without case: %c3 and %C3 are one byte.
+    return digit if digit.isdigit() else f"[{digit.upper()}{digit.lower()}]"
+
+
+def literal_regex(text: str) -> str:
+    """Every raw spelling of a canonical path literal (``~`` as ``~`` or ``%7E``/``%7e``)."""
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "%" and index + 3 <= len(text):
+            out.append("%" + _hex(text[index + 1]) + _hex(text[index + 2]))
+            index += 3
+            continue
+        if char in UNRESERVED:
+            code = f"{ord(char):02X}"
+            out.append(f"(?:{_escape(char)}|%{_hex(code[0])}{_hex(code[1])})")
+        else:
+            out.append(_escape(char))
+        index += 1
+    return "".join(out)
+
+
+def path_regex(template: PathTemplate, prefix: str | None) -> str:
+    """The raw-target form of a path template; named groups ``prefix + name`` (or none)."""
+    out: list[str] = []
+    source = template.source
+    position = 0
+    for name in (*template.names, None):
+        if name is None:
+            out.append(literal_regex(canonical_literal(source[position:])))
+            break
+        start = source.index("{" + name, position)
+        end = source.index("}", start)
+        out.append(literal_regex(canonical_literal(source[position:start])))
+        converter = source[start + 1 : end].partition(":")[2] or "str"
+        body = _RAW_CONVERTERS[converter]
+        out.append(f"(?P<{prefix}{name}>{body})" if prefix is not None else f"(?:{body})")
+        position = end + 1
+    return "".join(out)
+
+
+def host_regex(template: HostTemplate, prefix: str) -> HostMatch:
+    """The host condition as a regex over the lower-case host name; groups ``prefix + name``."""
+    if template.exact is not None:
+        return HostMatch(literal_host(template.exact), template.exact, ())
+    assert template.regex is not None
+    text = template.source.strip().lower().rstrip(".")
+    if text.startswith("*."):
+        return HostMatch("[^/ ]+[.]" + literal_host(text[2:]), None, ())
+    out: list[str] = []
+    rest = text
+    for name in template.names:
+        before, _, rest = rest.partition("{" + name + "}")
+        out.append(literal_host(before) + f"(?P<{prefix}{name}>[a-z0-9_-]+)")
+    out.append(literal_host(rest))
+    return HostMatch("".join(out), None, tuple(prefix + name for name in template.names))
+
+
+def literal_host(text: str) -> str:
+    """A host name as a regex (dots in classes)."""
+    return "".join(_escape(char) for char in text)
+
+
+def allowed_regex(engine: Engine) -> str | None:
+    """The document's ``allowed_hosts`` as one regex over the host, or None for any."""
+    allowed = engine.settings.allowed_hosts
+    if allowed.everyone:
+        return None
+    options = [literal_host(host) for host in sorted(allowed.exact)]
+    options += ["[^/ ]+" + literal_host(suffix) for suffix in allowed.suffixes]
+    return "(?:" + "|".join(options) + ")"
+
+
+# --- Locations ------------------------------------------------------------------------------
+
+
+def _target_parts(target: Target, prefix: str) -> tuple[list[Part], list[Part], list[Part]]:
+    """A target's path, query and fragment as parts (captures named ``prefix + name``)."""
+    pieces: tuple[list[Part], list[Part], list[Part]] = ([], [], [])
+    where = 0
+    for literal, name in target.parts:
+        text = literal
+        while text:
+            marks = [i for i in (text.find("?") if where == 0 else -1, text.find("#")) if i >= 0]
+            if where == 2 or not marks:
+                pieces[where].append(("text", text))
+                break
+            cut = min(marks)
+            pieces[where].append(("text", text[:cut]))
+            where, text = (2 if text[cut] == "#" else 1), text[cut + 1 :]
+        if name in ("scheme", "host"):
+            pieces[where].append((name, ""))  # type: ignore[arg-type]
+        elif name == "path":
+            # {path} is the whole request path, even where from captures a name "path".
+            pieces[where].append(("capture", prefix.rstrip("_") + "path"))
+        elif name is not None:
+            pieces[where].append(("capture", prefix + name))
+    return pieces
+
+
+def _joined(parts: list[Part]) -> tuple[Part, ...]:
+    joined: list[Part] = []
+    for kind, value in parts:
+        if kind == "text" and not value:
+            continue
+        if kind == "text" and joined and joined[-1][0] == "text":
+            joined[-1] = ("text", joined[-1][1] + value)
+        else:
+            joined.append((kind, value))
+    return tuple(joined)
+
+
+def _static_origin(text: str) -> tuple[str, str]:
+    """``scheme://netloc`` of an absolute target as the middleware writes it, and the rest."""
+    scheme, _, rest = text.partition("://")
+    scheme = scheme.lower()
+    netloc, slash, path = rest.partition("/")
+    host = parse_host(netloc)
+    if host is not None:
+        netloc = host.netloc if host.port != _DEFAULT_PORTS.get(scheme) else host.name
+    return f"{scheme}://{netloc}", slash + path
+
+
+def _base(target: Target, path: list[Part]) -> list[Part]:
+    """The Location up to its query: origin and path."""
+    if not target.absolute:
+        return [("scheme", ""), ("text", "://"), ("netloc", ""), *path]
+    if target.authority_names or not path or path[0][0] != "text":
+        return list(path)
+    origin, rest = _static_origin(path[0][1])
+    if not rest and len(path) == 1:
+        rest = "/"  # the middleware sends https://example.com as https://example.com/
+    return [("text", origin + rest), *path[1:]]
+
+
+def _query_variants(
+    path: str, base: list[Part], query: list[Part], fragment: list[Part], keep: bool, q: str
+) -> list[Variant]:
+    """The variants for a path regex: how the request's query joins the target's."""
+    tail: list[Part] = [("text", "#"), *fragment] if fragment else []
+    if not keep:
+        location = [*base, *([("text", "?"), *query] if query else []), *tail]
+        return [Variant(f"{path}(?:[?].*)?", _joined(location))]
+    if not query:
+        location = [*base, ("capture", q), *tail]
+        return [Variant(f"{path}(?:(?P<{q}>[?].+)|[?])?", _joined(location))]
+    # The target has its own query: the request's joins it after "&", when there is one.
+    alone = [*base, ("text", "?"), *query, *tail]
+    joined = [*base, ("text", "?"), *query, ("text", "&"), ("capture", q), *tail]
+    return [
+        Variant(f"{path}[?](?P<{q}>.+)", _joined(joined)),
+        Variant(f"{path}[?]?", _joined(alone)),
+    ]
+
+
+# --- building the plan ----------------------------------------------------------------------
+
+_UNSUPPORTED_KEYS = (
+    ("query", "a query condition"),
+    ("headers", "a header condition"),
+    ("cookies", "a cookie condition"),
+)
+
+
+def _rule_problems(source: str | None, rule: Rule, target: str) -> list[Problem]:
+    found: list[Problem] = []
+
+    def add(key: str, why: str) -> None:
+        found.append(Problem(source, rule.line_of(key), rule.label, key, why))
+
+    for key, what in _UNSUPPORTED_KEYS:
+        if getattr(rule, key):
+            add(key, f"{what} is not exported to {target}")
+    if rule.active_from is not None or rule.active_until is not None:
+        add("active", f"a scheduled window is not exported to {target}")
+    if isinstance(rule.action, Maintenance):
+        add("maintenance", f"maintenance (flag file, allow_ips, 503) is not exported to {target}")
+    if rule.sunset is not None:
+        add("sunset", f"Sunset/Deprecation headers are not exported to {target}")
+    if rule.hsts is not None:
+        add("hsts", f"set Strict-Transport-Security in {target} itself")
+    if rule.report_only:
+        add("report_only", "a report-only rule only logs: there is nothing to export")
+    keep = rule.keep_query
+    if not keep.keep_all and (keep.names or keep.prefixes):
+        add("keep_query", f"{target} cannot keep some query parameters and drop others")
+    action = rule.action
+    if isinstance(action, SlashAction) and rule.path is not None and ":path}" in rule.path.source:
+        add("from", "trailing_slash with a {name:path} in from is not exported")
+    # nginx reads "$name" in a return URL as a variable, and has no escape for "$".
+    if target == "nginx" and isinstance(action, ToAction) and "$" in action.target.source:
+        add("to", "a '$' in a target cannot be written in nginx")
+    if target == "nginx" and isinstance(action, MapAction):
+        dollar = next((key for key, to in map_targets(action.entries) if "$" in to), None)
+        if dollar is not None:
+            add("map", f"a '$' in the target of row {dollar} cannot be written in nginx")
+    return found
+
+
+def _uses_request_host(rule: Rule, target: Target | None) -> bool:
+    """Whether the Location is built from the request's Host (then 400 for one not allowed)."""
+    if target is None:
+        return not isinstance(rule.action, MapAction)
+    host_names = set(rule.host.names) if rule.host is not None else set()
+    return (not target.absolute) or bool(target.names & ({"host"} | host_names))
+
+
+class _Builder:
+    """Turns each rule into entries (see :func:`build_plan`)."""
+
+    def __init__(self, engine: Engine, target: str) -> None:
+        self.engine = engine
+        self.target = target
+        self.plan = EdgePlan(engine.source)
+        self.allowed = allowed_regex(engine)
+        #: (https rule, later rule) pairs written as one composed redirect.
+        self.composed: set[tuple[int, int]] = set()
+
+    def codes(self, permanent: bool, status: int | None) -> tuple[int, int, str]:
+        settings = self.engine.settings
+        cache = f"max-age={settings.permanent_max_age}" if permanent else "no-store"
+        return (
+            redirect_status("GET", permanent, status, settings.strict_codes),
+            redirect_status("POST", permanent, status, settings.strict_codes),
+            cache,
+        )
+
+    def add(
+        self,
+        rule: Rule,
+        label: str,
+        variants: list[Variant],
+        permanent: bool,
+        status: int | None,
+        uses_host: bool,
+    ) -> None:
+        """The entries of one redirect: a 400 for hosts not allowed, GET/HEAD, the rest."""
+        safe, other, cache = self.codes(permanent, status)
+        prefix = f"rw{rule.index}_"
+        wanted = rule.methods
+        allowed = self.allowed if uses_host else None
+        base = Entry(
+            rule=rule,
+            label=label,
+            methods=None,
+            other_methods=False,
+            scheme="http" if isinstance(rule.action, HttpsAction) else rule.scheme,
+            host=host_regex(rule.host, prefix) if rule.host is not None else None,
+            excepts=tuple(path_regex(template, None) for template in rule.excepts),
+            variants=tuple(variants),
+            status=safe,
+            cache_control=cache,
+            allowed=allowed,
+            permanent=permanent,
+            explicit=status,
+        )
+        entries = self.plan.entries
+        if allowed is not None:
+            # The middleware answers 400 rather than build a Location from a Host it does not
+            # serve: the edge does the same for the requests this rule would redirect.
+            methods = None if wanted is None else tuple(sorted(wanted))
+            entries.append(
+                replace(base, methods=methods, status=400, cache_control="no-store",
+                        kind="refuse")
+            )  # fmt: skip
+        safe_methods = (
+            SAFE_METHODS if wanted is None else tuple(m for m in SAFE_METHODS if m in wanted)
+        )
+        if safe_methods:
+            entries.append(replace(base, methods=safe_methods))
+        others = None if wanted is None else tuple(sorted(wanted - set(SAFE_METHODS)))
+        if others is None or others:
+            entries.append(
+                replace(base, methods=others, other_methods=others is None, status=other)
+            )
+
+    def rule(self, rule: Rule) -> None:
+        problems = _rule_problems(self.plan.source, rule, self.target)
+        if problems:
+            self.plan.problems.extend(problems)
+            return
+        action = rule.action
+        prefix = f"rw{rule.index}_"
+        # Group names of the entry's own: rwN_NAME is a capture, rwNq and rwNpath can
+        # never be one (a capture named q or path is rwN_q, rwN_path).
+        q, whole = f"rw{rule.index}q", f"rw{rule.index}path"
+        where = rule.label + (f" ({self.plan.source}:{rule.line})" if self.plan.source else "")
+        if isinstance(action, MapAction):
+            self.map_rows(rule, action, where)
+            return
+        template = rule.path
+        path = path_regex(template, prefix) if template is not None else "/[^?]*"
+        if isinstance(action, ToAction):
+            target = action.target
+            if "path" in target.names:
+                path = f"(?P<{whole}>{path})"
+            parts, query, fragment = _target_parts(target, prefix)
+            variants = _query_variants(
+                path, _base(target, parts), query, fragment, rule.keep_query.keep_all, q
+            )
+            label = f"{where}: {template.source if template else '*'} -> {target.source}"
+            uses_host = _uses_request_host(rule, target)
+            self.add(rule, label, variants, rule.permanent, rule.status, uses_host)
+        elif isinstance(action, HttpsAction):
+            port = f":{action.port}" if action.port else ""
+            base: list[Part] = [("text", "https://"), ("host", ""), ("text", port)]
+            location = _joined([*base, ("capture", whole), ("capture", q)])
+            uri = f"(?P<{whole}>{path})(?:(?P<{q}>[?].+)|[?])?"
+            self.add(rule, f"{where}: https", [Variant(uri, location)], rule.permanent,
+                     rule.status, True)  # fmt: skip
+        elif isinstance(action, SlashAction):
+            origin: list[Part] = [("scheme", ""), ("text", "://"), ("netloc", "")]
+            p = whole
+            if action.add:
+                if template is not None and template.source.endswith("/"):
+                    return  # never matches: the path already ends with "/"
+                uri = f"(?P<{p}>{path if template else '/[^?]*'})" if template else (
+                    f"(?P<{p}>/[^?]*[^/?])"
+                )  # fmt: skip
+                location = _joined([*origin, ("capture", p), ("text", "/"), ("capture", q)])
+                variants = [Variant(f"{uri}(?:(?P<{q}>[?].+)|[?])?", location)]
+            else:
+                if template is not None and not template.source.endswith("/"):
+                    return  # never matches: the path never ends with "/"
+                stem = f"(?P<{p}>/[^?]*?[^/?])/+"
+                if template is not None:
+                    # The template ends with "/": what comes before it is the kept stem.
+                    stem = f"(?P<{p}>{path_regex(_without_slash(template), prefix)})/"
+                strip = _joined([*origin, ("capture", p), ("capture", q)])
+                root = _joined([*origin, ("text", "/"), ("capture", q)])
+                variants = [Variant(f"{stem}(?:(?P<{q}>[?].+)|[?])?", strip)]
+                if template is None:
+                    variants.append(Variant(f"//+(?:(?P<{q}>[?].+)|[?])?", root))
+            label = f"{where}: trailing_slash {'add' if action.add else 'remove'}"
+            self.add(rule, label, variants, rule.permanent, rule.status, True)
+
+    def compose(self) -> None:
+        """Write each ``https`` rule's chains with the rules after it as one redirect.
+
+        The middleware answers ``http://h/api/v1/x`` with one redirect to
+        ``https://h/api/v2/x`` where an https rule is followed by ``/api/v1 -> /api/v2``; an
+        edge that only knew each rule would answer two. So before the https rule's own
+        redirect come the later rules' entries, matched over http and answering with their
+        Location over https: permanent only if both are, the status of the first hop of
+        the chain's kind, as the middleware decides it.
+        """
+        entries = self.plan.entries
+        for rule in self.engine.rules:
+            action = rule.action
+            if not isinstance(action, HttpsAction) or rule.path is not None or rule.methods:
+                continue
+            own = [entry for entry in entries if entry.rule is rule]
+            if not own:
+                continue
+            port = f":{action.port}" if action.port else ""
+            composed: list[Entry] = []
+            for later in self.engine.rules[rule.index + 1 :]:
+                if later.scheme not in (None, "https") or isinstance(later.action, HttpsAction):
+                    continue
+                if (
+                    rule.host is not None
+                    and later.host is not None
+                    and (rule.host.source != later.host.source)
+                ):
+                    continue
+                for entry in entries:
+                    if entry.rule is not later or entry.kind != "redirect":
+                        continue
+                    composed.append(self._through_https(rule, entry, port))
+                    self.composed.add((rule.index, later.index))
+            first = entries.index(own[0])
+            refuse = 1 if own[0].kind == "refuse" else 0
+            entries[first + refuse : first + refuse] = composed
+
+    def _through_https(self, rule: Rule, entry: Entry, port: str) -> Entry:
+        permanent = rule.permanent and entry.permanent
+        # The status comes from the first hop whose nature is the chain's (answers.py).
+        explicit = rule.status if rule.permanent == permanent else entry.explicit
+        safe, other, cache = self.codes(permanent, explicit)
+        variants = tuple(
+            Variant(variant.uri, _over_https(variant.location, port)) for variant in entry.variants
+        )
+        host = entry.host
+        if host is None and rule.host is not None:
+            host = host_regex(rule.host, f"rw{rule.index}_")
+        return replace(
+            entry,
+            label=f"{entry.label}, reached over http through {rule.label}'s https",
+            scheme="http",
+            host=host,
+            excepts=entry.excepts + tuple(path_regex(t, None) for t in rule.excepts),
+            variants=variants,
+            status=safe
+            if not entry.other_methods
+            and entry.methods is not None
+            and all(m in SAFE_METHODS for m in entry.methods)
+            else other,
+            cache_control=cache,
+            permanent=permanent,
+            explicit=explicit,
+        )
+
+    def map_rows(self, rule: Rule, action: MapAction, where: str) -> None:
+        rows = sorted(map_targets(action.entries), key=lambda row: "?" not in row[0])
+        for key, _ in rows:
+            entry: MapEntry = action.entries[key]
+            path, mark, query = key.partition("?")
+            text, _, fragment_text = entry.target.partition("#")
+            text, _, target_query = text.partition("?")
+            if text.startswith("/"):
+                base: list[Part] = [("scheme", ""), ("text", "://"), ("netloc", ""),
+                                    ("text", text)]  # fmt: skip
+            else:
+                origin, rest = _static_origin(text)
+                base = [("text", origin + (rest or "/"))]
+            tq: list[Part] = [("text", target_query)] if target_query else []
+            frag: list[Part] = [("text", fragment_text)] if fragment_text else []
+            regex = literal_regex(path)
+            if mark:
+                exact = "".join(_escape(char) for char in query)
+                # A row with a query matches that exact query, which is not appended again.
+                tail: list[Part] = [("text", "#"), *frag] if frag else []
+                location = _joined([*base, *([("text", "?"), *tq] if tq else []), *tail])
+                variants = [Variant(f"{regex}[?]{exact}", location)]
+            else:
+                q = f"rw{rule.index}q"
+                variants = _query_variants(regex, base, tq, frag, True, q)
+            line = f" ({action.source}:{entry.line})" if action.source and entry.line else ""
+            label = f"{where}: row {key} -> {entry.target}{line}"
+            self.add(rule, label, variants, entry.permanent, entry.status, text.startswith("/"))
+
+    def chains(self) -> None:
+        """A problem for each rule whose own sample request the middleware answers with a
+        collapsed chain: the edge would send the first hop only."""
+        engine = self.engine
+        shared = _probe_paths(engine)
+        for rule in engine.rules:
+            if any(problem.rule == rule.label for problem in self.plan.problems):
+                continue
+            for path, query in _probes(rule, shared):
+                sample = sample_request(rule, engine.settings, path=path, query=query)
+                for scheme in sample.schemes:
+                    decision = engine.resolve(
+                        sample.method, scheme, sample.host, sample.path, sample.query,
+                        sample.headers,
+                    )  # fmt: skip
+                    hops = decision.hops
+                    if len(hops) == 2 and (hops[0].rule.index, hops[1].rule.index) in (
+                        self.composed
+                    ):
+                        continue  # written as one redirect by compose()
+                    if len(hops) > 1 and hops[0].rule is rule:
+                        urls = " -> ".join(
+                            [f"{scheme}://{sample.host}{sample.path}"]
+                            + [hop.location for hop in decision.hops]
+                        )
+                        self.plan.problems.append(Problem(
+                            self.plan.source, rule.line, rule.label, None,
+                            f"chain {urls}: the middleware answers with one redirect to the "
+                            f"end, {self.target} would answer each hop; point the rule at the "
+                            "end of the chain",
+                        ))  # fmt: skip
+                        break
+                else:
+                    continue
+                break
+
+
+def _over_https(location: tuple[Part, ...], port: str) -> tuple[Part, ...]:
+    """A Location built from the request's origin, as built after the https hop."""
+    out: list[Part] = []
+    for kind, value in location:
+        if kind == "scheme":
+            out.append(("text", "https"))
+        elif kind == "netloc":
+            out += [("host", ""), ("text", port)]
+        else:
+            out.append((kind, value))
+    return _joined(out)
+
+
+def _without_slash(template: PathTemplate) -> PathTemplate:
+    return compile_path(template.source[:-1] or "/")
+
+
+#: Map rows tried as probes of the other rules (a chain needs only one to show).
+PROBE_ROWS = 1000
+
+
+def _probe_paths(engine: Engine) -> list[tuple[str, str]]:
+    """Paths to try every rule with: each rule's sample path and map rows. A chain from
+    rule A to rule B shows when A is tried with B's path: www.example.com/api/v1/x."""
+    paths: list[tuple[str, str]] = []
+    for rule in engine.rules:
+        action = rule.action
+        if isinstance(action, MapAction):
+            for key in list(action.entries)[:PROBE_ROWS]:
+                path, _, query = key.partition("?")
+                paths.append((path, query))
+        else:
+            paths.append((sample_request(rule, engine.settings).path, ""))
+    return list(dict.fromkeys(paths))
+
+
+def _probes(rule: Rule, shared: list[tuple[str, str]]) -> Iterator[tuple[str | None, str]]:
+    """The paths to try a rule with: its own sample (or every row of its map), then the
+    others' paths that its template matches."""
+    action = rule.action
+    if isinstance(action, MapAction):
+        for key in action.entries:
+            path, _, query = key.partition("?")
+            yield path, query
+        return
+    yield None, ""
+    for path, query in shared:
+        if rule.path is None or rule.path.match(canonical_literal(path)) is not None:
+            yield path, query
+
+
+def build_plan(engine: Engine, target: str) -> EdgePlan:
+    """The entries an edge needs to answer as ``engine`` does, and what it cannot express.
+
+    ``target`` names the edge in messages (``"nginx"``).
+    """
+    builder = _Builder(engine, target)
+    settings = engine.settings
+    if settings.report_only:
+        builder.plan.problems.append(Problem(
+            engine.source, None, None, "settings.report_only",
+            "a report-only document only logs: there is nothing to export",
+        ))  # fmt: skip
+    if settings.trusted_proxies:
+        builder.plan.notes.append(
+            "settings.trusted_proxies is not exported: the edge is where clients connect, so "
+            "it reads the scheme and host of the connection itself"
+        )
+    for rule in engine.rules:
+        builder.rule(rule)
+    builder.compose()
+    builder.chains()
+    return builder.plan

@@ -1,0 +1,300 @@
+"""Apache's ``Redirect``, ``RedirectMatch``, ``RedirectPermanent``/``RedirectTemp`` and simple
+``RewriteRule ... [R=NNN,L]`` with ``RewriteCond`` on the host and on https.
+
+Apache's semantics, as translated:
+
+* ``Redirect /old URL`` is a prefix match **at a segment boundary**: ``/old`` and ``/old/x``
+  (to ``URL/x``), never ``/older``. It becomes two rules, the exact path and
+  ``/old/{rest:path}``. The status defaults to 302 (``temp``); ``permanent`` is 301;
+  ``seeother`` (303) and ``gone`` (410) are reported as not translated;
+* the query string is kept unless the target has its own (then Apache drops the request's);
+  ``RewriteRule`` keeps it the same way, ``[QSA]`` joins both (as redirectware does),
+  ``[QSD]`` or a target ending in ``?`` drops it;
+* ``RewriteRule`` redirects only with ``[R]`` or an absolute target; without, it is an
+  internal rewrite (reported). ``[NC]`` (case-insensitive, issue 15) and flags other than
+  ``R``, ``L``, ``NE``, ``QSA``, ``QSD`` are reported. Patterns: see :mod:`.patterns`; in an
+  ``.htaccess`` file a pattern has no leading ``/``;
+* ``RewriteCond %{HTTP_HOST} ^www\\.example\\.com$`` becomes ``host``, ``%{HTTPS} off`` (or
+  ``!=on``) ``scheme: http`` and ``on`` ``scheme: https``; any other condition, ``[OR]`` or a
+  negated host is reported. ``%{HTTP_HOST}`` and ``%{REQUEST_URI}`` in a target become
+  ``{host}`` and ``{path}``;
+* inside ``<VirtualHost>`` with a ``ServerName``, rules get that ``host``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .patterns import regex_template, substitute
+from .result import Imported, ImportResult, absolute, fill, test_entry
+
+SAMPLE_HOST = "example.com"
+_STATUS_WORDS = {"permanent": 301, "temp": 302, "seeother": 303, "gone": 410}
+_KEPT = (301, 302, 307, 308)
+_FLAGS = {"R", "L", "NE", "QSA", "QSD", "END"}
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    lines: list[tuple[int, str]] = []
+    pending, start = "", 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not pending:
+            start = number
+        if raw.rstrip().endswith("\\"):
+            pending += raw.rstrip()[:-1] + " "
+            continue
+        lines.append((start, pending + raw))
+        pending = ""
+    return lines
+
+
+class _Reader:
+    def __init__(self, text: str, source: str) -> None:
+        self.result = ImportResult("apache", source)
+        self.per_dir = source.endswith(".htaccess")
+        self.host: str | None = None
+        self.conds: list[tuple[int, str, list[str]]] = []
+        self.containers: list[str] = []
+        #: Items by module: Apache runs mod_rewrite and mod_alias in different phases.
+        self.alias: list[Imported] = []
+        self.rewrite: list[Imported] = []
+        for number, line in _logical_lines(text):
+            self.line(number, line)
+        # In server context mod_rewrite translates first; in .htaccess mod_alias's Redirect
+        # acts first and per-directory RewriteRules come after: whatever their lines say.
+        first, then = (self.alias, self.rewrite) if self.per_dir else (self.rewrite, self.alias)
+        self.result.items = first + then
+        if self.alias and self.rewrite:
+            which = "Redirect* before RewriteRule" if self.per_dir else (
+                "RewriteRule before Redirect*")  # fmt: skip
+            self.result.notes.append(f"{source}: ordered as Apache applies them: {which}")
+
+    def lose(self, number: int, text: str, why: str) -> None:
+        self.result.lose(number, text, why)
+
+    def line(self, number: int, raw: str) -> None:
+        text = raw.strip()
+        if not text or text.startswith("#"):
+            return
+        if text.startswith("</"):
+            closing = text[2:].rstrip(">").strip().lower()
+            if self.containers and self.containers[-1] == closing:
+                self.containers.pop()
+                if closing == "virtualhost":
+                    self.host = None
+            return
+        if text.startswith("<"):
+            self.containers.append(text[1:].split()[0].rstrip(">").lower())
+            return
+        # Apache splits on spaces, honours double quotes and keeps backslashes (regexes).
+        words = [w[1:-1] if w.startswith('"') and w.endswith('"') and len(w) > 1 else w
+                 for w in re.findall(r'"[^"]*"|\S+', text)]  # fmt: skip
+        name, args = words[0].lower(), words[1:]
+        if name == "servername" and args and "virtualhost" in self.containers:
+            self.host = args[0].lower()
+            return
+        if name not in ("redirect", "redirectpermanent", "redirecttemp", "redirectmatch",
+                        "rewritecond", "rewriterule", "rewritebase"):  # fmt: skip
+            return  # not a redirect: not ours to translate
+        inside = [c for c in self.containers if c not in ("virtualhost", "ifmodule")]
+        if inside:
+            self.lose(number, raw, f"inside <{inside[-1]}>: its scope is not translated")
+            return
+        getattr(self, name)(number, raw, args)
+
+    # --- mod_alias -------------------------------------------------------------------------
+
+    def _status(self, word: str) -> int | None:
+        if word.lower() in _STATUS_WORDS:
+            return _STATUS_WORDS[word.lower()]
+        return int(word) if word.isdigit() else None
+
+    def redirect(self, number: int, raw: str, args: list[str], default: int = 302) -> None:
+        status = default
+        if args and self._status(args[0]) is not None and len(args) >= 2:
+            status = self._status(args.pop(0)) or default
+        if status not in _KEPT:
+            self.lose(number, raw, f"status {status} is not a redirect redirectware sends "
+                      "(410 needs issue 15's gone)")  # fmt: skip
+            return
+        if len(args) != 2 or not args[0].startswith("/"):
+            self.lose(number, raw, "expected Redirect [status] /path URL")
+            return
+        path, target = args
+        keep = "?" not in target
+        rules: list[dict[str, Any]] = []
+        tests: list[dict[str, Any]] = []
+        spellings = [(path + "{rest:path}", target + "{rest}")] if path.endswith("/") else [
+            (path, target), (path + "/{rest:path}", target.rstrip("/") + "/{rest}")]  # fmt: skip
+        for template, to in spellings:
+            rule = self.rule(number, template, to, status, keep)
+            if rules:
+                rule["name"] += "-below"  # the paths below /old: a rule of its own
+            rules.append(rule)
+            sample, values = fill(template)
+            # Apache appends what follows the prefix to the target.
+            if "rest" not in values:
+                location = target
+            elif path.endswith("/"):
+                location = target + values["rest"]
+            else:
+                location = target.rstrip("/") + sample[len(path) :]
+            tests.append(self.test(sample, status, location))
+        self.alias.append(Imported(self.result.source, number, raw, rules, tests))
+
+    def redirectpermanent(self, number: int, raw: str, args: list[str]) -> None:
+        self.redirect(number, raw, args, 301)
+
+    def redirecttemp(self, number: int, raw: str, args: list[str]) -> None:
+        self.redirect(number, raw, args, 302)
+
+    def redirectmatch(self, number: int, raw: str, args: list[str]) -> None:
+        status = 302
+        if args and self._status(args[0]) is not None:
+            status = self._status(args.pop(0)) or 0
+        if status not in _KEPT:
+            self.lose(number, raw, f"status {status} is not a redirect redirectware sends "
+                      "(410 needs issue 15's gone)")  # fmt: skip
+            return
+        if len(args) != 2:
+            self.lose(number, raw, "expected RedirectMatch [301|302|307|308] regex URL")
+            return
+        self.regex_rule(number, raw, args[0], args[1], status, "?" not in args[1], None, None)
+
+    # --- mod_rewrite -----------------------------------------------------------------------
+
+    def rewritebase(self, number: int, raw: str, args: list[str]) -> None:
+        if args != ["/"]:
+            self.lose(number, raw, "a RewriteBase other than / is not translated")
+
+    def rewritecond(self, number: int, raw: str, args: list[str]) -> None:
+        self.conds.append((number, raw, args))
+
+    def rewriterule(self, number: int, raw: str, args: list[str]) -> None:
+        conds, self.conds = self.conds, []
+        if len(args) < 2:
+            self.lose(number, raw, "expected RewriteRule pattern substitution [flags]")
+            return
+        pattern, target = args[0], args[1]
+        flags = {}
+        if len(args) > 2:
+            for flag in args[2].strip("[]").split(","):
+                key, _, value = flag.strip().partition("=")
+                flags[key.upper()] = value
+        bad = sorted(set(flags) - _FLAGS)
+        redirect = "R" in flags or target.startswith(("http://", "https://"))
+        why = None
+        if bad:
+            why = f"flag(s) {', '.join(bad)} not translated (NC needs issue 15's case_sensitive)"
+        elif not redirect:
+            why = "an internal rewrite (the client's URL does not change), not a redirect"
+        code = flags.get("R", "")
+        # [R] alone is a 302; [R=NNN] that code.
+        status = int(code) if code.isdigit() else (302 if not code else 0)
+        if why is None and status not in _KEPT:
+            why = f"[R={flags.get('R')}] is not a redirect redirectware sends"
+        scheme: str | None = None
+        host: str | None = self.host
+        for cond_line, cond_raw, cond in conds:
+            if why is not None:
+                break
+            found = self._condition(cond)
+            if found is None:
+                why = f"the RewriteCond on line {cond_line} is not translated: {cond_raw.strip()}"
+            elif found[0] == "scheme":
+                scheme = found[1]
+            else:
+                host = found[1]
+        if why is not None:
+            self.lose(number, raw, why)
+            return
+        keep = "QSD" not in flags and not target.endswith("?")
+        if "?" in target.rstrip("?") and "QSA" not in flags:
+            keep = False
+        target = target.rstrip("?") if target.endswith("?") else target
+        target = target.replace("%{HTTP_HOST}", "{host}").replace("%{REQUEST_URI}", "{path}")
+        if "%{" in target or re.search(r"%[0-9]", target):
+            self.lose(number, raw, "a server variable or %N in the target is not translated")
+            return
+        self.regex_rule(number, raw, pattern, target, status, keep, scheme, host)
+
+    def _condition(self, cond: list[str]) -> tuple[str, str] | None:
+        if len(cond) > 2 and cond[2].upper().strip("[]") not in ("NC", ""):
+            return None
+        if len(cond) < 2:
+            return None
+        variable, test = cond[0], cond[1]
+        if variable.upper() == "%{HTTPS}":
+            if test.lower() in ("off", "!=on", "!on", "!^on$"):
+                return ("scheme", "http")
+            if test.lower() in ("on", "=on", "^on$"):
+                return ("scheme", "https")
+            return None
+        if variable.upper() == "%{HTTP_HOST}" and not test.startswith("!"):
+            literal = test
+            if test.startswith("="):
+                literal = test[1:]
+            else:
+                match = re.fullmatch(r"\^((?:[A-Za-z0-9-]|\\\.)+)\$", test)
+                if match is None:
+                    return None
+                literal = match.group(1).replace("\\.", ".")
+            return ("host", literal.lower())
+        return None
+
+    # --- shared -----------------------------------------------------------------------------
+
+    def rule(self, number: int, template: str, to: str, status: int, keep: bool,
+             scheme: str | None = None, host: str | None = None) -> dict[str, Any]:  # fmt: skip
+        rule: dict[str, Any] = {"name": f"apache-{number}"}
+        if host or self.host:
+            rule["host"] = host or self.host
+        if scheme:
+            rule["scheme"] = scheme
+        rule.update({"from": template, "to": to, "status": status})
+        if not keep:
+            rule["keep_query"] = False
+        return rule
+
+    def test(self, path: str, status: int, location: str,
+             scheme: str | None = None, host: str | None = None) -> dict[str, Any]:  # fmt: skip
+        origin_host = host or self.host or SAMPLE_HOST
+        origin_scheme = scheme or "http"
+        location = location.replace("{host}", origin_host).replace("{path}", path)
+        url = f"{origin_scheme}://{origin_host}{path}"
+        return test_entry("GET", url, status, absolute(location, origin_scheme, origin_host))
+
+    def regex_rule(self, number: int, raw: str, pattern: str, target: str, status: int,
+                   keep: bool, scheme: str | None, host: str | None) -> None:  # fmt: skip
+        server_all = pattern in ("^(.*)$", "^(.*)") and not self.per_dir
+        try:
+            if server_all:
+                # In server context (.*) captures the whole path, slash included: {path}.
+                template, names = "/{p1:path}", ["p1"]
+                to = target.replace("$1", "{path}")
+            else:
+                template, names = regex_template(pattern, leading_slash=not self.per_dir
+                                                 and pattern.startswith("^/"))  # fmt: skip
+                to = substitute(target, names)
+        except ValueError as error:
+            self.lose(number, raw, str(error))
+            return
+        if not to.startswith(("/", "http://", "https://", "{")):
+            self.lose(number, raw, "a relative target (RewriteBase) is not translated")
+            return
+        rule = self.rule(number, template, to, status, keep, scheme, host)
+        sample, values = fill(template)
+        location = to
+        for name, value in values.items():
+            location = location.replace("{" + name + "}", value)
+        if server_all:
+            location = target.replace("$1", sample)
+        test = self.test(sample, status, location, scheme, host)
+        item = Imported(self.result.source, number, raw, [rule], [test])
+        (self.alias if raw.split()[0].lower() == "redirectmatch" else self.rewrite).append(item)
+
+
+def parse(text: str, source: str) -> ImportResult:
+    """An Apache configuration file or ``.htaccess``."""
+    return _Reader(text, source).result

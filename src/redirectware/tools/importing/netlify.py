@@ -1,0 +1,278 @@
+"""Netlify's ``_redirects`` file and the ``[[redirects]]`` tables of ``netlify.toml``.
+
+Netlify's semantics, as translated:
+
+* the status defaults to **301**; ``302``, ``307`` and ``308`` are kept. ``200`` (a rewrite or
+  a proxy), ``404`` (a custom not-found page), ``410``/``451`` (issue 15's ``gone``) and ``303``
+  are not redirects redirectware sends: reported as not translated;
+* a rule matches with and without a trailing slash (``/foo`` and ``/foo/``, pinned by GitLab
+  Pages' matching tests): each rule is written twice, once for each spelling, until issue 15's
+  ``trailing_slash_match: ignore`` says it in one;
+* matching is case-sensitive (Netlify answers ``/About`` and ``/about`` differently today);
+* ``:name`` as a whole segment captures it and ``*`` as the last segment captures the rest
+  (``:splat`` in the target). A placeholder inside a segment is plain text, as Netlify and
+  GitLab Pages read it. A ``*`` anywhere else, a ``:name`` twice, or a target placeholder
+  ``from`` does not capture is reported as not translated;
+* an **unforced** rule (no ``!``, or ``force = false``) yields to a file that exists at its
+  path. redirectware cannot know which paths the app serves until issue 15's
+  ``when: not_found`` exists, so such a rule is reported as not translated and written
+  commented out, ready to enable once you know nothing is served at its path;
+* ``Country``, ``Language``, ``Role`` and ``Cookie`` conditions, signed proxies and custom
+  headers are reported as not translated; a query condition with a literal value becomes a
+  ``query`` condition, one whose value the target uses cannot be (redirectware does not
+  capture query values).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+from .result import Imported, ImportResult, Row, capture_name, test_entry
+
+DEFAULT_STATUS = 301
+_KEPT = (301, 302, 307, 308)
+_WHY = {
+    200: "a 200 is a rewrite or a proxy, not a redirect",
+    404: "a 404 rule serves a custom not-found page, not a redirect",
+    410: "a 410 (gone) needs issue 15's gone: true",
+    451: "a 451 needs issue 15's gone: 451",
+    303: "redirectware never sends 303 (it sends 302 to GET/HEAD, 307 to the rest)",
+}
+_PLACEHOLDER = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
+_STATUS = re.compile(r"([0-9]{3})(!?)\Z")
+SAMPLE_HOST = "example.com"
+
+
+def _target(to: str, names: set[str]) -> tuple[str | None, str]:
+    """``to`` with captured ``:name`` as ``{name}``; or None and why."""
+    if "{" in to or "}" in to:
+        return None, "a brace in the target"
+    missing = [name for name in _PLACEHOLDER.findall(to) if capture_name(name) not in names]
+    if missing:
+        return None, (f"placeholder :{missing[0]} is not captured by from (Netlify leaves it "
+                      "as text, GitLab Pages removes it)")  # fmt: skip
+    if "*" in to:
+        return None, "a '*' in the target"
+    return _PLACEHOLDER.sub(lambda m: "{" + capture_name(m.group(1)) + "}", to), ""
+
+
+def _template(path: str) -> tuple[str | None, list[str], str]:
+    """The path as a template, the names it captures; or None and why."""
+    if "{" in path or "}" in path:
+        return None, [], "a brace in the path"
+    segments = path.split("/")
+    names: list[str] = []
+    out: list[str] = []
+    for index, segment in enumerate(segments):
+        if segment == "*":
+            if index != len(segments) - 1:
+                return None, [], ("a '*' before the last segment (Netlify also matches it "
+                                  "empty, which a template cannot say)")  # fmt: skip
+            if "splat" in names:
+                return None, [], "':splat' and '*' both name the splat"
+            names.append("splat")
+            out.append("{splat:path}")
+            continue
+        whole = re.fullmatch(r":([A-Za-z_][A-Za-z0-9_]*)", segment)
+        if whole:
+            name = capture_name(whole.group(1))
+            if name in names:
+                return None, [], f"placeholder :{name} appears twice"
+            names.append(name)
+            out.append("{" + name + "}")
+        else:
+            out.append(segment)
+    return "/".join(out), names, ""
+
+
+def _spellings(template: str) -> list[tuple[str, dict[str, str]]]:
+    """Each path spelling Netlify matches (with and without a trailing slash), and the
+    captures fixed by that spelling (a splat that the slash-less spelling leaves empty)."""
+    if template == "/{splat:path}":
+        return [(template, {})]  # it matches "/" itself, with an empty splat
+    if template.endswith("/{splat:path}"):
+        return [(template, {}), (template[: -len("/{splat:path}")], {"splat": ""})]
+    if template == "/":
+        return [("/", {})]
+    if template.endswith("/"):
+        return [(template, {}), (template[:-1], {})]
+    return [(template, {}), (template + "/", {})]
+
+
+def _sample(template: str, fixed: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """A path the template matches and the value each name takes in it."""
+    values: dict[str, str] = {}
+
+    def fill(match: re.Match[str]) -> str:
+        name, _, converter = match.group(1).partition(":")
+        values[name] = fixed.get(name, "a/b" if converter == "path" else "sample")
+        return values[name]
+
+    path = re.sub(r"\{([^{}]+)\}", fill, template)
+    return path, {**fixed, **values}
+
+
+def translate(
+    result: ImportResult,
+    line: int,
+    text: str,
+    origin: str,
+    to: str | None,
+    status: int,
+    force: bool,
+    query: dict[str, str],
+    conditions: dict[str, Any],
+) -> None:
+    """Translate one Netlify rule into ``result`` (or record why not)."""
+    why = _WHY.get(status) if status not in _KEPT else None
+    if why is None and status not in _KEPT:
+        why = f"status {status} is not a redirect redirectware sends"
+    if why is None and conditions:
+        why = f"a {', '.join(sorted(conditions))} condition (redirectware does not see it)"
+    if why is None and to is None:
+        why = "no target"
+    host = scheme = None
+    path = origin
+    match = re.match(r"(https?)://([^/]+)(/.*)?\Z", origin)
+    if match:
+        scheme, host, path = match.group(1), match.group(2).lower(), match.group(3) or "/"
+    if why is None and not path.startswith("/"):
+        why = "from must be a path or an http(s) URL"
+    template, names, bad = _template(path)
+    if why is None and template is None:
+        why = bad
+    used = {capture_name(name) for name in _PLACEHOLDER.findall(to or "")}
+    conditions_query: dict[str, str] = {}
+    for key, value in query.items():
+        if value.startswith(":"):
+            if capture_name(value[1:]) in used:
+                why = why or f"the target uses the value of query parameter {key!r}"
+            conditions_query[key] = "*"
+        else:
+            conditions_query[key] = value
+    target, bad = _target(to or "", set(names)) if why is None else (None, "")
+    if why is None and target is None:
+        why = bad
+    if why is not None or template is None or target is None:
+        result.lose(line, text, why or "not translated")
+        return
+    rules: list[dict[str, Any]] = []
+    tests: list[dict[str, Any]] = []
+    exact = not names and host is None and not conditions_query
+    rows: list[Row] = []
+    for spelling, fixed in _spellings(template):
+        rule: dict[str, Any] = {"name": f"{result.fmt}-{line}" + ("" if not rules else "-slash")}
+        if host is not None:
+            rule["host"] = host
+            rule["scheme"] = scheme
+        rule["from"] = spelling
+        if conditions_query:
+            rule["query"] = dict(conditions_query)
+        rendered = target
+        for name, value in fixed.items():
+            rendered = rendered.replace("{" + name + "}", value)
+        rule["to"] = rendered
+        rule["status"] = status
+        rules.append(rule)
+        rows.append(Row(spelling, rendered, status))
+        sample, values = _sample(spelling, fixed)
+        location = target
+        for name, value in values.items():
+            location = location.replace("{" + name + "}", value)
+        base = f"{scheme or 'http'}://{host or SAMPLE_HOST}"
+        wanted = "&".join(f"{k}={'1' if v == '*' else v}" for k, v in conditions_query.items())
+        url = base + sample + (f"?{wanted}" if wanted else "")
+        if not location.startswith("http"):
+            location = base + location
+        if wanted:
+            # Netlify passes the request's query on to the target.
+            head, mark, fragment = location.partition("#")
+            location = head + ("&" if "?" in head else "?") + wanted + mark + fragment
+        tests.append(test_entry("GET", url, status, location))
+    item = Imported(result.source, line, text, rules, tests, rows if exact else None)
+    if force:
+        result.items.append(item)
+        return
+    result.disabled.append(item)
+    result.lose(line, text, "unforced: Netlify serves a file that exists at this path instead "
+                "(needs issue 15's when: not_found); written commented out, add '!' to the "
+                "source or enable it once nothing is served there")  # fmt: skip
+
+
+def _strip_comment(line: str) -> str:
+    # A "#" starts a comment at the line's start or after a space; "/a#b" is a target's
+    # fragment.
+    return re.split(r"(?:^|\s)#", line, maxsplit=1)[0].strip()
+
+
+def parse_redirects(text: str, source: str) -> ImportResult:
+    """A ``_redirects`` file."""
+    result = ImportResult("netlify", source)
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = _strip_comment(raw)
+        if not line:
+            continue
+        tokens = line.split()
+        origin = tokens.pop(0)
+        query: dict[str, str] = {}
+        while tokens and "=" in tokens[0] and not tokens[0].startswith(("/", "http")):
+            key, _, value = tokens.pop(0).partition("=")
+            query[key] = value
+        to = tokens.pop(0) if tokens and not _STATUS.match(tokens[0]) else None
+        status, force = DEFAULT_STATUS, False
+        if tokens and _STATUS.match(tokens[0]):
+            found = _STATUS.match(tokens.pop(0))
+            assert found is not None
+            status, force = int(found.group(1)), bool(found.group(2))
+        conditions: dict[str, Any] = {}
+        for token in tokens:
+            key, _, value = token.partition("=")
+            conditions[key] = value.split(",")
+        if to is None and status == 200:
+            to = origin
+        translate(result, number, raw, origin, to, status, force, query, conditions)
+    return result
+
+
+def _load_toml(text: str, source: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise ValueError(f"{source}: not valid TOML: {error}") from None
+    raise ValueError("reading netlify.toml needs Python 3.11 or newer (tomllib)")
+
+
+def parse_toml(text: str, source: str) -> ImportResult:
+    """The ``[[redirects]]`` tables of a ``netlify.toml``."""
+    result = ImportResult("netlify", source)
+    data = _load_toml(text, source)
+    # tomllib keeps no line numbers: the Nth [[redirects]] header is the Nth table.
+    starts = [n for n, raw in enumerate(text.splitlines(), start=1)
+              if raw.strip() == "[[redirects]]"]  # fmt: skip
+    for index, table in enumerate(data.get("redirects", [])):
+        line = starts[index] if index < len(starts) else 1
+        shown = f"[[redirects]] from = {table.get('from')!r} to = {table.get('to')!r}"
+        extra = sorted(set(table) - {"from", "to", "status", "force", "query", "conditions"})
+        if extra:
+            result.lose(line, shown, f"{', '.join(extra)} (signed proxies and custom headers "
+                        "are not redirects)")  # fmt: skip
+            continue
+        translate(
+            result, line, shown, str(table.get("from", "")), table.get("to"),
+            int(table.get("status", DEFAULT_STATUS)), bool(table.get("force", False)),
+            {str(k): str(v) for k, v in dict(table.get("query", {})).items()},
+            dict(table.get("conditions", {})),
+        )  # fmt: skip
+    return result
+
+
+def parse(text: str, source: str) -> ImportResult:
+    """``netlify.toml`` by its name, else a ``_redirects`` file."""
+    if source.endswith(".toml"):
+        return parse_toml(text, source)
+    return parse_redirects(text, source)

@@ -1,0 +1,111 @@
+"""Loading a translation before it is handed over, and settling what the loader shows.
+
+* A source rule the loader refuses (a redirect loop, such as Netlify's ``/* /x/:splat``,
+  which also loops on Netlify) is taken out and reported as not translated, with the
+  loader's reason: the document written always loads.
+* Where the source tool answers ``/a -> /b`` and, on the next request, ``/b -> /c``,
+  redirectware sends one redirect to ``/c``: the ``tests:`` entry pins that answer (the
+  source's first hop is named in a note), so the tests pass and say what changed.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from redirectware.document.loading import load_source
+from redirectware.document.probes import make_probe, parse_request_line
+from redirectware.engine.engine import Engine
+from redirectware.errors import RuleError
+from redirectware.tools.loops import check_loops
+
+from .result import Imported, ImportResult
+from .writing import render
+
+
+def _write(result: ImportResult, folder: Path) -> tuple[Path, list[list[Imported]]]:
+    written = render(result, map_stem="settling")
+    path = folder / "settling.yaml"
+    path.write_text(written.document, encoding="utf-8")
+    for name, text in written.maps:
+        (folder / name).write_text(text, encoding="utf-8")
+    return path, written.owners
+
+
+def _compile(result: ImportResult, folder: Path) -> tuple[Engine, list[list[Imported]]]:
+    """The translation compiled (and the entries behind each rule); entries the loader
+    refuses moved to the losses."""
+    while True:
+        path, owners = _write(result, folder)
+        try:
+            engine = Engine(load_source(path))
+            check_loops(engine)
+            return engine, owners
+        except RuleError as error:
+            index = error.rule_index
+            if index is None or index >= len(owners):
+                raise  # a bug of ours, not of the source: let it show
+            for item in owners[index]:
+                result.items.remove(item)
+                result.lose(item.line, item.text, f"redirectware refuses it: {error.message}")
+
+
+def settle(result: ImportResult) -> None:
+    """Drop what the loader refuses; pin the end of chains the engine collapses."""
+    with tempfile.TemporaryDirectory(prefix="redirectware-import-") as folder:
+        engine, owners = _compile(result, Path(folder))
+    for item in result.items:
+        kept: list[dict[str, Any]] = []
+        for test in item.tests:
+            if _settled(engine, owners, item, test, result):
+                kept.append(test)
+        item.tests[:] = kept
+
+
+def _settled(
+    engine: Engine,
+    owners: list[list[Imported]],
+    item: Imported,
+    test: dict[str, Any],
+    result: ImportResult,
+) -> bool:
+    """Adjust ``test`` to what redirectware answers, or say (False) it cannot pin ``item``."""
+    expect = test["expect"]
+    if not isinstance(expect, dict):
+        return True
+    method, url = parse_request_line(test["request"])
+    decision = make_probe(method, url).resolve(engine)
+
+    def first_rule() -> str | None:
+        # The rule that took the request, unless it is one written for this item.
+        if not decision.hops:
+            return None
+        rule = decision.hops[0].rule
+        if any(owner is item for owner in owners[rule.index]):
+            return None
+        return rule.label
+
+    first = first_rule()
+    if first is not None and url.startswith("http://"):
+        # An earlier rule (an https redirect, say) takes the plain-http sample: try https.
+        url = "https://" + url[len("http://") :]
+        decision = make_probe(method, url).resolve(engine)
+        first = first_rule()
+        if expect["location"].startswith("http://"):
+            expect["location"] = "https://" + expect["location"][len("http://") :]
+        test["request"] = f"{method} {url}"
+    if first is not None:
+        result.notes.append(
+            f"{item.source}:{item.line}: its sample request {url} is answered by an earlier "
+            f"rule ({first}); no test pins this rule"
+        )
+        return False
+    if len(decision.hops) > 1 and decision.hops[0].location == expect["location"]:
+        result.notes.append(
+            f"{item.source}:{item.line}: {url} -> {expect['location']} continues to "
+            f"{decision.location}: the source tool answers each hop, redirectware "
+            f"sends one {decision.status} to the end (the test pins that)"
+        )
+        test["expect"] = {"status": decision.status, "location": decision.location}
+    return True

@@ -1,0 +1,102 @@
+"""``redirectware import apache``: mod_alias and mod_rewrite, as Apache's documentation
+describes them (fixtures in tests/fixtures/import/apache, written for these tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from redirectware import RuleSet
+from redirectware.cli import main
+from redirectware.tools.expectations import expectations_of, run_expectations
+from redirectware.tools.importing.apache import parse
+from redirectware.tools.importing.settling import settle
+from redirectware.tools.importing.writing import render
+
+FIXTURES = Path(__file__).parent / "fixtures" / "import" / "apache"
+
+
+def _translate(text: str, source: str, folder: Path) -> tuple[RuleSet, list[tuple[int, str]]]:
+    result = parse(text, source)
+    settle(result)
+    path = folder / "imported.yaml"
+    path.write_text(render(result).document)
+    ruleset = RuleSet.from_file(path)
+    assert not run_expectations(ruleset, expectations_of(ruleset))
+    return ruleset, [(loss.line, loss.why) for loss in result.losses]
+
+
+def _answer(ruleset: RuleSet, url: str, method: str = "GET") -> tuple[int | None, str | None]:
+    scheme, _, rest = url.partition("://")
+    host, _, target = rest.partition("/")
+    path, _, query = ("/" + target).partition("?")
+    decision = ruleset.resolve(method, scheme, host, path, query)
+    return (decision.status if decision.location else None), decision.location
+
+
+def test_htaccess(tmp_path: Path) -> None:
+    source = FIXTURES / "htaccess"
+    ruleset, losses = _translate(source.read_text(), str(tmp_path / ".htaccess"), tmp_path)
+    assert [line for line, _ in losses] == [6, 7, 12, 13]
+    assert "410" in losses[0][1] and "410" in losses[1][1]
+    assert "NC" in losses[2][1] and "internal rewrite" in losses[3][1]
+    # mod_alias's Redirect: a prefix at segment boundaries, the rest appended, query kept.
+    assert _answer(ruleset, "https://example.com/old/a?x=1") == (
+        301,
+        "https://example.com/new/a?x=1",
+    )
+    assert _answer(ruleset, "https://example.com/older") == (None, None)
+    assert _answer(ruleset, "https://example.com/service") == (
+        302,
+        "http://foo2.example.com/service",
+    )
+    # A target ending in "?" drops the query, as Apache does.
+    assert _answer(ruleset, "https://example.com/p.php?id=3") == (301, "https://example.com/page")
+    # The host condition, and the https redirect built from %{HTTP_HOST}%{REQUEST_URI}.
+    assert _answer(ruleset, "https://www.example.com/a/b") == (301, "https://example.com/a/b")
+    assert _answer(ruleset, "http://example.com/x?y=1") == (301, "https://example.com/x?y=1")
+    # Apache's 301 to a POST becomes 308.
+    assert _answer(ruleset, "https://example.com/old", "POST") == (308, "https://example.com/new")
+
+
+def test_server_context_orders_rewrite_before_alias(tmp_path: Path) -> None:
+    source = FIXTURES / "site.conf"
+    ruleset, losses = _translate(source.read_text(), str(source), tmp_path)
+    assert losses == [(10, "inside <location>: its scope is not translated")]
+    # RewriteRule (line 6) acts before Redirect (line 4) in server context.
+    assert _answer(ruleset, "http://old.example.com/shop/sale") == (
+        302,
+        "https://shop.example.com/deals",
+    )
+    assert _answer(ruleset, "http://old.example.com/shop/x") == (301, "https://shop.example.com/x")
+    assert _answer(ruleset, "http://other.example.com/shop/x") == (None, None)  # ServerName
+    assert _answer(ruleset, "http://old.example.com/api/v1/a/b") == (
+        308,
+        "https://api.example.com/v2/a/b",
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ("RewriteRule ^old/(.+)$ /new/$1 [R=301,L]", "'(' in the regex needs issue 15"),
+        ("RewriteRule ^old.html$ /new [R=301,L]", "unescaped '.'"),
+        ("RewriteRule ^a$ /b [R=303,L]", "[R=303] is not a redirect"),
+        ("RewriteRule ^a$ /b/%1 [R,L]", "%N in the target"),
+        ("RewriteRule ^a$ /b/$2 [R,L]", "$2 is not captured"),
+        ("RedirectMatch ^/a/(.*)$", "expected RedirectMatch"),
+    ],
+)
+def test_what_is_not_translated_says_why(line: str, why: str, tmp_path: Path) -> None:
+    result = parse(f"{line}\n", ".htaccess")
+    assert [loss.line for loss in result.losses] == [1]
+    assert why in result.losses[0].why
+
+
+def test_cli(tmp_path: Path) -> None:
+    source = tmp_path / ".htaccess"
+    source.write_text("Redirect 301 /a https://example.com/b\n")
+    out = tmp_path / "redirects.yaml"
+    assert main(["import", "apache", str(source), "-o", str(out)]) == 0
+    assert "# " + str(source) + ":1: Redirect 301 /a https://example.com/b" in out.read_text()

@@ -1,0 +1,138 @@
+"""``redirectware import netlify``: Netlify's own parser fixtures and GitLab Pages' matching
+cases (tests/fixtures/import/netlify, sources in SOURCES.md there)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from redirectware import RuleSet
+from redirectware.cli import main
+from redirectware.tools.expectations import expectations_of, run_expectations
+from redirectware.tools.importing.netlify import parse, parse_redirects
+from redirectware.tools.importing.settling import settle
+from redirectware.tools.importing.writing import render
+from tests.fixtures.import_netlify_cases import CASES, OURS
+
+FIXTURES = Path(__file__).parent / "fixtures" / "import" / "netlify"
+
+#: fixture -> (rules translated, {line: words of the reason it was not}), from what
+#: Netlify's parser makes of each (tests/line-parser.test.ts in netlify/build).
+EXPECTED: dict[str, tuple[int, dict[int, str]]] = {
+    "status_force": (1, {}),
+    "to_splat_force": (1, {}),
+    "comment_inline": (0, {1: "unforced"}),
+    "to_anchor": (0, {1: "unforced"}),
+    "from_absolute_uri": (0, {1: "unforced"}),
+    "multiple_lines": (0, {1: "unforced", 2: "unforced"}),
+    "query": (0, {1: "unforced", 2: "uses the value of query parameter 'post'", 3: "unforced"}),
+    "conditions_country": (0, {1: "Country condition"}),
+    "proxy": (0, {1: "a 200 is a rewrite or a proxy"}),
+    "to_path_forward": (0, {1: "a 200 is a rewrite", 2: "a 200 is a rewrite"}),
+}
+if sys.version_info >= (3, 11):
+    EXPECTED["complex.toml"] = (0, {1: "Country, Language, Role condition", 10: "signed"})
+
+
+def _load(document: str, folder: Path) -> RuleSet:
+    path = folder / "imported.yaml"
+    path.write_text(document)
+    return RuleSet.from_file(path)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_netlify_fixture(name: str, tmp_path: Path) -> None:
+    source = FIXTURES / name
+    result = parse(source.read_text(), str(source))
+    settle(result)
+    translated, lost = EXPECTED[name]
+    assert len(result.items) == translated
+    assert {loss.line: loss.why for loss in result.losses}.keys() == lost.keys()
+    for loss in result.losses:
+        assert lost[loss.line] in loss.why
+        assert str(loss).startswith(f"{source}:{loss.line}: not translated: ")
+    ruleset = _load(render(result).document, tmp_path)
+    assert not run_expectations(ruleset, expectations_of(ruleset))
+
+
+def test_the_translation_answers_as_netlify(tmp_path: Path) -> None:
+    text = (
+        "/test https://www.bitballoon.com/test=hello 301!\n"
+        "/*  https://www.bitballoon.com/:splat 302!\n"
+    )
+    ruleset = _load(render(parse_redirects(text, "_redirects")).document, tmp_path)
+    for path, status, location in [
+        ("/test", 301, "https://www.bitballoon.com/test=hello"),
+        ("/test/", 301, "https://www.bitballoon.com/test=hello"),
+        ("/x/y", 302, "https://www.bitballoon.com/x/y"),
+    ]:
+        got = ruleset.resolve("GET", "https", "example.com", path)
+        assert (got.status, got.location) == (status, location)
+    # The point of redirectware: Netlify's 301 to a POST becomes 308.
+    assert ruleset.resolve("POST", "https", "example.com", "/test").status == 308
+
+
+@pytest.mark.parametrize(("name", "rule", "path", "gitlab"), CASES, ids=[c[0] for c in CASES])
+def test_gitlab_pages_matching_case(
+    name: str, rule: str, path: str, gitlab: str | None, tmp_path: Path
+) -> None:
+    result = parse_redirects(rule + " 301!\n", "_redirects")
+    settle(result)
+    expected, why = OURS.get(name, (gitlab, ""))
+    if expected == "lost":
+        assert [loss.line for loss in result.losses] == [1]
+        assert why.split(" (")[0] in result.losses[0].why
+        return
+    assert not result.losses
+    decision = _load(render(result).document, tmp_path).resolve("GET", "http", "example.com", path)
+    if expected is None:
+        assert decision.location is None, why
+    else:
+        assert decision.location == "http://example.com" + expected
+
+
+def test_cli_import_exit_status_report_and_csv_map(tmp_path: Path) -> None:
+    lines = [f"/old/{n} /new/{n} 301!" for n in range(60)] + ["/x /y 200", "/a /b"]
+    source = tmp_path / "_redirects"
+    source.write_text("\n".join(lines) + "\n")
+    out, report = tmp_path / "redirects.yaml", tmp_path / "losses.json"
+    assert main(["import", "netlify", str(source), "-o", str(out), "--report", str(report)]) == 1
+    csv_file = tmp_path / "redirects-1.csv"
+    assert csv_file.read_text().splitlines()[:2] == ["from,to,status", "/old/0,/new/0,301"]
+    assert len(csv_file.read_text().splitlines()) == 1 + 120  # both slash spellings per line
+    ruleset = RuleSet.from_file(out)
+    assert len(expectations_of(ruleset)) == 120
+    assert not run_expectations(ruleset, expectations_of(ruleset))
+    losses = json.loads(report.read_text())["not_translated"]
+    assert [(loss["line"], loss["source"]) for loss in losses] == [(61, "/x /y 200"), (62, "/a /b")]
+    assert "# Not translated, " in out.read_text()  # the unforced rule, ready to enable
+
+
+def test_cli_import_all_translated_and_usage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "_redirects"
+    source.write_text("/old /new 302!\n")
+    assert main(["import", "netlify", str(source)]) == 0
+    assert "to: /new" in capsys.readouterr().out
+    assert main(["import", "netlify", str(tmp_path / "missing")]) == 2
+    with pytest.raises(SystemExit) as raised:
+        main(["import", "wordpress", str(source)])
+    assert raised.value.code == 2
+
+
+def test_check_format_checks_without_saving(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "_redirects"
+    source.write_text("/a /b 301!\n/b /c 301!\n/x /y 200\n")
+    assert main(["check", "--format", "netlify", str(source)]) == 0
+    out = capsys.readouterr().out
+    assert f"{source}:3: warning: not translated: a 200" in out
+    assert "chain" in out  # /a -> /b -> /c: the check's own warning, on the translation
+    assert f"{source}:1: http://example.com/a -> http://example.com/b continues to" in out
+    assert list(tmp_path.iterdir()) == [source]
+    assert main(["check", "--strict", "--format", "netlify", str(source)]) == 1
