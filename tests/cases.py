@@ -155,6 +155,22 @@ CASES: list[Case] = [
     Case("maintenance-target-untouched", [{"maintenance": {"to": "/maintenance"}}], "GET", "http://example.com/maintenance", None),
     Case("maintenance-off", [{"maintenance": {"enabled": False, "to": "/m"}}], "GET", "http://example.com/x", None),
     Case("maintenance-allow-ip", [{"maintenance": {"allow_ips": ["127.0.0.0/8"]}}], "GET", "http://example.com/x", None),
+    # --- gone: 410 / 451, the same for every method ------------------------------------
+    *[
+        Case(f"gone-410-{m}", [{"from": "/old/{rest:path}", "gone": True}], m, "http://example.com/old/a?x=1", 410, settings={"permanent_max_age": 60}, expect_headers=(("Cache-Control", "max-age=60"),))
+        for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    ],
+    *[
+        Case(f"gone-451-{m}", [{"from": "/banned", "gone": 451}], m, "http://example.com/banned", 451, expect_headers=(("Cache-Control", "no-store"),))
+        for m in ("GET", "HEAD", "POST")
+    ],
+    Case("gone-json", [{"from": "/old", "gone": True}], "GET", "http://example.com/old", 410, headers=(("Accept", "application/json"),), expect_headers=(("Content-Type", "application/json"),)),
+    Case("gone-post-body", [{"from": "/old", "gone": True}], "POST", "http://example.com/old", 410, headers=(("Content-Type", "application/json"),), body=BODY),
+    Case("gone-after-https", [HTTPS, {"from": "/old", "gone": True}], "GET", "http://example.com/old", 301, "https://example.com/old"),
+    Case("gone-except", [{"from": "/old/{rest:path}", "gone": True, "except": ["/old/keep"]}], "GET", "http://example.com/old/keep", None),
+    Case("gone-map-row-410", [{"map": [{"from": "/a", "to": "/b"}, {"from": "/dead", "to": "", "status": 410}], "permanent": True}], "DELETE", "http://example.com/dead", 410, expect_headers=(("Cache-Control", "max-age=86400"),)),
+    Case("gone-map-row-451", [{"map": [{"from": "/a", "to": "/b"}, {"from": "/blocked", "status": 451}]}], "GET", "http://example.com/blocked", 451, expect_headers=(("Cache-Control", "no-store"),)),
+    Case("gone-map-other-rows-redirect", [{"map": [{"from": "/a", "to": "/b"}, {"from": "/dead", "status": 410}]}], "POST", "http://example.com/a", 307, "http://example.com/b"),
     # --- chains, headers --------------------------------------------------------------
     Case("chain-collapses", [HTTPS, {"host": "www.example.com", "to": "https://example.com{path}", "permanent": True}, API_PERMANENT], "POST", "http://www.example.com/api/v1/orders?x=1", 308, "https://example.com/api/v2/orders?x=1", settings={"allowed_hosts": ["example.com", "www.example.com"]}),
     Case("chain-temporary-step", [HTTPS, API], "GET", "http://example.com/api/v1/o", 302, "https://example.com/api/v2/o"),

@@ -1,5 +1,5 @@
 """The parser of each rule kind, in the order of the engine's behaviour and the model's
-actions: ``to``, ``https``, ``trailing_slash``, ``maintenance``, ``map``.
+actions: ``to``, ``https``, ``trailing_slash``, ``maintenance``, ``map``, ``gone``.
 
 Each reads its own keys from a rule and returns its action of :mod:`redirectware.engine.model`;
 what each action does on a request is one ``_step_*`` method of
@@ -24,8 +24,10 @@ from redirectware.document.fields import (
 )
 from redirectware.document.maps import compile_map
 from redirectware.engine.model import (
+    GONE_CODES,
     Action,
     FlagFile,
+    GoneAction,
     Hsts,
     HttpsAction,
     Maintenance,
@@ -96,6 +98,26 @@ def parse_map(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Actio
     return compile_map(node["map"], where, rule.base, rule.permanent, rule.status)
 
 
+def parse_gone(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Action:
+    """``gone: true`` (410) or ``gone: 451``: an answer, so no redirect status applies."""
+    value = node["gone"]
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes")):
+        code = 410
+    elif isinstance(value, int) and not isinstance(value, bool) and value in GONE_CODES:
+        code = value
+    else:
+        where.fail("gone", f"must be true (410 Gone) or 451, got {value!r}")
+    for key in ("permanent", "status"):
+        if key in node:
+            where.fail(
+                key,
+                "does not apply to gone: it answers 410 (or 451 with gone: 451), not a redirect",
+            )
+    return GoneAction(code)
+
+
 Parser = Callable[[Mapping[str, Any], Where, RuleContext], Action]
 #: Each action key and its parser, in document order of the README's reference.
 PARSERS: dict[str, Parser] = {
@@ -104,6 +126,7 @@ PARSERS: dict[str, Parser] = {
     "trailing_slash": parse_trailing_slash,
     "maintenance": parse_maintenance,
     "map": parse_map,
+    "gone": parse_gone,
 }
 #: The keys that name an action: a rule has exactly one.
 ACTION_KEYS = tuple(PARSERS)

@@ -76,6 +76,8 @@ def _map_row(
     at = f"{csv_source}:{line}" if csv_source and line else f"row {source!r}"
     if not source.startswith("/") or source.startswith("//"):
         raise fail(f"{at}: from must be a path starting with a single '/', got {source!r}", line)
+    if str(row_status).strip() in ("410", "451") or not target:
+        return _gone_row(source, target, row_status, line, fail, at)
     if not (target.startswith("/") and not target.startswith("//")) and not (
         target.lower().startswith(("http://", "https://"))
     ):
@@ -103,6 +105,25 @@ def _map_row(
     path, sep, query = source.partition("?")
     key = canonical_literal(path) + (sep + query if sep else "")
     return key, MapEntry(target, entry_permanent, entry_status, line), bool(sep)
+
+
+def _gone_row(
+    source: str, target: str, row_status: object, line: int | None, fail: RowFail, at: str
+) -> tuple[str, MapEntry, bool]:
+    """A row that answers 410 or 451: an empty ``to`` and one of those statuses, both or
+    neither (an empty ``to`` alone is more likely a mistake than a wish for 410)."""
+    code = str(row_status).strip()
+    if code not in ("410", "451"):
+        raise fail(
+            f"{at}: to is empty; give a path or an http(s) URL, or status 410 (gone) or 451 "
+            "for a URL that is gone",
+            line,
+        )
+    if target:
+        raise fail(f"{at}: a status {code} row answers itself; leave its to empty", line)
+    path, sep, query = source.partition("?")
+    key = canonical_literal(path) + (sep + query if sep else "")
+    return key, MapEntry("", False, int(code), line), bool(sep)
 
 
 def compile_map(

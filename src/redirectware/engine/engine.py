@@ -7,8 +7,9 @@ into the arguments of :meth:`Engine.resolve` and the decision back into their re
 
 The behaviour of each rule kind is one method here, in the order of the document layer's
 parsers (``document/kinds.py``) and the model's actions (``model.py``): ``to``, ``https``,
-``trailing_slash``, ``maintenance``, ``map``. Each turns a matched rule into a :class:`Hop`
-(where the rule sends the request) or a final :class:`Decision` (a 503, a 400).
+``trailing_slash``, ``maintenance``, ``map``, ``gone``. Each turns a matched rule into a
+:class:`Hop` (where the rule sends the request) or a final :class:`Decision` (a 503, a 410,
+a 400).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from .hosts import PARSED_HOSTS, Host, parse_host, parse_host_cached
 from .matching import RequestView, RuleIndex, rule_matches
 from .memo import AnswerMemo
 from .model import (
+    GONE_CODES,
     Action,
     Document,
+    GoneAction,
     HttpsAction,
     KeepQuery,
     Maintenance,
@@ -490,6 +493,10 @@ class Engine:
         assert isinstance(action, MapAction)
         entry, consumed = self._index.map_entry(action, request)
         assert entry is not None  # rule_matches looked it up already
+        if entry.status in GONE_CODES:
+            return answers.gone(
+                request.method, request.headers.get("accept"), entry.status, self._max_age, rule
+            )
         return self._locate(
             entry.target,
             rule,
@@ -500,12 +507,20 @@ class Engine:
             keep_query=not consumed,
         )
 
+    def _step_gone(self, rule: Rule, captures: dict[str, str], request: RequestView) -> Outcome:
+        action = rule.action
+        assert isinstance(action, GoneAction)
+        return answers.gone(
+            request.method, request.headers.get("accept"), action.status, self._max_age, rule
+        )
+
     _STEPS: ClassVar[dict[type[Action], Step]] = {
         ToAction: _step_to,
         HttpsAction: _step_https,
         SlashAction: _step_slash,
         Maintenance: _step_maintenance,
         MapAction: _step_map,
+        GoneAction: _step_gone,
     }
 
     def _locate(

@@ -145,6 +145,18 @@ class Maintenance:
         return self.enabled or (self.flag_file is not None and self.flag_file.exists())
 
 
+@dataclass(frozen=True)
+class GoneAction:
+    """``gone: true`` (410 Gone) or ``gone: 451`` (Unavailable For Legal Reasons): an answer,
+    not a redirect, for URLs that are gone for good."""
+
+    status: int = 410
+
+
+#: The statuses of ``gone`` and of a map row with an empty ``to``.
+GONE_CODES = frozenset({410, 451})
+
+
 class MapEntry(NamedTuple):
     """One row of a ``map``: where one exact path goes, and how.
 
@@ -229,7 +241,7 @@ class MapAction:
     has_query_keys: bool = False
 
 
-Action = ToAction | HttpsAction | SlashAction | Maintenance | MapAction
+Action = ToAction | HttpsAction | SlashAction | Maintenance | MapAction | GoneAction
 
 
 @dataclass(frozen=True)

@@ -409,7 +409,8 @@ def _off_site(ruleset: Engine) -> Iterator[Finding]:
 
 
 def _absolute_rows(entries: Mapping[str, MapEntry]) -> Iterator[MapEntry]:
-    return (entry for entry in entries.values() if not entry.target.startswith("/"))
+    # A gone row (410, 451) has no target at all.
+    return (entry for entry in entries.values() if entry.target and entry.target[0] != "/")
 
 
 def analyse(ruleset: Engine, now: float | None = None) -> list[Finding]:
