@@ -49,6 +49,14 @@ def _hop_lines(decision: Decision, start: str, source: str | None) -> list[str]:
     return lines
 
 
+def _matching_notes(rule: Rule) -> list[str]:
+    """How the rule matched where it differs from the default (case, slashes)."""
+    notes = []
+    if not rule.case_sensitive:
+        notes.append("matching: case-insensitive (case_sensitive: false)")
+    return notes
+
+
 def explain_text(probe: Probe, decision: Decision, source: str | None) -> str:
     """The human-readable explanation of ``decision`` for ``probe``."""
     lines = [probe.line]
@@ -57,6 +65,7 @@ def explain_text(probe: Probe, decision: Decision, source: str | None) -> str:
             would = decision.would
             if would.rule is not None:
                 lines.append(f"rule: {_rule_place(would.rule, source)}")
+                lines += _matching_notes(would.rule)
             lines += _hop_lines(would, probe.url, source)
             lines.append("report-only: nothing is sent; the request passes through to the app.")
             lines.append("It would have got (and this is logged at INFO):")
@@ -72,6 +81,7 @@ def explain_text(probe: Probe, decision: Decision, source: str | None) -> str:
         return "\n".join(lines)
     if decision.rule is not None:
         lines.append(f"rule: {_rule_place(decision.rule, source)}")
+        lines += _matching_notes(decision.rule)
         if decision.error is not None:
             # A 400 the rule could not answer otherwise: say why, not only the status line.
             lines.append(f"refused: {decision.error}")

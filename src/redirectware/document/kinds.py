@@ -22,7 +22,7 @@ from redirectware.document.fields import (
     as_target,
     check_keys,
 )
-from redirectware.document.maps import compile_map
+from redirectware.document.maps import compile_map, fold_map
 from redirectware.engine.model import (
     GONE_CODES,
     Action,
@@ -52,6 +52,8 @@ class RuleContext:
     permanent: bool
     status: int | None
     base: Path
+    #: False under ``case_sensitive: false``: a map's rows then match whatever the case.
+    case_sensitive: bool = True
 
 
 def parse_to(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Action:
@@ -95,7 +97,8 @@ def parse_map(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Actio
     """``map``: rows from a CSV file or an inline list; the rule's status is their default."""
     if rule.path is not None:
         where.fail("from", "a map rule matches the from of its rows; remove this from")
-    return compile_map(node["map"], where, rule.base, rule.permanent, rule.status)
+    action = compile_map(node["map"], where, rule.base, rule.permanent, rule.status)
+    return action if rule.case_sensitive else fold_map(action, where)
 
 
 def parse_gone(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Action:

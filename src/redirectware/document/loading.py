@@ -28,6 +28,7 @@ from redirectware.document.fields import (
 )
 from redirectware.document.kinds import ACTION_KEYS, PARSERS, RuleContext, parse_hsts
 from redirectware.document.sources import LineDict, read_file
+from redirectware.engine.folding import fold_template
 from redirectware.engine.hosts import AllowedHosts
 from redirectware.engine.model import (
     DEFAULT_PERMANENT_MAX_AGE,
@@ -39,11 +40,18 @@ from redirectware.engine.model import (
 )
 from redirectware.engine.proxies import TrustedProxies
 from redirectware.engine.status import REDIRECT_CODES, is_permanent_code
-from redirectware.engine.templates import HostTemplate, compile_host
+from redirectware.engine.templates import HostTemplate, PathTemplate, compile_host
 
 TOP_KEYS = frozenset({"version", "settings", "rules", "tests"})
 SETTINGS_KEYS = frozenset(
-    {"allowed_hosts", "trusted_proxies", "get_codes", "permanent_max_age", "report_only"}
+    {
+        "allowed_hosts",
+        "trusted_proxies",
+        "get_codes",
+        "permanent_max_age",
+        "report_only",
+        "case_sensitive",
+    }
 )
 RULE_KEYS = frozenset(
     {
@@ -67,6 +75,7 @@ RULE_KEYS = frozenset(
         "https_port",
         "websockets",
         "report_only",
+        "case_sensitive",
         *ACTION_KEYS,
     }
 )
@@ -106,6 +115,7 @@ def _settings(node: Any, where: Where) -> Settings:
             node.get("permanent_max_age", DEFAULT_PERMANENT_MAX_AGE), inner, "permanent_max_age"
         ),
         report_only=as_bool(node.get("report_only", False), inner, "report_only"),
+        case_sensitive=as_bool(node.get("case_sensitive", True), inner, "case_sensitive"),
     )
 
 
@@ -136,7 +146,9 @@ def _status(node: Mapping[str, Any], where: Where) -> tuple[bool, int | None]:
     return as_bool(node.get("permanent", False), where, "permanent"), None
 
 
-def _rule(node: Any, index: int, source: str | None, base: Path) -> Rule | None:
+def _rule(
+    node: Any, index: int, source: str | None, base: Path, defaults: Settings | None = None
+) -> Rule | None:
     where = Where(source, node, index)
     if not isinstance(node, dict):
         where.fail(None, f"a rule must be a mapping, got {node!r}")
@@ -151,7 +163,12 @@ def _rule(node: Any, index: int, source: str | None, base: Path) -> Rule | None:
     path = as_path(node["from"], where, "from") if "from" in node else None
     host = _host(node, where)
     permanent, status = _status(node, where)
-    context = RuleContext(path, host, permanent, status, base)
+    case_sensitive = as_bool(
+        node.get("case_sensitive", defaults.case_sensitive if defaults else True),
+        where,
+        "case_sensitive",
+    )
+    context = RuleContext(path, host, permanent, status, base, case_sensitive)
     action = PARSERS[kind](node, where, context)
     if not enabled:
         return None
@@ -171,9 +188,24 @@ def _rule(node: Any, index: int, source: str | None, base: Path) -> Rule | None:
         cookies=cookies,
         vary=tuple(n.title() for n, _ in headers) + (("Cookie",) if cookies else ()),
         key_lines=dict(node.key_lines) if isinstance(node, LineDict) else {},
-        **_conditions(node, where),
+        # A case-insensitive rule's folded excepts replace the ones written.
+        **{**_conditions(node, where), **_case_keys(path, node, where, case_sensitive)},
         **_answer_keys(node, where),
     )
+
+
+def _case_keys(
+    path: PathTemplate | None, node: Mapping[str, Any], where: Where, case_sensitive: bool
+) -> dict[str, Any]:
+    """A case-insensitive rule's ``from`` and ``except`` with their literal text folded."""
+    if case_sensitive:
+        return {}
+    excepts = as_str_list(node.get("except", []), where, "except")
+    return {
+        "case_sensitive": False,
+        "folded_path": None if path is None else as_path(fold_template(path.source), where, "from"),
+        "excepts": tuple(as_path(fold_template(p), where, "except") for p in excepts),
+    }
 
 
 def _kind(node: Mapping[str, Any], where: Where) -> str:
@@ -280,7 +312,7 @@ def compile_document(
     names: dict[str, int] = {}
     disabled = 0  # counted so that check, serve and repr can say "4 rules (1 disabled)"
     for index, node in enumerate(raw_rules):
-        rule = _rule(node, index, source, folder)
+        rule = _rule(node, index, source, folder, settings)
         name = node.get("name") if isinstance(node, dict) else None
         if isinstance(name, str):
             if name in names:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from redirectware.document.mapfile import (
     read_csv_rows,
     read_inline_rows,
 )
+from redirectware.engine.folding import fold
 from redirectware.engine.model import MapAction, MapEntry, PlainRows
 from redirectware.engine.status import REDIRECT_CODES, is_permanent_code
 from redirectware.engine.urls import canonical_literal
@@ -175,3 +177,28 @@ def compile_map(
             )
         entries[key] = entry
     return MapAction(entries, csv_source, has_query)
+
+
+def fold_map(action: MapAction, where: Where) -> MapAction:
+    """``action`` with its rows filed by folded key too, for ``case_sensitive: false``.
+
+    Two rows equal but for case would be one row then: an error naming both lines, since
+    which target wins would otherwise depend on row order.
+    """
+    folded: dict[str, str] = {}
+    for key in action.entries:
+        path, sep, query = key.partition("?")
+        # A plain ASCII path folds by lower(); fold() is for escapes (the rare row).
+        folded_key = (path.lower() if "%" not in path else fold(path)) + sep + query
+        earlier = folded.setdefault(folded_key, key)
+        if earlier != key:
+            first, second = action.entries[earlier].line, action.entries[key].line
+            at = f"{action.source}:{second}" if action.source else f"row {key!r}"
+            lines = f"line {first}" if first is not None else f"row {earlier!r}"
+            raise where.error(
+                "map",
+                f"{at}: from {key!r} and {earlier!r} ({lines}) differ only in case, and this "
+                "rule has case_sensitive: false; keep one of them",
+                None if action.source else second,
+            )
+    return replace(action, folded=folded)

@@ -21,11 +21,15 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
+from dataclasses import replace
+from typing import cast
 from urllib.parse import parse_qsl
 
+from .folding import fold, fold_kept
 from .hosts import Host
 from .model import HttpsAction, Maintenance, MapAction, MapEntry, Rule, SlashAction
-from .urls import canonical_literal, path_forms, safe_query
+from .templates import PathTemplate
+from .urls import canonical_literal, canonical_offsets, path_forms, safe_query
 
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
@@ -121,11 +125,48 @@ def _pairs_match(wanted: tuple[tuple[str, str | None], ...], have: Mapping[str, 
 
 def map_entry(action: MapAction, request: RequestView) -> tuple[MapEntry | None, bool]:
     """The row of ``action`` for this request, and whether the row consumed its query."""
+    if action.folded is not None:
+        return _folded_map_entry(action, request)
     if action.has_query_keys and request.query:
         entry = action.entries.get(f"{request.path}?{request.query}")
         if entry is not None:
             return entry, True
     return action.entries.get(request.path), False
+
+
+def _folded_map_entry(action: MapAction, request: RequestView) -> tuple[MapEntry | None, bool]:
+    """:func:`map_entry` for a case-insensitive map: rows looked up by folded key."""
+    assert action.folded is not None
+    path = fold(request.path)
+    if action.has_query_keys and request.query:
+        key = action.folded.get(f"{path}?{request.query}")
+        if key is not None:
+            return action.entries.get(key), True
+    key = action.folded.get(path)
+    return (None if key is None else action.entries.get(key)), False
+
+
+def _match_folded(template: PathTemplate, request: RequestView) -> dict[str, str] | None:
+    """A case-insensitive ``from``: ``template`` (folded) against the folded path, each
+    capture taken from the request's own bytes, as :meth:`PathTemplate.match_kept` does."""
+    canonical = request.path
+    folded, offsets = fold_kept(canonical)
+    if template.literal is not None:
+        return {} if folded == template.literal else None
+    found = template.regex.match(folded)
+    if found is None:
+        return None
+    safe = request.raw_path
+    kept = None if safe == canonical else canonical_offsets(safe)
+    captures = {}
+    for name in template.names:
+        start, end = found.start(name), found.end(name)
+        if offsets is not None:
+            start, end = offsets[start], offsets[end]
+        if kept is not None:
+            start, end = kept[start], kept[end]
+        captures[name] = safe[start:end]
+    return captures
 
 
 def rule_matches(rule: Rule, request: RequestView) -> dict[str, str] | None:
@@ -147,7 +188,12 @@ def rule_matches(rule: Rule, request: RequestView) -> dict[str, str] | None:
             return None
         captures.update(got)
     path = request.path
-    if rule.path is not None:
+    if rule.folded_path is not None:
+        got = _match_folded(rule.folded_path, request)
+        if got is None:
+            return None
+        captures.update(got)
+    elif rule.path is not None:
         # Captures keep the request's own bytes (%2f stays %2f): taken from the safe form
         # where it differs from the canonical one that rules match against.
         safe = request.raw_path
@@ -162,7 +208,8 @@ def rule_matches(rule: Rule, request: RequestView) -> dict[str, str] | None:
     ):
         return None
     for excepted in rule.excepts:
-        if excepted.match(path) is not None:
+        # A case-insensitive rule's excepts are folded, like its from.
+        if excepted.match(path if rule.case_sensitive else fold(path)) is not None:
             return None
     if isinstance(action, Maintenance):
         if path == action.target_path or not action.is_on():
@@ -273,7 +320,13 @@ class RuleIndex:
         suffixes: dict[str, list[int]] = {}
         general: list[int] = []
         root = _Node()
+        folded: list[int] = []
         for position, rule in enumerate(rules):
+            if not rule.case_sensitive and (
+                rule.folded_path is not None or isinstance(rule.action, MapAction)
+            ):
+                folded.append(position)  # filed by folded path: see _FoldedRules
+                continue
             if isinstance(rule.action, MapAction):
                 _file_map(exact, rule.action, position)
             elif rule.path is not None and rule.path.literal is not None:
@@ -289,6 +342,7 @@ class RuleIndex:
             else:
                 general.append(position)
         root.freeze()
+        self._folded = _FoldedRules(rules, folded) if folded else None
         self._root = root
         # The common case, a trie whose root holds only literal edges, is one dict lookup.
         self._simple_root = not root.positions and root.wild is None
@@ -385,6 +439,10 @@ class RuleIndex:
                     if by_suffix is not None:
                         found.append(by_suffix)
                     dot = host.find(".", dot + 1)
+        if self._folded is not None:
+            by_fold = self._folded.candidates(scheme, path, host)
+            if by_fold:
+                found.append(by_fold)
         if not found:
             return _NO_RULES
         if len(found) == 1:
@@ -407,3 +465,40 @@ class RuleIndex:
             if captures is not None:
                 return rule, captures
         return None
+
+
+class _FoldedRules:
+    """The case-insensitive rules with a ``from`` or a ``map``, filed by folded path.
+
+    Each is filed in an index of its own as a view of itself whose ``from`` and map keys are
+    the folded ones, so that a lookup stays a dict lookup and a trie walk, whatever the case
+    of the request's path.
+    """
+
+    __slots__ = ("_index", "_positions")
+
+    def __init__(self, rules: tuple[Rule, ...], positions: list[int]) -> None:
+        views = []
+        for position in positions:
+            rule = rules[position]
+            action = rule.action
+            if isinstance(action, MapAction) and action.folded is not None:
+                # Only the keys are filed; the view's rows are never looked up.
+                keys = cast(Mapping[str, MapEntry], action.folded)
+                action = replace(action, entries=keys, folded=None)
+            views.append(
+                replace(
+                    rule,
+                    path=rule.folded_path,
+                    folded_path=None,
+                    case_sensitive=True,
+                    action=action,
+                )
+            )
+        self._index = RuleIndex(tuple(views))
+        self._positions = tuple(positions)
+
+    def candidates(self, scheme: str, path: str, host: str | None) -> _Positions:
+        """Positions (in the whole document) of the case-insensitive rules that may match."""
+        found = self._index.candidates(scheme, fold(path), host)
+        return tuple(self._positions[index] for index in found)

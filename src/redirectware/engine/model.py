@@ -33,6 +33,8 @@ class Settings:
     strict_codes: bool = False
     permanent_max_age: int = DEFAULT_PERMANENT_MAX_AGE
     report_only: bool = False
+    #: The default of every rule's ``case_sensitive``.
+    case_sensitive: bool = True
 
 
 @dataclass(frozen=True)
@@ -239,6 +241,9 @@ class MapAction:
     entries: Mapping[str, MapEntry]
     source: str | None = None
     has_query_keys: bool = False
+    #: Under ``case_sensitive: false``: each row's folded key (see ``engine/folding.py``)
+    #: to its key in :attr:`entries`; None for a case-sensitive map.
+    folded: Mapping[str, str] | None = None
 
 
 Action = ToAction | HttpsAction | SlashAction | Maintenance | MapAction | GoneAction
@@ -271,6 +276,10 @@ class Rule:
     report_only: bool = False
     #: Header names (as sent in ``Vary``) that this rule's conditions read.
     vary: tuple[str, ...] = ()
+    #: ``case_sensitive: false``: ``from``, ``except`` and map rows match the folded path.
+    case_sensitive: bool = True
+    #: The ``from`` template with its literal text folded, for a case-insensitive rule.
+    folded_path: PathTemplate | None = None
     #: The line of each key in the source YAML, for messages about this rule.
     key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
