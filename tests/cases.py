@@ -184,6 +184,28 @@ CASES: list[Case] = [
     Case("case-insensitive-map-query-key", [{"map": [{"from": "/x.php?id=3", "to": "/three"}], "case_sensitive": False}], "GET", "http://example.com/X.PHP?id=3", 302, "http://example.com/three"),
     Case("case-insensitive-map-gone-row", [{"map": [{"from": "/Dead", "status": 410}], "case_sensitive": False}], "GET", "http://example.com/DEAD", 410),
     Case("case-insensitive-https-except", [{**HTTPS, "except": ["/HealthZ"], "case_sensitive": False}], "GET", "http://example.com/healthz", None),
+    # --- trailing_slash_match: ignore: /about and /about/ are one path -----------------
+    Case("slash-ignore-adds", [{"from": "/about", "to": "/about-us", "trailing_slash_match": "ignore"}], "GET", "http://example.com/about/", 302, "http://example.com/about-us"),
+    Case("slash-ignore-removes", [{"from": "/team/", "to": "/people/", "trailing_slash_match": "ignore"}], "POST", "http://example.com/team?x=1", 307, "http://example.com/people/?x=1"),
+    Case("slash-strict-by-default", [{"from": "/about", "to": "/about-us"}], "GET", "http://example.com/about/", None),
+    Case("slash-ignore-setting", [{"from": "/about", "to": "/about-us"}], "GET", "http://example.com/about/", 302, "http://example.com/about-us", settings={"trailing_slash_match": "ignore"}),
+    Case("slash-ignore-rule-overrides-setting", [{"from": "/about", "to": "/about-us", "trailing_slash_match": "strict"}], "GET", "http://example.com/about/", None, settings={"trailing_slash_match": "ignore"}),
+    Case("slash-ignore-template", [{"from": "/blog/{slug}", "to": "/posts/{slug}", "trailing_slash_match": "ignore"}], "GET", "http://example.com/blog/Hello/", 302, "http://example.com/posts/Hello"),
+    Case("slash-ignore-map", [{"map": [{"from": "/old/a/", "to": "/new/a"}, {"from": "/old/b", "to": "/new/b"}], "trailing_slash_match": "ignore", "permanent": True}], "GET", "http://example.com/old/a", 301, "http://example.com/new/a"),
+    Case("slash-ignore-map-other-way", [{"map": [{"from": "/old/a/", "to": "/new/a"}, {"from": "/old/b", "to": "/new/b"}], "trailing_slash_match": "ignore", "permanent": True}], "GET", "http://example.com/old/b/", 301, "http://example.com/new/b"),
+    Case("slash-ignore-except", [{"from": "/old/{rest:path}", "to": "/new/{rest}", "except": ["/old/keep"], "trailing_slash_match": "ignore"}], "GET", "http://example.com/old/keep/", None),
+    Case("slash-ignore-and-case", [{"from": "/About", "to": "/about-us", "trailing_slash_match": "ignore", "case_sensitive": False}], "GET", "http://example.com/ABOUT/", 302, "http://example.com/about-us"),
+    Case("slash-ignore-target-is-the-request", [{"from": "/x", "to": "/x/", "trailing_slash_match": "ignore"}], "GET", "http://example.com/x/", None),
+    Case("slash-ignore-target-adds-slash", [{"from": "/x", "to": "/x/", "trailing_slash_match": "ignore"}], "GET", "http://example.com/x", 302, "http://example.com/x/"),
+    *[
+        Case(f"slash-ignore-with-site-{action}-{name}", [{"trailing_slash": action, "permanent": True}, {"from": "/old/", "to": "/new/", "trailing_slash_match": "ignore", "permanent": True}], "POST", f"http://example.com{path}", 308, location)
+        for action, name, path, location in [
+            ("add", "bare", "/old", "http://example.com/new/"),
+            ("add", "slashed", "/old/", "http://example.com/new/"),
+            ("remove", "bare", "/old", "http://example.com/new"),
+            ("remove", "slashed", "/old/", "http://example.com/new"),
+        ]
+    ],
     # --- chains, headers --------------------------------------------------------------
     Case("chain-collapses", [HTTPS, {"host": "www.example.com", "to": "https://example.com{path}", "permanent": True}, API_PERMANENT], "POST", "http://www.example.com/api/v1/orders?x=1", 308, "https://example.com/api/v2/orders?x=1", settings={"allowed_hosts": ["example.com", "www.example.com"]}),
     Case("chain-temporary-step", [HTTPS, API], "GET", "http://example.com/api/v1/o", 302, "https://example.com/api/v2/o"),

@@ -22,7 +22,7 @@ from redirectware.document.fields import (
     as_target,
     check_keys,
 )
-from redirectware.document.maps import compile_map, fold_map
+from redirectware.document.maps import compile_map, normal_map
 from redirectware.engine.model import (
     GONE_CODES,
     Action,
@@ -54,6 +54,8 @@ class RuleContext:
     base: Path
     #: False under ``case_sensitive: false``: a map's rows then match whatever the case.
     case_sensitive: bool = True
+    #: ``trailing_slash_match: ignore``: a map's rows match with or without a slash.
+    ignore_trailing_slash: bool = False
 
 
 def parse_to(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Action:
@@ -98,7 +100,9 @@ def parse_map(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Actio
     if rule.path is not None:
         where.fail("from", "a map rule matches the from of its rows; remove this from")
     action = compile_map(node["map"], where, rule.base, rule.permanent, rule.status)
-    return action if rule.case_sensitive else fold_map(action, where)
+    if rule.case_sensitive and not rule.ignore_trailing_slash:
+        return action
+    return normal_map(action, where, not rule.case_sensitive, rule.ignore_trailing_slash)
 
 
 def parse_gone(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Action:

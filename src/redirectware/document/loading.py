@@ -28,7 +28,7 @@ from redirectware.document.fields import (
 )
 from redirectware.document.kinds import ACTION_KEYS, PARSERS, RuleContext, parse_hsts
 from redirectware.document.sources import LineDict, read_file
-from redirectware.engine.folding import fold_template
+from redirectware.engine.folding import normal_template
 from redirectware.engine.hosts import AllowedHosts
 from redirectware.engine.model import (
     DEFAULT_PERMANENT_MAX_AGE,
@@ -51,6 +51,7 @@ SETTINGS_KEYS = frozenset(
         "permanent_max_age",
         "report_only",
         "case_sensitive",
+        "trailing_slash_match",
     }
 )
 RULE_KEYS = frozenset(
@@ -76,6 +77,7 @@ RULE_KEYS = frozenset(
         "websockets",
         "report_only",
         "case_sensitive",
+        "trailing_slash_match",
         *ACTION_KEYS,
     }
 )
@@ -116,7 +118,15 @@ def _settings(node: Any, where: Where) -> Settings:
         ),
         report_only=as_bool(node.get("report_only", False), inner, "report_only"),
         case_sensitive=as_bool(node.get("case_sensitive", True), inner, "case_sensitive"),
+        ignore_trailing_slash=_slash_match(node.get("trailing_slash_match", "strict"), inner),
     )
+
+
+def _slash_match(value: Any, where: Where) -> bool:
+    """``trailing_slash_match``: True for ``ignore``."""
+    if value not in ("strict", "ignore"):
+        where.fail("trailing_slash_match", f"must be 'strict' or 'ignore', got {value!r}")
+    return bool(value == "ignore")
 
 
 # --- one rule -------------------------------------------------------------------------------
@@ -168,7 +178,8 @@ def _rule(
         where,
         "case_sensitive",
     )
-    context = RuleContext(path, host, permanent, status, base, case_sensitive)
+    ignore_slash = _rule_slash_match(node, where, kind, defaults)
+    context = RuleContext(path, host, permanent, status, base, case_sensitive, ignore_slash)
     action = PARSERS[kind](node, where, context)
     if not enabled:
         return None
@@ -189,22 +200,50 @@ def _rule(
         vary=tuple(n.title() for n, _ in headers) + (("Cookie",) if cookies else ()),
         key_lines=dict(node.key_lines) if isinstance(node, LineDict) else {},
         # A case-insensitive rule's folded excepts replace the ones written.
-        **{**_conditions(node, where), **_case_keys(path, node, where, case_sensitive)},
+        **{
+            **_conditions(node, where),
+            **_normal_keys(path, node, where, case_sensitive, ignore_slash),
+        },
         **_answer_keys(node, where),
     )
 
 
-def _case_keys(
-    path: PathTemplate | None, node: Mapping[str, Any], where: Where, case_sensitive: bool
+def _rule_slash_match(
+    node: Mapping[str, Any], where: Where, kind: str, defaults: Settings | None
+) -> bool:
+    """A rule's ``trailing_slash_match``; a ``trailing_slash`` rule is about the slash, so
+    neither the key nor the setting applies to it."""
+    if kind == "trailing_slash":
+        if "trailing_slash_match" in node:
+            where.fail("trailing_slash_match", "does not apply to a trailing_slash rule")
+        return False
+    if "trailing_slash_match" in node:
+        return _slash_match(node["trailing_slash_match"], where)
+    return defaults is not None and defaults.ignore_trailing_slash
+
+
+def _normal_keys(
+    path: PathTemplate | None,
+    node: Mapping[str, Any],
+    where: Where,
+    case_sensitive: bool,
+    ignore_slash: bool,
 ) -> dict[str, Any]:
-    """A case-insensitive rule's ``from`` and ``except`` with their literal text folded."""
-    if case_sensitive:
+    """The ``from`` and ``except`` of a rule that ignores case or a trailing slash, in the
+    normal form its requests are matched in (see ``engine/folding.py``)."""
+    if case_sensitive and not ignore_slash:
         return {}
+    fold_case = not case_sensitive
     excepts = as_str_list(node.get("except", []), where, "except")
     return {
-        "case_sensitive": False,
-        "folded_path": None if path is None else as_path(fold_template(path.source), where, "from"),
-        "excepts": tuple(as_path(fold_template(p), where, "except") for p in excepts),
+        "case_sensitive": case_sensitive,
+        "ignore_trailing_slash": ignore_slash,
+        "match_path": None
+        if path is None
+        else as_path(normal_template(path.source, fold_case, ignore_slash), where, "from"),
+        "excepts": tuple(
+            as_path(normal_template(p, fold_case, ignore_slash), where, "except") for p in excepts
+        ),
     }
 
 

@@ -21,7 +21,7 @@ from redirectware.document.mapfile import (
     read_csv_rows,
     read_inline_rows,
 )
-from redirectware.engine.folding import fold
+from redirectware.engine.folding import fold, strip_slash
 from redirectware.engine.model import MapAction, MapEntry, PlainRows
 from redirectware.engine.status import REDIRECT_CODES, is_permanent_code
 from redirectware.engine.urls import canonical_literal
@@ -179,26 +179,37 @@ def compile_map(
     return MapAction(entries, csv_source, has_query)
 
 
-def fold_map(action: MapAction, where: Where) -> MapAction:
-    """``action`` with its rows filed by folded key too, for ``case_sensitive: false``.
+def normal_map(action: MapAction, where: Where, fold_case: bool, ignore_slash: bool) -> MapAction:
+    """``action`` with its rows filed by their key in normal form too, for
+    ``case_sensitive: false`` or ``trailing_slash_match: ignore``.
 
-    Two rows equal but for case would be one row then: an error naming both lines, since
-    which target wins would otherwise depend on row order.
+    Two rows equal but for case (or a trailing slash) would be one row then: an error naming
+    both lines, since which target wins would otherwise depend on row order.
     """
     folded: dict[str, str] = {}
     for key in action.entries:
         path, sep, query = key.partition("?")
-        # A plain ASCII path folds by lower(); fold() is for escapes (the rare row).
-        folded_key = (path.lower() if "%" not in path else fold(path)) + sep + query
+        if fold_case:
+            # A plain ASCII path folds by lower(); fold() is for escapes (the rare row).
+            path = path.lower() if "%" not in path else fold(path)
+        folded_key = (strip_slash(path) if ignore_slash else path) + sep + query
         earlier = folded.setdefault(folded_key, key)
         if earlier != key:
             first, second = action.entries[earlier].line, action.entries[key].line
             at = f"{action.source}:{second}" if action.source else f"row {key!r}"
             lines = f"line {first}" if first is not None else f"row {earlier!r}"
+            keys = " and ".join(
+                k
+                for k, on in (
+                    ("case_sensitive: false", fold_case),
+                    ("trailing_slash_match: ignore", ignore_slash),
+                )
+                if on
+            )
             raise where.error(
                 "map",
-                f"{at}: from {key!r} and {earlier!r} ({lines}) differ only in case, and this "
-                "rule has case_sensitive: false; keep one of them",
+                f"{at}: from {key!r} and {earlier!r} ({lines}) are one path under {keys}; "
+                "keep one of them",
                 None if action.source else second,
             )
-    return replace(action, folded=folded)
+    return replace(action, match_keys=folded, fold_case=fold_case, ignore_slash=ignore_slash)

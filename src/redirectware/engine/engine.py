@@ -340,6 +340,10 @@ class Engine:
             outcome = self._STEPS[type(rule.action)](self, rule, captures, current)
             if isinstance(outcome, Decision):
                 return hops or outcome  # a 503 or 400 further down: the redirect so far
+            if rule.ignore_trailing_slash and outcome.location == current.url():
+                # /about and /about/ are one path to this rule, and its target is the one
+                # the request is at: the request has arrived, which is no loop.
+                return hops or PASS
             if not hops:
                 # The first hop, most chains' only one: the request's own URL is all it can
                 # come back to, and the set of URLs seen is only needed for a second.
@@ -599,7 +603,14 @@ def _refusal(
     if hop.location in seen:
         urls = (request.url(), *(h.location for h in hops), hop.location)
         return Refusal("self", urls) if not hops else Refusal("loop", urls)
-    if any(earlier.rule is hop.rule for earlier in hops) and len(hop.location) > len(current.url()):
+    # A trailing_slash rule adds (or drops) one slash where it is missing (or present), so it
+    # may rightly act twice in a chain (/old -> /old/ -> /new -> /new/) without growing for
+    # ever; a loop through it comes back to a URL seen, which the test above catches.
+    if (
+        not isinstance(hop.rule.action, SlashAction)
+        and any(earlier.rule is hop.rule for earlier in hops)
+        and len(hop.location) > len(current.url())
+    ):
         urls = (request.url(), *(h.location for h in hops), hop.location)
         return Refusal("loop", urls, "grows the URL")
     return None

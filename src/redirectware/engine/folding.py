@@ -1,4 +1,5 @@
-"""Case folding of canonical paths, for rules with ``case_sensitive: false``.
+"""Case folding of canonical paths, for rules with ``case_sensitive: false``; and the
+*normal form* such a rule, or one with ``trailing_slash_match: ignore``, matches against.
 
 A case-insensitive rule matches the *folded* form of the canonical path: ASCII letters
 lower-cased, and each UTF-8 character written as percent-escapes decoded, lower-cased with
@@ -79,6 +80,33 @@ def fold_kept(canonical: str) -> tuple[str, tuple[int, ...] | None]:
 def fold(canonical: str) -> str:
     """The folded form of a canonical path (see the module docstring)."""
     return fold_kept(canonical)[0]
+
+
+def strip_slash(path: str) -> str:
+    """``path`` without its trailing slash (``/`` stays ``/``): under
+    ``trailing_slash_match: ignore``, ``/about`` and ``/about/`` are one path."""
+    return path[:-1] if len(path) > 1 and path[-1] == "/" else path
+
+
+def normal_kept(
+    canonical: str, fold_case: bool, ignore_slash: bool
+) -> tuple[str, tuple[int, ...] | None]:
+    """The form of a canonical path that a rule with these flags matches against, and where
+    each character came from (see :func:`fold_kept`; dropping a trailing slash keeps the
+    offsets valid, the rest being a prefix)."""
+    text, offsets = fold_kept(canonical) if fold_case else (canonical, None)
+    return (strip_slash(text) if ignore_slash else text), offsets
+
+
+def normal(canonical: str, fold_case: bool, ignore_slash: bool) -> str:
+    """The normal form of a canonical path (see :func:`normal_kept`)."""
+    return normal_kept(canonical, fold_case, ignore_slash)[0]
+
+
+def normal_template(source: str, fold_case: bool, ignore_slash: bool) -> str:
+    """A ``from``/``except`` template in the normal form its rule matches against."""
+    text = fold_template(source) if fold_case else source
+    return strip_slash(text) if ignore_slash else text
 
 
 def fold_template(source: str) -> str:

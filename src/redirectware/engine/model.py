@@ -35,6 +35,8 @@ class Settings:
     report_only: bool = False
     #: The default of every rule's ``case_sensitive``.
     case_sensitive: bool = True
+    #: The default of every rule's ``trailing_slash_match``: True for ``ignore``.
+    ignore_trailing_slash: bool = False
 
 
 @dataclass(frozen=True)
@@ -241,9 +243,12 @@ class MapAction:
     entries: Mapping[str, MapEntry]
     source: str | None = None
     has_query_keys: bool = False
-    #: Under ``case_sensitive: false``: each row's folded key (see ``engine/folding.py``)
-    #: to its key in :attr:`entries`; None for a case-sensitive map.
-    folded: Mapping[str, str] | None = None
+    #: Under ``case_sensitive: false`` or ``trailing_slash_match: ignore``: each row's key in
+    #: normal form (see ``engine/folding.py``) to its key in :attr:`entries`; else None.
+    match_keys: Mapping[str, str] | None = None
+    #: How :attr:`match_keys` were made: case folded, trailing slash dropped.
+    fold_case: bool = False
+    ignore_slash: bool = False
 
 
 Action = ToAction | HttpsAction | SlashAction | Maintenance | MapAction | GoneAction
@@ -278,8 +283,12 @@ class Rule:
     vary: tuple[str, ...] = ()
     #: ``case_sensitive: false``: ``from``, ``except`` and map rows match the folded path.
     case_sensitive: bool = True
-    #: The ``from`` template with its literal text folded, for a case-insensitive rule.
-    folded_path: PathTemplate | None = None
+    #: ``trailing_slash_match: ignore``: they match with or without a trailing slash.
+    ignore_trailing_slash: bool = False
+    #: The ``from`` template in the normal form the two keys above make (literal text
+    #: folded, trailing slash dropped), when either is set; matched against the request
+    #: path in the same form. :attr:`excepts` are then in that form too.
+    match_path: PathTemplate | None = None
     #: The line of each key in the source YAML, for messages about this rule.
     key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
