@@ -206,6 +206,18 @@ CASES: list[Case] = [
             ("remove", "slashed", "/old/", "http://example.com/new"),
         ]
     ],
+    # --- from_regex: RE2, named groups feed to ------------------------------------------
+    Case("regex-groups", [{"from_regex": r"/posts/(?P<year>\d{4})/(?P<slug>[^/]+)\.html", "to": "/blog/{year}/{slug}", "permanent": True}], "GET", "http://example.com/posts/2024/hello.html?x=1", 301, "http://example.com/blog/2024/hello?x=1"),
+    Case("regex-post", [{"from_regex": r"/posts/(?P<year>\d{4})/(?P<slug>[^/]+)\.html", "to": "/blog/{year}/{slug}", "permanent": True}], "POST", "http://example.com/posts/2024/hello.html", 308, "http://example.com/blog/2024/hello"),
+    Case("regex-whole-path", [{"from_regex": r"/posts/(?P<year>\d{4})", "to": "/blog/{year}"}], "GET", "http://example.com/posts/2024/more", None),
+    Case("regex-no-match", [{"from_regex": r"/posts/(?P<year>\d{4})", "to": "/blog/{year}"}], "GET", "http://example.com/posts/24", None),
+    Case("regex-keeps-request-bytes", [{"from_regex": r"/old/(?P<rest>.+)", "to": "/new/{rest}"}], "GET", "http://example.com/old/a%2fb/%7Euser", 302, "http://example.com/new/a%2fb/%7Euser"),
+    Case("regex-percent-encoded", [{"from_regex": r"/caf%C3%A9/(?P<x>[a-z]+)", "to": "/cafe/{x}"}], "GET", "http://example.com/caf%c3%a9/menu", 302, "http://example.com/cafe/menu"),
+    Case("regex-case-insensitive", [{"from_regex": r"/Shop/(?P<rest>.+)", "to": "/store/{rest}", "case_sensitive": False}], "GET", "http://example.com/SHOP/Boots", 302, "http://example.com/store/Boots"),
+    Case("regex-slash-ignore", [{"from_regex": r"/shop/(?P<item>[^/]+)", "to": "/store/{item}", "trailing_slash_match": "ignore"}], "GET", "http://example.com/shop/boots/", 302, "http://example.com/store/boots"),
+    Case("regex-document-order", [{"from": "/posts/2024/x", "to": "/first"}, {"from_regex": r"/posts/.*", "to": "/second"}], "GET", "http://example.com/posts/2024/x", 302, "http://example.com/first"),
+    Case("regex-before-template", [{"from_regex": r"/posts/\d+/.*", "to": "/first"}, {"from": "/posts/{n}/{rest:path}", "to": "/second"}], "GET", "http://example.com/posts/1/x", 302, "http://example.com/first"),
+    Case("regex-hostile-capture", [{"from_regex": r"/go/(?P<dest>.*)", "to": "/{dest}"}], "GET", "http://example.com/go//evil.com", 302, "http://example.com/evil.com"),
     # --- chains, headers --------------------------------------------------------------
     Case("chain-collapses", [HTTPS, {"host": "www.example.com", "to": "https://example.com{path}", "permanent": True}, API_PERMANENT], "POST", "http://www.example.com/api/v1/orders?x=1", 308, "https://example.com/api/v2/orders?x=1", settings={"allowed_hosts": ["example.com", "www.example.com"]}),
     Case("chain-temporary-step", [HTTPS, API], "GET", "http://example.com/api/v1/o", 302, "https://example.com/api/v2/o"),

@@ -101,5 +101,6 @@ def test_a_load_error_names_the_foreign_syntax_in_it(tmp_path: Path) -> None:
         f"{doc}:2: rules[0]: from: a path template must start with '/', got '^/old/(.*)$' "
         "('^' looks like a regular-expression anchor of nginx or Apache, which redirectware "
         "reads as literal text, so this never works as meant: write a path template: literal "
-        "text, {name} for one segment, {rest:path} for the rest)"
+        "text, {name} for one segment, {rest:path} for the rest; or from_regex: with named "
+        "groups (?P<name>...) for a regular expression)"
     )

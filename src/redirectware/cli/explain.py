@@ -54,6 +54,8 @@ def _matching_notes(rule: Rule) -> list[str]:
     notes = []
     if not rule.case_sensitive:
         notes.append("matching: case-insensitive (case_sensitive: false)")
+    if rule.regex is not None:
+        notes.append(f"matching: from_regex {rule.regex.source!r}, run on RE2")
     if rule.ignore_trailing_slash:
         notes.append("matching: with or without a trailing slash (trailing_slash_match: ignore)")
     return notes

@@ -142,8 +142,14 @@ def foreign_syntax(value: str, target: bool = False) -> list[Foreign]:
     return [foreign for _, foreign in found]
 
 
-_TEMPLATE = "a path template: literal text, {name} for one segment, {rest:path} for the rest"
-_GROUPS = "{rest:path} for (.*), {name} for ([^/]+), or {name:int} for digits"
+_TEMPLATE = (
+    "a path template: literal text, {name} for one segment, {rest:path} for the rest; or "
+    "from_regex: with named groups (?P<name>...) for a regular expression"
+)
+_GROUPS = (
+    "{rest:path} for (.*), {name} for ([^/]+), or {name:int} for digits; or from_regex: "
+    "with named groups (?P<name>...)"
+)
 _NAMED = "{name}, a placeholder that from names"
 
 

@@ -35,6 +35,7 @@ from redirectware.engine.model import (
     ToAction,
 )
 from redirectware.engine.proxies import TrustedProxies
+from redirectware.engine.regex import RegexPath
 from redirectware.engine.templates import BUILTIN_NAMES, HostTemplate, PathTemplate, Target
 from redirectware.engine.urls import canonical_literal
 
@@ -56,12 +57,14 @@ class RuleContext:
     case_sensitive: bool = True
     #: ``trailing_slash_match: ignore``: a map's rows match with or without a slash.
     ignore_trailing_slash: bool = False
+    #: ``from_regex``, whose named groups a ``to`` may use.
+    regex: RegexPath | None = None
 
 
 def parse_to(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Action:
     """``to``: a target whose placeholders the rule captures."""
     target = as_target(node["to"], where, "to")
-    _check_placeholders(target, rule.path, rule.host, where, "to")
+    _check_placeholders(target, rule.path or rule.regex, rule.host, where, "to")
     return ToAction(target)
 
 
@@ -99,6 +102,8 @@ def parse_map(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Actio
     """``map``: rows from a CSV file or an inline list; the rule's status is their default."""
     if rule.path is not None:
         where.fail("from", "a map rule matches the from of its rows; remove this from")
+    if rule.regex is not None:
+        where.fail("from_regex", "a map rule matches the from of its rows; remove from_regex")
     action = compile_map(node["map"], where, rule.base, rule.permanent, rule.status)
     if rule.case_sensitive and not rule.ignore_trailing_slash:
         return action
@@ -140,7 +145,11 @@ ACTION_KEYS = tuple(PARSERS)
 
 
 def _check_placeholders(
-    target: Target, path: PathTemplate | None, host: HostTemplate | None, where: Where, key: str
+    target: Target,
+    path: PathTemplate | RegexPath | None,
+    host: HostTemplate | None,
+    where: Where,
+    key: str,
 ) -> None:
     captured = set(BUILTIN_NAMES)
     if path is not None:
@@ -148,7 +157,11 @@ def _check_placeholders(
     if host is not None:
         captured.update(host.names)
     for name in sorted(target.names - captured):
-        origin = f" by from {path.source!r}" if path is not None else " (this rule has no from)"
+        origin = " (this rule has no from)"
+        if path is not None:
+            origin = (
+                f" by {'from_regex' if isinstance(path, RegexPath) else 'from'} {path.source!r}"
+            )
         where.fail(key, f"placeholder {{{name}}} is not captured{origin}")
     # A value that goes into the host of a Location must itself have come from a host.
     safe_in_authority = {"host", "scheme"} | set(host.names if host is not None else ())

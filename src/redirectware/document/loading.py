@@ -39,6 +39,7 @@ from redirectware.engine.model import (
     Settings,
 )
 from redirectware.engine.proxies import TrustedProxies
+from redirectware.engine.regex import RegexPath, compile_regex
 from redirectware.engine.status import REDIRECT_CODES, is_permanent_code
 from redirectware.engine.templates import HostTemplate, PathTemplate, compile_host
 
@@ -78,6 +79,7 @@ RULE_KEYS = frozenset(
         "report_only",
         "case_sensitive",
         "trailing_slash_match",
+        "from_regex",
         *ACTION_KEYS,
     }
 )
@@ -179,7 +181,8 @@ def _rule(
         "case_sensitive",
     )
     ignore_slash = _rule_slash_match(node, where, kind, defaults)
-    context = RuleContext(path, host, permanent, status, base, case_sensitive, ignore_slash)
+    regex = _regex(node, where, case_sensitive, ignore_slash) if "from_regex" in node else None
+    context = RuleContext(path, host, permanent, status, base, case_sensitive, ignore_slash, regex)
     action = PARSERS[kind](node, where, context)
     if not enabled:
         return None
@@ -191,6 +194,7 @@ def _rule(
         line=where.line(),
         action=action,
         path=path,
+        regex=regex,
         host=host,
         permanent=permanent,
         status=status,
@@ -206,6 +210,21 @@ def _rule(
         },
         **_answer_keys(node, where),
     )
+
+
+def _regex(
+    node: Mapping[str, Any], where: Where, case_sensitive: bool, ignore_slash: bool
+) -> RegexPath:
+    """``from_regex``: compiled with RE2, which must be installed (extra ``regex``)."""
+    if "from" in node:
+        where.fail("from_regex", "give either from or from_regex, not both")
+    value = node["from_regex"]
+    if not isinstance(value, str):
+        where.fail("from_regex", f"must be a regular expression string, got {value!r}")
+    try:
+        return compile_regex(value, case_sensitive, ignore_slash)
+    except (ValueError, ImportError) as error:
+        where.fail("from_regex", str(error))
 
 
 def _rule_slash_match(

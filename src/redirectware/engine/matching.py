@@ -210,6 +210,11 @@ def rule_matches(rule: Rule, request: RequestView) -> dict[str, str] | None:
         if got is None:
             return None
         captures.update(got)
+    elif rule.regex is not None:
+        got = rule.regex.match_kept(path, request.raw_path)
+        if got is None:
+            return None
+        captures.update(got)
     elif isinstance(action, MapAction) and map_entry(action, request)[0] is None:
         return None
     if isinstance(action, SlashAction) and (

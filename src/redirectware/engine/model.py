@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from .hosts import AllowedHosts
 from .proxies import TrustedProxies
+from .regex import RegexPath
 from .templates import HostTemplate, PathTemplate, Target
 
 DEFAULT_PERMANENT_MAX_AGE = 86400
@@ -289,6 +290,8 @@ class Rule:
     #: folded, trailing slash dropped), when either is set; matched against the request
     #: path in the same form. :attr:`excepts` are then in that form too.
     match_path: PathTemplate | None = None
+    #: ``from_regex``, instead of ``from``: matched with RE2, tried one by one.
+    regex: RegexPath | None = None
     #: The line of each key in the source YAML, for messages about this rule.
     key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
