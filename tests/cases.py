@@ -218,6 +218,10 @@ CASES: list[Case] = [
     Case("regex-document-order", [{"from": "/posts/2024/x", "to": "/first"}, {"from_regex": r"/posts/.*", "to": "/second"}], "GET", "http://example.com/posts/2024/x", 302, "http://example.com/first"),
     Case("regex-before-template", [{"from_regex": r"/posts/\d+/.*", "to": "/first"}, {"from": "/posts/{n}/{rest:path}", "to": "/second"}], "GET", "http://example.com/posts/1/x", 302, "http://example.com/first"),
     Case("regex-hostile-capture", [{"from_regex": r"/go/(?P<dest>.*)", "to": "/{dest}"}], "GET", "http://example.com/go//evil.com", 302, "http://example.com/evil.com"),
+    # --- when: not_found: the app here answers 200, so such a rule never applies --------
+    Case("not-found-rule-waits-for-a-404", [{"from": "/old", "to": "/new", "when": "not_found"}], "GET", "http://example.com/old", None),
+    Case("not-found-map-waits-for-a-404", [{"map": [{"from": "/old", "to": "/new"}], "when": "not_found"}], "GET", "http://example.com/old", None),
+    Case("not-found-other-rules-still-apply", [{"from": "/old", "to": "/new", "when": "not_found"}, {"from": "/old", "to": "/always"}], "POST", "http://example.com/old", 307, "http://example.com/always"),
     # --- chains, headers --------------------------------------------------------------
     Case("chain-collapses", [HTTPS, {"host": "www.example.com", "to": "https://example.com{path}", "permanent": True}, API_PERMANENT], "POST", "http://www.example.com/api/v1/orders?x=1", 308, "https://example.com/api/v2/orders?x=1", settings={"allowed_hosts": ["example.com", "www.example.com"]}),
     Case("chain-temporary-step", [HTTPS, API], "GET", "http://example.com/api/v1/o", 302, "https://example.com/api/v2/o"),

@@ -147,8 +147,19 @@ def run_explain(
     probe = make_probe(method, url, [parse_header(h) for h in headers], client)
     ruleset = RuleSet.from_file(path)
     decision = probe.resolve(ruleset)
+    # A rule with when: not_found waits for the app's 404: say what it would answer then.
+    after = probe.resolve_not_found(ruleset) if decision.passes else None
+    if after is not None and after.passes:
+        after = None
     if as_json:
-        print(json.dumps(explain_json(probe, decision, ruleset.source), indent=2))
+        answer = explain_json(probe, decision, ruleset.source)
+        answer["after_not_found"] = None if after is None else _decision_json(after, ruleset.source)
+        print(json.dumps(answer, indent=2))
     else:
-        print(explain_text(probe, decision, ruleset.source))
+        text = explain_text(probe, decision, ruleset.source)
+        if after is not None:
+            waiting = explain_text(probe, after, ruleset.source).splitlines()[1:]
+            text += "\n\nIf the app answers 404, a rule with when: not_found applies:\n"
+            text += "\n".join(waiting)
+        print(text)
     return 0

@@ -80,6 +80,7 @@ RULE_KEYS = frozenset(
         "case_sensitive",
         "trailing_slash_match",
         "from_regex",
+        "when",
         *ACTION_KEYS,
     }
 )
@@ -195,6 +196,7 @@ def _rule(
         action=action,
         path=path,
         regex=regex,
+        when_not_found=_when(node, where, kind),
         host=host,
         permanent=permanent,
         status=status,
@@ -225,6 +227,19 @@ def _regex(
         return compile_regex(value, case_sensitive, ignore_slash)
     except (ValueError, ImportError) as error:
         where.fail("from_regex", str(error))
+
+
+def _when(node: Mapping[str, Any], where: Where, kind: str) -> bool:
+    """``when``: ``always`` (the default) or ``not_found``, for the rules that answer a URL
+    the app does not serve (``to``, ``map``, ``gone``)."""
+    value = node.get("when", "always")
+    if value not in ("always", "not_found"):
+        where.fail("when", f"must be 'always' or 'not_found', got {value!r}")
+    if value == "not_found" and kind not in ("to", "map", "gone"):
+        where.fail(
+            "when", f"not_found applies to to, map and gone rules; a {kind} rule acts on every URL"
+        )
+    return bool(value == "not_found")
 
 
 def _rule_slash_match(

@@ -180,6 +180,8 @@ def _normal_path(rule: Rule, path: str) -> str:
 
 def rule_matches(rule: Rule, request: RequestView) -> dict[str, str] | None:
     """The captured values when every condition of ``rule`` holds for ``request``, else None."""
+    if rule.when_not_found:
+        return None  # asked only after the app's 404, by an engine of its own (ruleset.py)
     action = rule.action
     # Cheapest, most often decisive checks first: an https rule never matches https.
     if isinstance(action, HttpsAction) and request.scheme != "http":

@@ -292,6 +292,9 @@ class Rule:
     match_path: PathTemplate | None = None
     #: ``from_regex``, instead of ``from``: matched with RE2, tried one by one.
     regex: RegexPath | None = None
+    #: ``when: not_found``: the rule applies only once the app has answered 404 to a GET or
+    #: HEAD request (see :meth:`redirectware.RuleSet.resolve_not_found`).
+    when_not_found: bool = False
     #: The line of each key in the source YAML, for messages about this rule.
     key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
