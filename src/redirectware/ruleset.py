@@ -28,13 +28,16 @@ class RuleSet(Engine):
     document and raises :class:`RuleError` for any problem, including a redirect loop.
     """
 
+    #: Class-level defaults: a rule set built around ``__init__`` (as tests do) waits for none.
+    waits_for_404 = False
+    _after_404: Engine | None = None
+
     def __init__(self, document: Document) -> None:
         super().__init__(document)
         check_loops(self)
         #: Whether a rule says ``when: not_found``: then adapters watch the app's answer to
         #: GET and HEAD requests for a 404, and ask :meth:`resolve_not_found` about it.
         self.waits_for_404 = any(rule.when_not_found for rule in document.rules)
-        self._after_404: Engine | None = None
         if self.waits_for_404:
             # The same rules, with the not_found ones switched on: the first that matches a
             # request the app has answered 404 decides (any earlier rule that could have
