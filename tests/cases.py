@@ -155,6 +155,73 @@ CASES: list[Case] = [
     Case("maintenance-target-untouched", [{"maintenance": {"to": "/maintenance"}}], "GET", "http://example.com/maintenance", None),
     Case("maintenance-off", [{"maintenance": {"enabled": False, "to": "/m"}}], "GET", "http://example.com/x", None),
     Case("maintenance-allow-ip", [{"maintenance": {"allow_ips": ["127.0.0.0/8"]}}], "GET", "http://example.com/x", None),
+    # --- gone: 410 / 451, the same for every method ------------------------------------
+    *[
+        Case(f"gone-410-{m}", [{"from": "/old/{rest:path}", "gone": True}], m, "http://example.com/old/a?x=1", 410, settings={"permanent_max_age": 60}, expect_headers=(("Cache-Control", "max-age=60"),))
+        for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    ],
+    *[
+        Case(f"gone-451-{m}", [{"from": "/banned", "gone": 451}], m, "http://example.com/banned", 451, expect_headers=(("Cache-Control", "no-store"),))
+        for m in ("GET", "HEAD", "POST")
+    ],
+    Case("gone-json", [{"from": "/old", "gone": True}], "GET", "http://example.com/old", 410, headers=(("Accept", "application/json"),), expect_headers=(("Content-Type", "application/json"),)),
+    Case("gone-post-body", [{"from": "/old", "gone": True}], "POST", "http://example.com/old", 410, headers=(("Content-Type", "application/json"),), body=BODY),
+    Case("gone-after-https", [HTTPS, {"from": "/old", "gone": True}], "GET", "http://example.com/old", 301, "https://example.com/old"),
+    Case("gone-except", [{"from": "/old/{rest:path}", "gone": True, "except": ["/old/keep"]}], "GET", "http://example.com/old/keep", None),
+    Case("gone-map-row-410", [{"map": [{"from": "/a", "to": "/b"}, {"from": "/dead", "to": "", "status": 410}], "permanent": True}], "DELETE", "http://example.com/dead", 410, expect_headers=(("Cache-Control", "max-age=86400"),)),
+    Case("gone-map-row-451", [{"map": [{"from": "/a", "to": "/b"}, {"from": "/blocked", "status": 451}]}], "GET", "http://example.com/blocked", 451, expect_headers=(("Cache-Control", "no-store"),)),
+    Case("gone-map-other-rows-redirect", [{"map": [{"from": "/a", "to": "/b"}, {"from": "/dead", "status": 410}]}], "POST", "http://example.com/a", 307, "http://example.com/b"),
+    # --- case_sensitive: false: from, except and map rows whatever the case -------------
+    Case("case-insensitive-literal", [{"from": "/About", "to": "/about-us", "case_sensitive": False}], "GET", "http://example.com/ABOUT", 302, "http://example.com/about-us"),
+    Case("case-sensitive-by-default", [{"from": "/About", "to": "/about-us"}], "GET", "http://example.com/about", None),
+    Case("case-insensitive-setting", [{"from": "/About", "to": "/about-us"}], "POST", "http://example.com/aBoUt", 307, "http://example.com/about-us", settings={"case_sensitive": False}),
+    Case("case-insensitive-rule-overrides-setting", [{"from": "/About", "to": "/about-us", "case_sensitive": True}], "GET", "http://example.com/about", None, settings={"case_sensitive": False}),
+    Case("case-insensitive-capture-keeps-bytes", [{"from": "/Blog/{slug}/{rest:path}", "to": "/posts/{slug}/{rest}", "case_sensitive": False}], "GET", "http://example.com/BLOG/Hello-World/A%2fB?X=1", 302, "http://example.com/posts/Hello-World/A%2fB?X=1"),
+    Case("case-insensitive-non-ascii", [{"from": "/Café/{rest:path}", "to": "/cafe/{rest}", "case_sensitive": False}], "GET", "http://example.com/CAF%C3%89/Menu", 302, "http://example.com/cafe/Menu"),
+    Case("case-insensitive-non-ascii-capture", [{"from": "/u/{name}", "to": "/users/{name}", "case_sensitive": False}], "GET", "http://example.com/U/%C3%89mile", 302, "http://example.com/users/%C3%89mile"),
+    Case("case-insensitive-except", [{"from": "/Docs/{rest:path}", "to": "/help/{rest}", "except": ["/docs/Keep"], "case_sensitive": False}], "GET", "http://example.com/DOCS/KEEP", None),
+    Case("case-insensitive-map", [{"map": [{"from": "/Old/Page", "to": "/new"}, {"from": "/x.php?id=3", "to": "/three"}], "case_sensitive": False}], "GET", "http://example.com/old/PAGE?a=1", 302, "http://example.com/new?a=1"),
+    Case("case-insensitive-map-query-key", [{"map": [{"from": "/x.php?id=3", "to": "/three"}], "case_sensitive": False}], "GET", "http://example.com/X.PHP?id=3", 302, "http://example.com/three"),
+    Case("case-insensitive-map-gone-row", [{"map": [{"from": "/Dead", "status": 410}], "case_sensitive": False}], "GET", "http://example.com/DEAD", 410),
+    Case("case-insensitive-https-except", [{**HTTPS, "except": ["/HealthZ"], "case_sensitive": False}], "GET", "http://example.com/healthz", None),
+    # --- trailing_slash_match: ignore: /about and /about/ are one path -----------------
+    Case("slash-ignore-adds", [{"from": "/about", "to": "/about-us", "trailing_slash_match": "ignore"}], "GET", "http://example.com/about/", 302, "http://example.com/about-us"),
+    Case("slash-ignore-removes", [{"from": "/team/", "to": "/people/", "trailing_slash_match": "ignore"}], "POST", "http://example.com/team?x=1", 307, "http://example.com/people/?x=1"),
+    Case("slash-strict-by-default", [{"from": "/about", "to": "/about-us"}], "GET", "http://example.com/about/", None),
+    Case("slash-ignore-setting", [{"from": "/about", "to": "/about-us"}], "GET", "http://example.com/about/", 302, "http://example.com/about-us", settings={"trailing_slash_match": "ignore"}),
+    Case("slash-ignore-rule-overrides-setting", [{"from": "/about", "to": "/about-us", "trailing_slash_match": "strict"}], "GET", "http://example.com/about/", None, settings={"trailing_slash_match": "ignore"}),
+    Case("slash-ignore-template", [{"from": "/blog/{slug}", "to": "/posts/{slug}", "trailing_slash_match": "ignore"}], "GET", "http://example.com/blog/Hello/", 302, "http://example.com/posts/Hello"),
+    Case("slash-ignore-map", [{"map": [{"from": "/old/a/", "to": "/new/a"}, {"from": "/old/b", "to": "/new/b"}], "trailing_slash_match": "ignore", "permanent": True}], "GET", "http://example.com/old/a", 301, "http://example.com/new/a"),
+    Case("slash-ignore-map-other-way", [{"map": [{"from": "/old/a/", "to": "/new/a"}, {"from": "/old/b", "to": "/new/b"}], "trailing_slash_match": "ignore", "permanent": True}], "GET", "http://example.com/old/b/", 301, "http://example.com/new/b"),
+    Case("slash-ignore-except", [{"from": "/old/{rest:path}", "to": "/new/{rest}", "except": ["/old/keep"], "trailing_slash_match": "ignore"}], "GET", "http://example.com/old/keep/", None),
+    Case("slash-ignore-and-case", [{"from": "/About", "to": "/about-us", "trailing_slash_match": "ignore", "case_sensitive": False}], "GET", "http://example.com/ABOUT/", 302, "http://example.com/about-us"),
+    Case("slash-ignore-target-is-the-request", [{"from": "/x", "to": "/x/", "trailing_slash_match": "ignore"}], "GET", "http://example.com/x/", None),
+    Case("slash-ignore-target-adds-slash", [{"from": "/x", "to": "/x/", "trailing_slash_match": "ignore"}], "GET", "http://example.com/x", 302, "http://example.com/x/"),
+    *[
+        Case(f"slash-ignore-with-site-{action}-{name}", [{"trailing_slash": action, "permanent": True}, {"from": "/old/", "to": "/new/", "trailing_slash_match": "ignore", "permanent": True}], "POST", f"http://example.com{path}", 308, location)
+        for action, name, path, location in [
+            ("add", "bare", "/old", "http://example.com/new/"),
+            ("add", "slashed", "/old/", "http://example.com/new/"),
+            ("remove", "bare", "/old", "http://example.com/new"),
+            ("remove", "slashed", "/old/", "http://example.com/new"),
+        ]
+    ],
+    # --- from_regex: RE2, named groups feed to ------------------------------------------
+    Case("regex-groups", [{"from_regex": r"/posts/(?P<year>\d{4})/(?P<slug>[^/]+)\.html", "to": "/blog/{year}/{slug}", "permanent": True}], "GET", "http://example.com/posts/2024/hello.html?x=1", 301, "http://example.com/blog/2024/hello?x=1"),
+    Case("regex-post", [{"from_regex": r"/posts/(?P<year>\d{4})/(?P<slug>[^/]+)\.html", "to": "/blog/{year}/{slug}", "permanent": True}], "POST", "http://example.com/posts/2024/hello.html", 308, "http://example.com/blog/2024/hello"),
+    Case("regex-whole-path", [{"from_regex": r"/posts/(?P<year>\d{4})", "to": "/blog/{year}"}], "GET", "http://example.com/posts/2024/more", None),
+    Case("regex-no-match", [{"from_regex": r"/posts/(?P<year>\d{4})", "to": "/blog/{year}"}], "GET", "http://example.com/posts/24", None),
+    Case("regex-keeps-request-bytes", [{"from_regex": r"/old/(?P<rest>.+)", "to": "/new/{rest}"}], "GET", "http://example.com/old/a%2fb/%7Euser", 302, "http://example.com/new/a%2fb/%7Euser"),
+    Case("regex-percent-encoded", [{"from_regex": r"/caf%C3%A9/(?P<x>[a-z]+)", "to": "/cafe/{x}"}], "GET", "http://example.com/caf%c3%a9/menu", 302, "http://example.com/cafe/menu"),
+    Case("regex-case-insensitive", [{"from_regex": r"/Shop/(?P<rest>.+)", "to": "/store/{rest}", "case_sensitive": False}], "GET", "http://example.com/SHOP/Boots", 302, "http://example.com/store/Boots"),
+    Case("regex-slash-ignore", [{"from_regex": r"/shop/(?P<item>[^/]+)", "to": "/store/{item}", "trailing_slash_match": "ignore"}], "GET", "http://example.com/shop/boots/", 302, "http://example.com/store/boots"),
+    Case("regex-document-order", [{"from": "/posts/2024/x", "to": "/first"}, {"from_regex": r"/posts/.*", "to": "/second"}], "GET", "http://example.com/posts/2024/x", 302, "http://example.com/first"),
+    Case("regex-before-template", [{"from_regex": r"/posts/\d+/.*", "to": "/first"}, {"from": "/posts/{n}/{rest:path}", "to": "/second"}], "GET", "http://example.com/posts/1/x", 302, "http://example.com/first"),
+    Case("regex-hostile-capture", [{"from_regex": r"/go/(?P<dest>.*)", "to": "/{dest}"}], "GET", "http://example.com/go//evil.com", 302, "http://example.com/evil.com"),
+    # --- when: not_found: the app here answers 200, so such a rule never applies --------
+    Case("not-found-rule-waits-for-a-404", [{"from": "/old", "to": "/new", "when": "not_found"}], "GET", "http://example.com/old", None),
+    Case("not-found-map-waits-for-a-404", [{"map": [{"from": "/old", "to": "/new"}], "when": "not_found"}], "GET", "http://example.com/old", None),
+    Case("not-found-other-rules-still-apply", [{"from": "/old", "to": "/new", "when": "not_found"}, {"from": "/old", "to": "/always"}], "POST", "http://example.com/old", 307, "http://example.com/always"),
     # --- chains, headers --------------------------------------------------------------
     Case("chain-collapses", [HTTPS, {"host": "www.example.com", "to": "https://example.com{path}", "permanent": True}, API_PERMANENT], "POST", "http://www.example.com/api/v1/orders?x=1", 308, "https://example.com/api/v2/orders?x=1", settings={"allowed_hosts": ["example.com", "www.example.com"]}),
     Case("chain-temporary-step", [HTTPS, API], "GET", "http://example.com/api/v1/o", 302, "https://example.com/api/v2/o"),

@@ -264,7 +264,7 @@ def _as_csv(document: dict[str, Any], folder: Path) -> dict[str, Any]:
                 out.write("from,to,status,permanent\n")
                 for row in rule["map"]:
                     status, permanent = row.get("status", ""), row.get("permanent", "")
-                    out.write(f"{row['from']},{row['to']},{status},{permanent}\n")
+                    out.write(f"{row['from']},{row.get('to', '')},{status},{permanent}\n")
             rule = {**rule, "map": str(folder / name)}
         rules.append(rule)
     return {**document, "rules": rules}

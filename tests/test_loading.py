@@ -17,7 +17,7 @@ from tests.conftest import echo_asgi_app, echo_wsgi_app
 BAD_RULES = [
     ("unknown-key", "- name: a\n  form: /x\n  to: /y", 4, "rules[0] 'a': form: unknown key (did you mean 'from'?)"),
     ("two-actions", "- name: a\n  from: /x\n  to: /y\n  https: true", 6, "rules[0] 'a': https: two actions in one rule (to and https); give exactly one"),
-    ("no-action", "- name: a\n  from: /x", 3, "rules[0] 'a': no action: give exactly one of to, https, trailing_slash, maintenance, map"),
+    ("no-action", "- name: a\n  from: /x", 3, "rules[0] 'a': no action: give exactly one of to, https, trailing_slash, maintenance, map, gone"),
     ("uncaptured", "- name: api\n  from: /api/v1/{rest:path}\n  to: /api/v2/{rets}", 5, "rules[0] 'api': to: placeholder {rets} is not captured by from '/api/v1/{rest:path}'"),
     ("uncaptured-no-from", "- to: /x/{id}", 3, "rules[0]: to: placeholder {id} is not captured (this rule has no from)"),
     ("bad-status", "- from: /x\n  to: /y\n  status: 303", 5, "rules[0]: status: must be one of 301, 302, 307, 308; got 303"),

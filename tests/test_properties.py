@@ -206,7 +206,9 @@ def targets(draw: st.DrawFn, names: list[str], host_names: list[str]) -> str:
 def rules(draw: st.DrawFn, index: int) -> dict[str, Any]:
     """One valid-looking rule (a loop or a clash may still make the document invalid)."""
     rule: dict[str, Any] = {"name": f"r{index}"}
-    kind = draw(st.sampled_from(["to", "to", "to", "https", "slash", "maintenance", "map"]))
+    kind = draw(
+        st.sampled_from(["to", "to", "to", "https", "slash", "maintenance", "map", "gone", "regex"])
+    )
     template, names = draw(from_templates())
     host_names: list[str] = []
     if draw(st.booleans()):
@@ -231,10 +233,25 @@ def rules(draw: st.DrawFn, index: int) -> dict[str, Any]:
     elif kind == "maintenance":
         rule["maintenance"] = {"to": "/maintenance", "allow_ips": ["10.0.0.0/8"]}
         rule["except"] = ["/healthz"]
+    elif kind == "gone":
+        rule["from"] = template
+        rule["gone"] = draw(st.sampled_from([True, 451]))
+    elif kind == "regex":
+        rule["from_regex"] = draw(st.sampled_from([r"/old/(?P<rest>.+)", r"/(?P<a>(x+)+)y",
+                                                   r"/p/(?P<rest>[^/]*)/?"]))  # fmt: skip
+        rule["to"] = "/new/{rest}" if "rest" in rule["from_regex"] else "/new/{a}"
     else:
         rule["map"] = [{"from": "/old/" + draw(_segment), "to": "/new"},
-                       {"from": "/gone", "to": "https://example.org/"}]  # fmt: skip
-    if kind != "maintenance" and draw(st.booleans()):
+                       {"from": "/gone", "to": "https://example.org/"},
+                       {"from": "/dead", "status": 410}]  # fmt: skip
+    # The matching keys of issue 15, now and then.
+    if kind != "slash" and draw(st.integers(0, 3)) == 0:
+        rule["trailing_slash_match"] = "ignore"
+    if draw(st.integers(0, 3)) == 0:
+        rule["case_sensitive"] = False
+    if kind in ("to", "map", "gone") and draw(st.integers(0, 4)) == 0:
+        rule["when"] = "not_found"
+    if kind not in ("maintenance", "gone") and draw(st.booleans()):
         if draw(st.booleans()):
             rule["status"] = draw(st.sampled_from([301, 302, 307, 308]))
         else:
@@ -288,7 +305,8 @@ _keys = st.one_of(
     st.sampled_from(["version", "settings", "rules", "tests", "name", "from", "to", "host",
                      "https", "map", "maintenance", "status", "permanent", "allowed_hosts",
                      "trusted_proxies", "flag_file", "keep_query", "active", "until", "hsts",
-                     "max_age", "except", "headers", "cookies", "query", "enabled", "sunset"]),
+                     "max_age", "except", "headers", "cookies", "query", "enabled", "sunset",
+                     "gone", "case_sensitive", "trailing_slash_match", "from_regex", "when"]),
     st.text(max_size=8), st.integers(),
 )  # fmt: skip
 junk = st.recursive(

@@ -151,6 +151,54 @@ async def _respond(decision: Decision, send: Send) -> None:
     await send({"type": "http.response.body", "body": decision.body})
 
 
+class NotFoundWatch:
+    """``send`` for a GET or HEAD request when a rule says ``when: not_found``: a 404
+    response start from the app is held back and the rule set asked about the request again
+    (:meth:`RuleSet.resolve_not_found <redirectware.RuleSet.resolve_not_found>`). When a rule
+    answers, its answer is sent instead and every message the app sends after (its 404 body)
+    is dropped; otherwise, and for any other status, the app's messages go through as sent,
+    streaming included."""
+
+    __slots__ = ("_ruleset", "_scope", "_send", "_state")
+
+    def __init__(self, send: Send, ruleset: Any, scope: Scope) -> None:
+        self._send = send
+        self._ruleset = ruleset
+        self._scope = scope
+        self._state = "waiting"  # then "through" or "replaced"
+
+    async def __call__(self, message: Message) -> None:
+        if self._state == "through":
+            await self._send(message)
+            return
+        if self._state == "replaced":
+            return  # the app's 404 body: read (the app sent it) and dropped
+        if message["type"] == "http.response.start" and message.get("status") == 404:
+            decision = self._decide()
+            if not decision.passes:
+                self._state = "replaced"
+                await _respond(decision, self._send)
+                return
+        self._state = "through"
+        await self._send(message)
+
+    def _decide(self) -> Decision:
+        scope = self._scope
+        client = scope.get("client")
+        path = request_path(scope)
+        decision: Decision = self._ruleset.resolve_not_found(
+            scope["method"],
+            scope.get("scheme", "http"),
+            _host_header(scope.get("headers", [])),
+            path,
+            scope.get("query_string", b"").decode("latin-1"),
+            ASGIHeaders(scope.get("headers", [])),
+            client[0] if client else None,
+        )
+        log_decision(decision, scope["method"], path)
+        return decision
+
+
 def _from_proxy(scope: Scope, proxies: Container[str]) -> bool:
     """Whether the peer is a trusted proxy, whose forwarded headers change the answer."""
     client = scope.get("client")
@@ -212,6 +260,8 @@ class RedirectMiddleware:
         # Every request of the site comes through here, and most pass: so the http path is
         # written out inline (a helper coroutine or function costs as much as the rest).
         ruleset = self._fixed_rules or self.rules.current()
+        if ruleset.waits_for_404 and scope.get("method") in ("GET", "HEAD"):
+            send = NotFoundWatch(send, ruleset, scope)  # see when: not_found
         raw = scope.get("headers", ())
         host: bytes | None = None
         has_body = False

@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from redirectware.document.loading import load_source
+from redirectware.engine.decision import PASS, Decision
 from redirectware.engine.engine import Engine
 from redirectware.engine.model import Document
+from redirectware.engine.status import SAFE_METHODS
 from redirectware.tools.loops import check_loops
 
 
@@ -26,9 +28,43 @@ class RuleSet(Engine):
     document and raises :class:`RuleError` for any problem, including a redirect loop.
     """
 
+    #: Class-level defaults: a rule set built around ``__init__`` (as tests do) waits for none.
+    waits_for_404 = False
+    _after_404: Engine | None = None
+
     def __init__(self, document: Document) -> None:
         super().__init__(document)
         check_loops(self)
+        #: Whether a rule says ``when: not_found``: then adapters watch the app's answer to
+        #: GET and HEAD requests for a 404, and ask :meth:`resolve_not_found` about it.
+        self.waits_for_404 = any(rule.when_not_found for rule in document.rules)
+        if self.waits_for_404:
+            # The same rules, with the not_found ones switched on: the first that matches a
+            # request the app has answered 404 decides (any earlier rule that could have
+            # matched it already did, before the app was asked).
+            rules = tuple(
+                dataclasses.replace(rule, when_not_found=False) if rule.when_not_found else rule
+                for rule in document.rules
+            )
+            self._after_404 = Engine(dataclasses.replace(document, rules=rules))
+
+    def resolve_not_found(
+        self,
+        method: str,
+        scheme: str,
+        host: str | None,
+        path: str,
+        query: str = "",
+        headers: Mapping[str, str] | None = None,
+        client: str | None = None,
+    ) -> Decision:
+        """What a request gets once the app has answered it 404: the answer of a
+        ``when: not_found`` rule, or PASS (the app's 404 stands). Only GET and HEAD: the app
+        has consumed the body of any other request, so it cannot be sent on again. The
+        arguments are those of :meth:`resolve`."""
+        if self._after_404 is None or method not in SAFE_METHODS:
+            return PASS
+        return self._after_404.resolve(method, scheme, host, path, query, headers, client)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> RuleSet:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .adapter import headers_to_add, log_decision, metrics_for, path_from_decoded, target_path
 from .draining import DEFAULT_DRAIN_LIMIT, check_limit, drain_wsgi
-from .engine.decision import PASS
+from .engine.decision import PASS, Decision
 from .reloading import RuleHolder, RulesArgument
 
 if TYPE_CHECKING:
@@ -114,6 +114,13 @@ class WSGIRedirectMiddleware:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         ruleset = self._fixed_rules or self.rules.current()
+        if ruleset.waits_for_404 and environ["REQUEST_METHOD"] in ("GET", "HEAD"):
+            watch = NotFoundWatch(start_response, ruleset, environ)  # see when: not_found
+            return watch.result(self._call(environ, watch))
+        return self._call(environ, start_response)
+
+    def _call(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        ruleset = self._fixed_rules or self.rules.current()
         method = environ["REQUEST_METHOD"]
         path = request_path(environ)
         scheme = environ.get("wsgi.url_scheme", "http")
@@ -156,3 +163,106 @@ class WSGIRedirectMiddleware:
             return start_response(status, [*headers, *added], exc_info)
 
         return self.app(environ, start_with_headers)
+
+
+class NotFoundWatch:
+    """``start_response`` for a GET or HEAD request when a rule says ``when: not_found``.
+
+    A 404 from the app makes the rule set look at the request again
+    (:meth:`RuleSet.resolve_not_found <redirectware.RuleSet.resolve_not_found>`). When a rule
+    answers, the app's status line and headers never reach the server: its body is read,
+    dropped and closed (PEP 3333: whoever takes an app's iterable calls its ``close``), and
+    the rule's answer is sent instead. Anything else goes through as the app sent it.
+    """
+
+    def __init__(self, start_response: StartResponse, ruleset: Any, environ: Environ) -> None:
+        self._start_response = start_response
+        self._ruleset = ruleset
+        self._environ = environ
+        #: The rule's answer when it replaces the app's 404.
+        self.replacement: Decision | None = None
+
+    def __call__(
+        self, status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
+    ) -> Callable[[bytes], object]:
+        if status[:3] == "404" and exc_info is None:
+            decision = self._decide()
+            if not decision.passes:
+                self.replacement = decision
+                return _drop  # write() of the 404 body: dropped
+        return self._start_response(status, headers, exc_info)
+
+    def _decide(self) -> Decision:
+        environ = self._environ
+        method, path = environ["REQUEST_METHOD"], request_path(environ)
+        decision: Decision = self._ruleset.resolve_not_found(
+            method,
+            environ.get("wsgi.url_scheme", "http"),
+            environ.get("HTTP_HOST"),
+            path,
+            environ.get("QUERY_STRING", ""),
+            EnvironHeaders(environ),
+            environ.get("REMOTE_ADDR"),
+        )
+        log_decision(decision, method, path)
+        return decision
+
+    def result(self, body: Iterable[bytes]) -> Iterable[bytes]:
+        """The app's ``body``, or the rule's answer in its place."""
+        if self.replacement is not None:
+            return self._replace(body, body)
+        return _Replaceable(body, self)
+
+    def _replace(self, chunks: Iterable[bytes], body: Iterable[bytes]) -> list[bytes]:
+        """Read and drop ``chunks`` (what is left of the app's ``body``), close ``body``,
+        and answer with the rule's decision instead."""
+        try:
+            for _ in chunks:
+                pass  # the 404 body, read and dropped
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+        decision = self.replacement
+        assert decision is not None
+        self._start_response(_STATUS_LINES[decision.status], list(decision.headers))
+        return [decision.body]
+
+
+def _drop(data: bytes) -> None:
+    """The ``write`` callable given to an app whose 404 is being replaced."""
+
+
+class _Replaceable:
+    """An app's body whose first chunk may still bring its ``start_response`` call (a
+    generator app): when that call was a 404 a rule replaces, the body is dropped then."""
+
+    def __init__(self, body: Iterable[bytes], watch: NotFoundWatch) -> None:
+        self._body = body
+        self._watch = watch
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        iterator = iter(self._body)
+        first = next(iterator, None)
+        if self._watch.replacement is not None:
+            self._closed = True  # _replace closes the app's body
+            yield from self._watch._replace(_chain_first(first, iterator), self._body)
+            return
+        if first is not None:
+            yield first
+        yield from iterator
+
+    def close(self) -> None:
+        """Close the app's body, once (PEP 3333)."""
+        if not self._closed:
+            self._closed = True
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+
+
+def _chain_first(first: bytes | None, rest: Iterator[bytes]) -> Iterator[bytes]:
+    if first is not None:
+        yield first
+    yield from rest

@@ -14,6 +14,7 @@ from redirectware.errors import RuleError
 from redirectware.ruleset import RuleSet
 from redirectware.tools.analysis import analyse
 from redirectware.tools.expectations import expectations_of, run_expectations
+from redirectware.tools.foreign_syntax import FOREIGN_SYNTAX, foreign_findings
 
 ERROR = "error"
 WARNING = "warning"
@@ -86,6 +87,19 @@ def check_file(path: Path) -> FileResult:
                 None,
                 f"{exp.probe.line}: expected {exp.describe()}, got {failure.got}",
                 str(failure),
+            )
+        )
+    for foreign in foreign_findings(ruleset.document):
+        reports.append(
+            Report(
+                ERROR if foreign.error else WARNING,
+                FOREIGN_SYNTAX,
+                foreign.source or source,
+                foreign.line,
+                foreign.rule.index,
+                foreign.rule.name,
+                foreign.message,
+                str(foreign),
             )
         )
     for finding in analyse(ruleset):

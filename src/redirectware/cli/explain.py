@@ -49,6 +49,18 @@ def _hop_lines(decision: Decision, start: str, source: str | None) -> list[str]:
     return lines
 
 
+def _matching_notes(rule: Rule) -> list[str]:
+    """How the rule matched where it differs from the default (case, slashes)."""
+    notes = []
+    if not rule.case_sensitive:
+        notes.append("matching: case-insensitive (case_sensitive: false)")
+    if rule.regex is not None:
+        notes.append(f"matching: from_regex {rule.regex.source!r}, run on RE2")
+    if rule.ignore_trailing_slash:
+        notes.append("matching: with or without a trailing slash (trailing_slash_match: ignore)")
+    return notes
+
+
 def explain_text(probe: Probe, decision: Decision, source: str | None) -> str:
     """The human-readable explanation of ``decision`` for ``probe``."""
     lines = [probe.line]
@@ -57,6 +69,7 @@ def explain_text(probe: Probe, decision: Decision, source: str | None) -> str:
             would = decision.would
             if would.rule is not None:
                 lines.append(f"rule: {_rule_place(would.rule, source)}")
+                lines += _matching_notes(would.rule)
             lines += _hop_lines(would, probe.url, source)
             lines.append("report-only: nothing is sent; the request passes through to the app.")
             lines.append("It would have got (and this is logged at INFO):")
@@ -72,6 +85,7 @@ def explain_text(probe: Probe, decision: Decision, source: str | None) -> str:
         return "\n".join(lines)
     if decision.rule is not None:
         lines.append(f"rule: {_rule_place(decision.rule, source)}")
+        lines += _matching_notes(decision.rule)
         if decision.error is not None:
             # A 400 the rule could not answer otherwise: say why, not only the status line.
             lines.append(f"refused: {decision.error}")
@@ -133,8 +147,19 @@ def run_explain(
     probe = make_probe(method, url, [parse_header(h) for h in headers], client)
     ruleset = RuleSet.from_file(path)
     decision = probe.resolve(ruleset)
+    # A rule with when: not_found waits for the app's 404: say what it would answer then.
+    after = probe.resolve_not_found(ruleset) if decision.passes else None
+    if after is not None and after.passes:
+        after = None
     if as_json:
-        print(json.dumps(explain_json(probe, decision, ruleset.source), indent=2))
+        answer = explain_json(probe, decision, ruleset.source)
+        answer["after_not_found"] = None if after is None else _decision_json(after, ruleset.source)
+        print(json.dumps(answer, indent=2))
     else:
-        print(explain_text(probe, decision, ruleset.source))
+        text = explain_text(probe, decision, ruleset.source)
+        if after is not None:
+            waiting = explain_text(probe, after, ruleset.source).splitlines()[1:]
+            text += "\n\nIf the app answers 404, a rule with when: not_found applies:\n"
+            text += "\n".join(waiting)
+        print(text)
     return 0

@@ -163,6 +163,29 @@ class RedirectMiddleware:
         )
         return self._logged(decision, values)
 
+    def _after_404(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        """The app's response, or, when it is a 404 to a GET or HEAD request and a
+        ``when: not_found`` rule answers, that rule's answer (the 404 is closed unsent)."""
+        if response.status_code != 404:
+            return response
+        ruleset = self.rules.current()
+        if not ruleset.waits_for_404:
+            return response
+        values = RequestValues(request)
+        decision = ruleset.resolve_not_found(
+            values.method,
+            values.scheme,
+            values.host,
+            values.path,
+            values.query,
+            values.headers,
+            values.client,
+        )
+        if decision.passes:
+            return response
+        response.close()  # a streaming 404's iterator is closed, as Django's handler would
+        return _response(self._logged(decision, values))
+
     @staticmethod
     def _logged(decision: Decision, values: RequestValues) -> Decision:
         log_decision(decision, values.method, values.path)
@@ -179,13 +202,15 @@ class RedirectMiddleware:
             return self.__acall__(request)
         decision = self._decide(request)
         if decision is PASS:  # most requests: decided by identity, nothing to add
-            return self.get_response(request)
+            response = cast(HttpResponseBase, self.get_response(request))  # sync mode
+            return self._after_404(request, response)
         if decision.kind != "pass":
             # Through the request, not wsgi.input, so that Django's own stream state stays
             # true. (Under ASGI, Django has read the whole body before any middleware runs.)
             discard(request.read, drain_budget_from_meta(request.META, self.drain_limit))
             return self._answer(decision)
         response = cast(HttpResponseBase, self.get_response(request))  # sync mode: sync
+        response = self._after_404(request, response)
         return _add_headers(response, decision) if decision.headers else response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -195,4 +220,5 @@ class RedirectMiddleware:
             return self._answer(decision)
         # Async mode: Django handed us a coroutine function.
         response = await cast(Awaitable[HttpResponseBase], self.get_response(request))
+        response = self._after_404(request, response)
         return _add_headers(response, decision) if decision.headers else response

@@ -30,7 +30,7 @@ from redirectware.document.probes import (
 from redirectware.document.sources import LineDict
 from redirectware.errors import RuleError
 
-TEST_KEYS = frozenset({"request", "headers", "client", "expect"})
+TEST_KEYS = frozenset({"request", "headers", "client", "expect", "app"})
 EXPECT_KEYS = frozenset({"status", "location", "headers"})
 PASS = "pass"
 
@@ -49,6 +49,9 @@ class Expectation:
     location: str | None = None
     #: Response headers that must be present with exactly these values.
     headers: tuple[tuple[str, str], ...] = ()
+    #: ``app: not_found``: the app answers the request 404, so ``when: not_found`` rules
+    #: apply; without it the app is taken to serve the URL.
+    app_not_found: bool = False
 
     @property
     def where(self) -> str:
@@ -162,7 +165,17 @@ def _entry(entry: Any, index: int, source: str | None) -> Expectation:
     except ProbeError as error:
         raise _fail(source, entry, index, error.part, str(error)) from None
     line = entry.line if isinstance(entry, LineDict) else None
-    return Expectation(index, line, source, probe, **_expect(entry["expect"], source, entry, index))
+    app = entry.get("app", "serves")
+    if app not in ("serves", "not_found"):
+        raise _fail(source, entry, index, "app", f"must be 'serves' or 'not_found', got {app!r}")
+    return Expectation(
+        index,
+        line,
+        source,
+        probe,
+        **_expect(entry["expect"], source, entry, index),
+        app_not_found=app == "not_found",
+    )
 
 
 def parse_expectations(tests: Any, source: str | None = None) -> list[Expectation]:

@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
+from redirectware.document.foreign import hint
 from redirectware.document.sources import LineDict, substitute_environment
 from redirectware.engine.templates import PathTemplate, Target, compile_path, compile_target
 from redirectware.errors import RuleError
@@ -194,7 +195,7 @@ def as_path(value: Any, where: Where, key: str) -> PathTemplate:
     try:
         return compile_path(value)
     except ValueError as error:
-        where.fail(key, str(error))
+        where.fail(key, str(error) + hint(value))
 
 
 def as_target(value: Any, where: Where, key: str) -> Target:
@@ -202,4 +203,4 @@ def as_target(value: Any, where: Where, key: str) -> Target:
     try:
         return compile_target(value)
     except ValueError as error:
-        where.fail(key, str(error))
+        where.fail(key, str(error) + hint(value, target=True))

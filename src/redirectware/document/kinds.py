@@ -1,5 +1,5 @@
 """The parser of each rule kind, in the order of the engine's behaviour and the model's
-actions: ``to``, ``https``, ``trailing_slash``, ``maintenance``, ``map``.
+actions: ``to``, ``https``, ``trailing_slash``, ``maintenance``, ``map``, ``gone``.
 
 Each reads its own keys from a rule and returns its action of :mod:`redirectware.engine.model`;
 what each action does on a request is one ``_step_*`` method of
@@ -22,10 +22,12 @@ from redirectware.document.fields import (
     as_target,
     check_keys,
 )
-from redirectware.document.maps import compile_map
+from redirectware.document.maps import compile_map, normal_map
 from redirectware.engine.model import (
+    GONE_CODES,
     Action,
     FlagFile,
+    GoneAction,
     Hsts,
     HttpsAction,
     Maintenance,
@@ -33,6 +35,7 @@ from redirectware.engine.model import (
     ToAction,
 )
 from redirectware.engine.proxies import TrustedProxies
+from redirectware.engine.regex import RegexPath
 from redirectware.engine.templates import BUILTIN_NAMES, HostTemplate, PathTemplate, Target
 from redirectware.engine.urls import canonical_literal
 
@@ -52,12 +55,18 @@ class RuleContext:
     base: Path
     #: ``settings.map_cache``: a folder for compiled maps, None for the defaults, False for none.
     map_cache: str | bool | None = None
+    #: False under ``case_sensitive: false``: a map's rows then match whatever the case.
+    case_sensitive: bool = True
+    #: ``trailing_slash_match: ignore``: a map's rows match with or without a slash.
+    ignore_trailing_slash: bool = False
+    #: ``from_regex``, whose named groups a ``to`` may use.
+    regex: RegexPath | None = None
 
 
 def parse_to(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Action:
     """``to``: a target whose placeholders the rule captures."""
     target = as_target(node["to"], where, "to")
-    _check_placeholders(target, rule.path, rule.host, where, "to")
+    _check_placeholders(target, rule.path or rule.regex, rule.host, where, "to")
     return ToAction(target)
 
 
@@ -95,10 +104,35 @@ def parse_map(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Actio
     """``map``: rows from a CSV file or an inline list; the rule's status is their default."""
     if rule.path is not None:
         where.fail("from", "a map rule matches the from of its rows; remove this from")
+    if rule.regex is not None:
+        where.fail("from_regex", "a map rule matches the from of its rows; remove from_regex")
     host = rule.host.source.strip().lower() if rule.host is not None else None
-    return compile_map(
+    action = compile_map(
         node["map"], where, rule.base, rule.permanent, rule.status, rule.map_cache, host
     )
+    if rule.case_sensitive and not rule.ignore_trailing_slash:
+        return action
+    return normal_map(action, where, not rule.case_sensitive, rule.ignore_trailing_slash)
+
+
+def parse_gone(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Action:
+    """``gone: true`` (410) or ``gone: 451``: an answer, so no redirect status applies."""
+    value = node["gone"]
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes")):
+        code = 410
+    elif isinstance(value, int) and not isinstance(value, bool) and value in GONE_CODES:
+        code = value
+    else:
+        where.fail("gone", f"must be true (410 Gone) or 451, got {value!r}")
+    for key in ("permanent", "status"):
+        if key in node:
+            where.fail(
+                key,
+                "does not apply to gone: it answers 410 (or 451 with gone: 451), not a redirect",
+            )
+    return GoneAction(code)
 
 
 Parser = Callable[[Mapping[str, Any], Where, RuleContext], Action]
@@ -109,13 +143,18 @@ PARSERS: dict[str, Parser] = {
     "trailing_slash": parse_trailing_slash,
     "maintenance": parse_maintenance,
     "map": parse_map,
+    "gone": parse_gone,
 }
 #: The keys that name an action: a rule has exactly one.
 ACTION_KEYS = tuple(PARSERS)
 
 
 def _check_placeholders(
-    target: Target, path: PathTemplate | None, host: HostTemplate | None, where: Where, key: str
+    target: Target,
+    path: PathTemplate | RegexPath | None,
+    host: HostTemplate | None,
+    where: Where,
+    key: str,
 ) -> None:
     captured = set(BUILTIN_NAMES)
     if path is not None:
@@ -123,7 +162,11 @@ def _check_placeholders(
     if host is not None:
         captured.update(host.names)
     for name in sorted(target.names - captured):
-        origin = f" by from {path.source!r}" if path is not None else " (this rule has no from)"
+        origin = " (this rule has no from)"
+        if path is not None:
+            origin = (
+                f" by {'from_regex' if isinstance(path, RegexPath) else 'from'} {path.source!r}"
+            )
         where.fail(key, f"placeholder {{{name}}} is not captured{origin}")
     # A value that goes into the host of a Location must itself have come from a host.
     safe_in_authority = {"host", "scheme"} | set(host.names if host is not None else ())

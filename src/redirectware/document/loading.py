@@ -28,6 +28,7 @@ from redirectware.document.fields import (
 )
 from redirectware.document.kinds import ACTION_KEYS, PARSERS, RuleContext, parse_hsts
 from redirectware.document.sources import LineDict, read_file
+from redirectware.engine.folding import normal_template
 from redirectware.engine.hosts import AllowedHosts
 from redirectware.engine.model import (
     DEFAULT_PERMANENT_MAX_AGE,
@@ -38,8 +39,9 @@ from redirectware.engine.model import (
     Settings,
 )
 from redirectware.engine.proxies import TrustedProxies
+from redirectware.engine.regex import RegexPath, compile_regex
 from redirectware.engine.status import REDIRECT_CODES, is_permanent_code
-from redirectware.engine.templates import HostTemplate, compile_host
+from redirectware.engine.templates import HostTemplate, PathTemplate, compile_host
 
 TOP_KEYS = frozenset({"version", "settings", "rules", "tests"})
 SETTINGS_KEYS = frozenset(
@@ -50,6 +52,8 @@ SETTINGS_KEYS = frozenset(
         "permanent_max_age",
         "report_only",
         "map_cache",
+        "case_sensitive",
+        "trailing_slash_match",
     }
 )
 RULE_KEYS = frozenset(
@@ -74,6 +78,10 @@ RULE_KEYS = frozenset(
         "https_port",
         "websockets",
         "report_only",
+        "case_sensitive",
+        "trailing_slash_match",
+        "from_regex",
+        "when",
         *ACTION_KEYS,
     }
 )
@@ -114,6 +122,8 @@ def _settings(node: Any, where: Where) -> Settings:
         ),
         report_only=as_bool(node.get("report_only", False), inner, "report_only"),
         map_cache=_map_cache(node.get("map_cache"), inner),
+        case_sensitive=as_bool(node.get("case_sensitive", True), inner, "case_sensitive"),
+        ignore_trailing_slash=_slash_match(node.get("trailing_slash_match", "strict"), inner),
     )
 
 
@@ -126,6 +136,13 @@ def _map_cache(value: Any, where: Where) -> str | bool | None:
     if not isinstance(value, str) or not value.strip():
         where.fail("map_cache", f"must be a folder path, or false; got {value!r}")
     return value.strip()
+
+
+def _slash_match(value: Any, where: Where) -> bool:
+    """``trailing_slash_match``: True for ``ignore``."""
+    if value not in ("strict", "ignore"):
+        where.fail("trailing_slash_match", f"must be 'strict' or 'ignore', got {value!r}")
+    return bool(value == "ignore")
 
 
 # --- one rule -------------------------------------------------------------------------------
@@ -156,7 +173,7 @@ def _status(node: Mapping[str, Any], where: Where) -> tuple[bool, int | None]:
 
 
 def _rule(
-    node: Any, index: int, source: str | None, base: Path, map_cache: str | bool | None = None
+    node: Any, index: int, source: str | None, base: Path, defaults: Settings | None = None
 ) -> Rule | None:
     where = Where(source, node, index)
     if not isinstance(node, dict):
@@ -172,7 +189,24 @@ def _rule(
     path = as_path(node["from"], where, "from") if "from" in node else None
     host = _host(node, where)
     permanent, status = _status(node, where)
-    context = RuleContext(path, host, permanent, status, base, map_cache)
+    case_sensitive = as_bool(
+        node.get("case_sensitive", defaults.case_sensitive if defaults else True),
+        where,
+        "case_sensitive",
+    )
+    ignore_slash = _rule_slash_match(node, where, kind, defaults)
+    regex = _regex(node, where, case_sensitive, ignore_slash) if "from_regex" in node else None
+    context = RuleContext(
+        path,
+        host,
+        permanent,
+        status,
+        base,
+        map_cache=defaults.map_cache if defaults else None,
+        case_sensitive=case_sensitive,
+        ignore_trailing_slash=ignore_slash,
+        regex=regex,
+    )
     action = PARSERS[kind](node, where, context)
     if not enabled:
         return None
@@ -184,6 +218,8 @@ def _rule(
         line=where.line(),
         action=action,
         path=path,
+        regex=regex,
+        when_not_found=_when(node, where, kind),
         host=host,
         permanent=permanent,
         status=status,
@@ -192,9 +228,80 @@ def _rule(
         cookies=cookies,
         vary=tuple(n.title() for n, _ in headers) + (("Cookie",) if cookies else ()),
         key_lines=dict(node.key_lines) if isinstance(node, LineDict) else {},
-        **_conditions(node, where),
+        # A case-insensitive rule's folded excepts replace the ones written.
+        **{
+            **_conditions(node, where),
+            **_normal_keys(path, node, where, case_sensitive, ignore_slash),
+        },
         **_answer_keys(node, where),
     )
+
+
+def _regex(
+    node: Mapping[str, Any], where: Where, case_sensitive: bool, ignore_slash: bool
+) -> RegexPath:
+    """``from_regex``: compiled with RE2, which must be installed (extra ``regex``)."""
+    if "from" in node:
+        where.fail("from_regex", "give either from or from_regex, not both")
+    value = node["from_regex"]
+    if not isinstance(value, str):
+        where.fail("from_regex", f"must be a regular expression string, got {value!r}")
+    try:
+        return compile_regex(value, case_sensitive, ignore_slash)
+    except (ValueError, ImportError) as error:
+        where.fail("from_regex", str(error))
+
+
+def _when(node: Mapping[str, Any], where: Where, kind: str) -> bool:
+    """``when``: ``always`` (the default) or ``not_found``, for the rules that answer a URL
+    the app does not serve (``to``, ``map``, ``gone``)."""
+    value = node.get("when", "always")
+    if value not in ("always", "not_found"):
+        where.fail("when", f"must be 'always' or 'not_found', got {value!r}")
+    if value == "not_found" and kind not in ("to", "map", "gone"):
+        where.fail(
+            "when", f"not_found applies to to, map and gone rules; a {kind} rule acts on every URL"
+        )
+    return bool(value == "not_found")
+
+
+def _rule_slash_match(
+    node: Mapping[str, Any], where: Where, kind: str, defaults: Settings | None
+) -> bool:
+    """A rule's ``trailing_slash_match``; a ``trailing_slash`` rule is about the slash, so
+    neither the key nor the setting applies to it."""
+    if kind == "trailing_slash":
+        if "trailing_slash_match" in node:
+            where.fail("trailing_slash_match", "does not apply to a trailing_slash rule")
+        return False
+    if "trailing_slash_match" in node:
+        return _slash_match(node["trailing_slash_match"], where)
+    return defaults is not None and defaults.ignore_trailing_slash
+
+
+def _normal_keys(
+    path: PathTemplate | None,
+    node: Mapping[str, Any],
+    where: Where,
+    case_sensitive: bool,
+    ignore_slash: bool,
+) -> dict[str, Any]:
+    """The ``from`` and ``except`` of a rule that ignores case or a trailing slash, in the
+    normal form its requests are matched in (see ``engine/folding.py``)."""
+    if case_sensitive and not ignore_slash:
+        return {}
+    fold_case = not case_sensitive
+    excepts = as_str_list(node.get("except", []), where, "except")
+    return {
+        "case_sensitive": case_sensitive,
+        "ignore_trailing_slash": ignore_slash,
+        "match_path": None
+        if path is None
+        else as_path(normal_template(path.source, fold_case, ignore_slash), where, "from"),
+        "excepts": tuple(
+            as_path(normal_template(p, fold_case, ignore_slash), where, "except") for p in excepts
+        ),
+    }
 
 
 def _kind(node: Mapping[str, Any], where: Where) -> str:
@@ -301,7 +408,7 @@ def compile_document(
     names: dict[str, int] = {}
     disabled = 0  # counted so that check, serve and repr can say "4 rules (1 disabled)"
     for index, node in enumerate(raw_rules):
-        rule = _rule(node, index, source, folder, settings.map_cache)
+        rule = _rule(node, index, source, folder, settings)
         name = node.get("name") if isinstance(node, dict) else None
         if isinstance(name, str):
             if name in names:

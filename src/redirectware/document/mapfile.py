@@ -119,6 +119,8 @@ def read_inline_rows(rows: Iterable[Any], fail: RowFail) -> Iterator[RawRow]:
             at = row.line_of(key) if isinstance(row, LineDict) else line
             raise fail(f"map[{number}]: unknown key {key!r}", at)
         source, target = row.get("from"), row.get("to")
+        if target is None and str(row.get("status")) in ("410", "451"):
+            target = ""  # a gone row: nothing to redirect to
         if not isinstance(source, str) or not isinstance(target, str):
             raise fail(f"map[{number}] needs from and to, both strings", line)
         yield (source, target, row.get("permanent"), row.get("status"), line)

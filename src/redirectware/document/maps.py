@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from redirectware.document.mapfile import (
     read_inline_rows,
 )
 from redirectware.document.mapsources import MapSourceError, ProvidedRows, provided_rows
+from redirectware.engine.folding import fold, strip_slash
 from redirectware.engine.model import MapAction, MapEntry, PlainRows, RowSource
 from redirectware.engine.status import REDIRECT_CODES, is_permanent_code
 from redirectware.engine.urls import canonical_literal
@@ -83,6 +85,8 @@ def _map_row(
     at = f"{csv_source}:{line}" if csv_source and line else f"row {source!r}"
     if not source.startswith("/") or source.startswith("//"):
         raise fail(f"{at}: from must be a path starting with a single '/', got {source!r}", line)
+    if str(row_status).strip() in ("410", "451") or not target:
+        return _gone_row(source, target, row_status, line, fail, at)
     if not (target.startswith("/") and not target.startswith("//")) and not (
         target.lower().startswith(("http://", "https://"))
     ):
@@ -139,6 +143,25 @@ def _plain_provided(rows: list[RawRow], permanent: bool, status: int | None) -> 
         status,
         [row[4] or 0 for row in rows],
     )
+
+
+def _gone_row(
+    source: str, target: str, row_status: object, line: int | None, fail: RowFail, at: str
+) -> tuple[str, MapEntry, bool]:
+    """A row that answers 410 or 451: an empty ``to`` and one of those statuses, both or
+    neither (an empty ``to`` alone is more likely a mistake than a wish for 410)."""
+    code = str(row_status).strip()
+    if code not in ("410", "451"):
+        raise fail(
+            f"{at}: to is empty; give a path or an http(s) URL, or status 410 (gone) or 451 "
+            "for a URL that is gone",
+            line,
+        )
+    if target:
+        raise fail(f"{at}: a status {code} row answers itself; leave its to empty", line)
+    path, sep, query = source.partition("?")
+    key = canonical_literal(path) + (sep + query if sep else "")
+    return key, MapEntry("", False, int(code), line), bool(sep)
 
 
 def compile_map(
@@ -245,3 +268,39 @@ def _entries(
             )
         entries[key] = entry
     return entries, has_query
+
+
+def normal_map(action: MapAction, where: Where, fold_case: bool, ignore_slash: bool) -> MapAction:
+    """``action`` with its rows filed by their key in normal form too, for
+    ``case_sensitive: false`` or ``trailing_slash_match: ignore``.
+
+    Two rows equal but for case (or a trailing slash) would be one row then: an error naming
+    both lines, since which target wins would otherwise depend on row order.
+    """
+    folded: dict[str, str] = {}
+    for key in action.entries:
+        path, sep, query = key.partition("?")
+        if fold_case:
+            # A plain ASCII path folds by lower(); fold() is for escapes (the rare row).
+            path = path.lower() if "%" not in path else fold(path)
+        folded_key = (strip_slash(path) if ignore_slash else path) + sep + query
+        earlier = folded.setdefault(folded_key, key)
+        if earlier != key:
+            first, second = action.entries[earlier].line, action.entries[key].line
+            at = f"{action.source}:{second}" if action.source else f"row {key!r}"
+            lines = f"line {first}" if first is not None else f"row {earlier!r}"
+            keys = " and ".join(
+                k
+                for k, on in (
+                    ("case_sensitive: false", fold_case),
+                    ("trailing_slash_match: ignore", ignore_slash),
+                )
+                if on
+            )
+            raise where.error(
+                "map",
+                f"{at}: from {key!r} and {earlier!r} ({lines}) are one path under {keys}; "
+                "keep one of them",
+                None if action.source else second,
+            )
+    return replace(action, match_keys=folded, fold_case=fold_case, ignore_slash=ignore_slash)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-from redirectware.engine.decision import Decision
+from redirectware.engine.decision import PASS, Decision
 
 if TYPE_CHECKING:
     from redirectware.engine.engine import Engine
@@ -64,6 +64,23 @@ class Probe:
             self.client,
             now,
         )
+
+    def resolve_not_found(self, ruleset: Engine) -> Decision:
+        """What the request gets once the app has answered it 404 (``when: not_found``);
+        PASS from an engine without such rules."""
+        after = getattr(ruleset, "resolve_not_found", None)
+        if after is None:
+            return PASS
+        decision: Decision = after(
+            self.method,
+            self.scheme,
+            self.headers.get("host", self.host),
+            self.path,
+            self.query,
+            self.headers,
+            self.client,
+        )
+        return decision
 
     @property
     def line(self) -> str:

@@ -17,7 +17,14 @@ from http import HTTPStatus
 
 from .decision import REDIRECT_KIND, RESPOND_KIND, Decision, Hop
 from .model import Maintenance, Rule
-from .responses import HTML, JSON, bad_request_body, maintenance_body, prefers_json
+from .responses import (
+    HTML,
+    JSON,
+    bad_request_body,
+    gone_body,
+    maintenance_body,
+    prefers_json,
+)
 from .status import SAFE_METHODS, redirect_status
 
 _HTML_SPECIAL = re.compile("[&<>\"']").search
@@ -55,6 +62,26 @@ def unavailable(method: str, accept: str | None, action: Maintenance, rule: Rule
         RESPOND_KIND,
         HTTPStatus.SERVICE_UNAVAILABLE,
         tuple(headers),
+        b"" if method == "HEAD" else body,
+        rule=rule,
+    )
+
+
+def gone(method: str, accept: str | None, status: int, max_age: int, rule: Rule) -> Decision:
+    """A ``gone`` answer: 410 cached like a permanent redirect (it is as final), 451 never
+    cached (a legal block may be lifted any day). The same for every method: it is not a
+    redirect, so nothing is re-sent."""
+    content_type, body = gone_body(status, accept)
+    cache = f"max-age={max_age}" if status == HTTPStatus.GONE else "no-store"
+    return Decision(
+        RESPOND_KIND,
+        status,
+        (
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", cache),
+            *_sunset_headers(rule),
+        ),
         b"" if method == "HEAD" else body,
         rule=rule,
     )

@@ -7,8 +7,9 @@ into the arguments of :meth:`Engine.resolve` and the decision back into their re
 
 The behaviour of each rule kind is one method here, in the order of the document layer's
 parsers (``document/kinds.py``) and the model's actions (``model.py``): ``to``, ``https``,
-``trailing_slash``, ``maintenance``, ``map``. Each turns a matched rule into a :class:`Hop`
-(where the rule sends the request) or a final :class:`Decision` (a 503, a 400).
+``trailing_slash``, ``maintenance``, ``map``, ``gone``. Each turns a matched rule into a
+:class:`Hop` (where the rule sends the request) or a final :class:`Decision` (a 503, a 410,
+a 400).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from .hosts import PARSED_HOSTS, Host, parse_host, parse_host_cached
 from .matching import RequestView, RuleIndex, rule_matches
 from .memo import AnswerMemo
 from .model import (
+    GONE_CODES,
     Action,
     Document,
+    GoneAction,
     HttpsAction,
     KeepQuery,
     Maintenance,
@@ -337,6 +340,10 @@ class Engine:
             outcome = self._STEPS[type(rule.action)](self, rule, captures, current)
             if isinstance(outcome, Decision):
                 return hops or outcome  # a 503 or 400 further down: the redirect so far
+            if rule.ignore_trailing_slash and outcome.location == current.url():
+                # /about and /about/ are one path to this rule, and its target is the one
+                # the request is at: the request has arrived, which is no loop.
+                return hops or PASS
             if not hops:
                 # The first hop, most chains' only one: the request's own URL is all it can
                 # come back to, and the set of URLs seen is only needed for a second.
@@ -490,6 +497,10 @@ class Engine:
         assert isinstance(action, MapAction)
         entry, consumed = self._index.map_entry(action, request)
         assert entry is not None  # rule_matches looked it up already
+        if entry.status in GONE_CODES:
+            return answers.gone(
+                request.method, request.headers.get("accept"), entry.status, self._max_age, rule
+            )
         return self._locate(
             entry.target,
             rule,
@@ -500,12 +511,20 @@ class Engine:
             keep_query=not consumed,
         )
 
+    def _step_gone(self, rule: Rule, captures: dict[str, str], request: RequestView) -> Outcome:
+        action = rule.action
+        assert isinstance(action, GoneAction)
+        return answers.gone(
+            request.method, request.headers.get("accept"), action.status, self._max_age, rule
+        )
+
     _STEPS: ClassVar[dict[type[Action], Step]] = {
         ToAction: _step_to,
         HttpsAction: _step_https,
         SlashAction: _step_slash,
         Maintenance: _step_maintenance,
         MapAction: _step_map,
+        GoneAction: _step_gone,
     }
 
     def _locate(
@@ -584,7 +603,14 @@ def _refusal(
     if hop.location in seen:
         urls = (request.url(), *(h.location for h in hops), hop.location)
         return Refusal("self", urls) if not hops else Refusal("loop", urls)
-    if any(earlier.rule is hop.rule for earlier in hops) and len(hop.location) > len(current.url()):
+    # A trailing_slash rule adds (or drops) one slash where it is missing (or present), so it
+    # may rightly act twice in a chain (/old -> /old/ -> /new -> /new/) without growing for
+    # ever; a loop through it comes back to a URL seen, which the test above catches.
+    if (
+        not isinstance(hop.rule.action, SlashAction)
+        and any(earlier.rule is hop.rule for earlier in hops)
+        and len(hop.location) > len(current.url())
+    ):
         urls = (request.url(), *(h.location for h in hops), hop.location)
         return Refusal("loop", urls, "grows the URL")
     return None

@@ -21,12 +21,15 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
+from dataclasses import replace
+from typing import cast
 from urllib.parse import parse_qsl
 
 from .compiled_rows import CompiledRows
+from .folding import normal, normal_kept
 from .hosts import Host
 from .model import HttpsAction, Maintenance, MapAction, MapEntry, Rule, SlashAction
-from .urls import canonical_literal, path_forms, safe_query
+from .urls import canonical_literal, canonical_offsets, path_forms, safe_query
 
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
@@ -122,6 +125,8 @@ def _pairs_match(wanted: tuple[tuple[str, str | None], ...], have: Mapping[str, 
 
 def map_entry(action: MapAction, request: RequestView) -> tuple[MapEntry | None, bool]:
     """The row of ``action`` for this request, and whether the row consumed its query."""
+    if action.match_keys is not None:
+        return _normal_map_entry(action, request)
     if action.has_query_keys and request.query:
         entry = action.entries.get(f"{request.path}?{request.query}")
         if entry is not None:
@@ -129,8 +134,55 @@ def map_entry(action: MapAction, request: RequestView) -> tuple[MapEntry | None,
     return action.entries.get(request.path), False
 
 
+def _normal_map_entry(action: MapAction, request: RequestView) -> tuple[MapEntry | None, bool]:
+    """:func:`map_entry` for a map that ignores case or a trailing slash: rows looked up by
+    their key in normal form (see ``engine/folding.py``)."""
+    assert action.match_keys is not None
+    path = normal(request.path, action.fold_case, action.ignore_slash)
+    if action.has_query_keys and request.query:
+        key = action.match_keys.get(f"{path}?{request.query}")
+        if key is not None:
+            return action.entries.get(key), True
+    key = action.match_keys.get(path)
+    return (None if key is None else action.entries.get(key)), False
+
+
+def _match_normal(rule: Rule, request: RequestView) -> dict[str, str] | None:
+    """A ``from`` that ignores case or a trailing slash: the rule's :attr:`Rule.match_path`
+    against the path in the same normal form, each capture taken from the request's own
+    bytes, as :meth:`PathTemplate.match_kept` does."""
+    template = rule.match_path
+    assert template is not None
+    canonical = request.path
+    folded, offsets = normal_kept(canonical, not rule.case_sensitive, rule.ignore_trailing_slash)
+    if template.literal is not None:
+        return {} if folded == template.literal else None
+    found = template.regex.match(folded)
+    if found is None:
+        return None
+    safe = request.raw_path
+    kept = None if safe == canonical else canonical_offsets(safe)
+    captures = {}
+    for name in template.names:
+        start, end = found.start(name), found.end(name)
+        if offsets is not None:
+            start, end = offsets[start], offsets[end]
+        if kept is not None:
+            start, end = kept[start], kept[end]
+        captures[name] = safe[start:end]
+    return captures
+
+
+def _normal_path(rule: Rule, path: str) -> str:
+    if rule.case_sensitive and not rule.ignore_trailing_slash:
+        return path
+    return normal(path, not rule.case_sensitive, rule.ignore_trailing_slash)
+
+
 def rule_matches(rule: Rule, request: RequestView) -> dict[str, str] | None:
     """The captured values when every condition of ``rule`` holds for ``request``, else None."""
+    if rule.when_not_found:
+        return None  # asked only after the app's 404, by an engine of its own (ruleset.py)
     action = rule.action
     # Cheapest, most often decisive checks first: an https rule never matches https.
     if isinstance(action, HttpsAction) and request.scheme != "http":
@@ -148,11 +200,21 @@ def rule_matches(rule: Rule, request: RequestView) -> dict[str, str] | None:
             return None
         captures.update(got)
     path = request.path
-    if rule.path is not None:
+    if rule.match_path is not None:
+        got = _match_normal(rule, request)
+        if got is None:
+            return None
+        captures.update(got)
+    elif rule.path is not None:
         # Captures keep the request's own bytes (%2f stays %2f): taken from the safe form
         # where it differs from the canonical one that rules match against.
         safe = request.raw_path
         got = rule.path.match(path) if safe is path else rule.path.match_kept(path, safe)
+        if got is None:
+            return None
+        captures.update(got)
+    elif rule.regex is not None:
+        got = rule.regex.match_kept(path, request.raw_path)
         if got is None:
             return None
         captures.update(got)
@@ -163,7 +225,8 @@ def rule_matches(rule: Rule, request: RequestView) -> dict[str, str] | None:
     ):
         return None
     for excepted in rule.excepts:
-        if excepted.match(path) is not None:
+        # The excepts of a rule that ignores case or slashes are in normal form, like its from.
+        if excepted.match(_normal_path(rule, path)) is not None:
             return None
     if isinstance(action, Maintenance):
         if path == action.target_path or not action.is_on():
@@ -275,7 +338,15 @@ class RuleIndex:
         general: list[int] = []
         compiled: list[tuple[int, CompiledRows]] = []
         root = _Node()
+        normal_form: dict[tuple[bool, bool], list[int]] = {}
         for position, rule in enumerate(rules):
+            if rule.match_path is not None or (
+                isinstance(rule.action, MapAction) and rule.action.match_keys is not None
+            ):
+                # Filed by the path in normal form: see _NormalRules.
+                flags = (not rule.case_sensitive, rule.ignore_trailing_slash)
+                normal_form.setdefault(flags, []).append(position)
+                continue
             if isinstance(rule.action, MapAction):
                 if isinstance(rule.action.entries, CompiledRows):
                     # Its rows stay in the shared file: one lookup there per request, not
@@ -296,6 +367,9 @@ class RuleIndex:
             else:
                 general.append(position)
         root.freeze()
+        self._normal = tuple(
+            _NormalRules(rules, positions, *flags) for flags, positions in normal_form.items()
+        )
         self._root = root
         # The common case, a trie whose root holds only literal edges, is one dict lookup.
         self._simple_root = not root.positions and root.wild is None
@@ -396,6 +470,10 @@ class RuleIndex:
                     if by_suffix is not None:
                         found.append(by_suffix)
                     dot = host.find(".", dot + 1)
+        for normal_rules in self._normal:
+            by_form = normal_rules.candidates(scheme, path, host)
+            if by_form:
+                found.append(by_form)
         if not found:
             return _NO_RULES
         if len(found) == 1:
@@ -418,3 +496,48 @@ class RuleIndex:
             if captures is not None:
                 return rule, captures
         return None
+
+
+class _NormalRules:
+    """The rules with a ``from`` or a ``map`` that ignore case, a trailing slash, or both
+    (one instance per combination), filed by the path in that normal form.
+
+    Each is filed in an index of its own as a view of itself whose ``from`` and map keys are
+    in normal form, so that a lookup stays a dict lookup and a trie walk, whatever the case
+    or the slash of the request's path.
+    """
+
+    __slots__ = ("_fold_case", "_ignore_slash", "_index", "_positions")
+
+    def __init__(
+        self, rules: tuple[Rule, ...], positions: list[int], fold_case: bool, ignore_slash: bool
+    ) -> None:
+        self._fold_case = fold_case
+        self._ignore_slash = ignore_slash
+        views = []
+        for position in positions:
+            rule = rules[position]
+            action = rule.action
+            if isinstance(action, MapAction) and action.match_keys is not None:
+                # Only the keys are filed; the view's rows are never looked up.
+                keys = cast(Mapping[str, MapEntry], action.match_keys)
+                action = replace(action, entries=keys, match_keys=None)
+            views.append(
+                replace(
+                    rule,
+                    path=rule.match_path,
+                    match_path=None,
+                    case_sensitive=True,
+                    ignore_trailing_slash=False,
+                    action=action,
+                )
+            )
+        self._index = RuleIndex(tuple(views))
+        self._positions = tuple(positions)
+
+    def candidates(self, scheme: str, path: str, host: str | None) -> _Positions:
+        """Positions (in the whole document) of these rules that may match."""
+        found = self._index.candidates(
+            scheme, normal(path, self._fold_case, self._ignore_slash), host
+        )
+        return tuple(self._positions[index] for index in found)

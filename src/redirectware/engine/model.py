@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from .hosts import AllowedHosts
 from .proxies import TrustedProxies
+from .regex import RegexPath
 from .templates import HostTemplate, PathTemplate, Target
 
 DEFAULT_PERMANENT_MAX_AGE = 86400
@@ -35,6 +36,10 @@ class Settings:
     report_only: bool = False
     #: ``map_cache``: the folder for compiled CSV maps; None for the defaults, False for none.
     map_cache: str | bool | None = None
+    #: The default of every rule's ``case_sensitive``.
+    case_sensitive: bool = True
+    #: The default of every rule's ``trailing_slash_match``: True for ``ignore``.
+    ignore_trailing_slash: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,18 @@ class Maintenance:
         return self.enabled or (self.flag_file is not None and self.flag_file.exists())
 
 
+@dataclass(frozen=True)
+class GoneAction:
+    """``gone: true`` (410 Gone) or ``gone: 451`` (Unavailable For Legal Reasons): an answer,
+    not a redirect, for URLs that are gone for good."""
+
+    status: int = 410
+
+
+#: The statuses of ``gone`` and of a map row with an empty ``to``.
+GONE_CODES = frozenset({410, 451})
+
+
 class MapEntry(NamedTuple):
     """One row of a ``map``: where one exact path goes, and how.
 
@@ -242,9 +259,15 @@ class MapAction:
     #: Set when a registered row source gave the rows (``map: {database: default}``): not a
     #: file to watch; the adapter that registered the source watches it.
     provided_by: RowSource | None = None
+    #: Under ``case_sensitive: false`` or ``trailing_slash_match: ignore``: each row's key in
+    #: normal form (see ``engine/folding.py``) to its key in :attr:`entries`; else None.
+    match_keys: Mapping[str, str] | None = None
+    #: How :attr:`match_keys` were made: case folded, trailing slash dropped.
+    fold_case: bool = False
+    ignore_slash: bool = False
 
 
-Action = ToAction | HttpsAction | SlashAction | Maintenance | MapAction
+Action = ToAction | HttpsAction | SlashAction | Maintenance | MapAction | GoneAction
 
 
 @dataclass(frozen=True)
@@ -274,6 +297,19 @@ class Rule:
     report_only: bool = False
     #: Header names (as sent in ``Vary``) that this rule's conditions read.
     vary: tuple[str, ...] = ()
+    #: ``case_sensitive: false``: ``from``, ``except`` and map rows match the folded path.
+    case_sensitive: bool = True
+    #: ``trailing_slash_match: ignore``: they match with or without a trailing slash.
+    ignore_trailing_slash: bool = False
+    #: The ``from`` template in the normal form the two keys above make (literal text
+    #: folded, trailing slash dropped), when either is set; matched against the request
+    #: path in the same form. :attr:`excepts` are then in that form too.
+    match_path: PathTemplate | None = None
+    #: ``from_regex``, instead of ``from``: matched with RE2, tried one by one.
+    regex: RegexPath | None = None
+    #: ``when: not_found``: the rule applies only once the app has answered 404 to a GET or
+    #: HEAD request (see :meth:`redirectware.RuleSet.resolve_not_found`).
+    when_not_found: bool = False
     #: The line of each key in the source YAML, for messages about this rule.
     key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 

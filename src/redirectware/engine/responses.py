@@ -7,7 +7,9 @@ headers and no body.
 
 from __future__ import annotations
 
+import json
 import re
+from http import HTTPStatus
 
 HTML = "text/html; charset=utf-8"
 JSON = "application/json"
@@ -33,6 +35,20 @@ def maintenance_body(accept: str | None) -> tuple[str, bytes]:
         b"<!doctype html><title>503 Service Unavailable</title>"
         b"<p>This site is down for maintenance. Please try again shortly."
     )
+
+
+def gone_body(status: int, accept: str | None) -> tuple[str, bytes]:
+    """Content type and body of a ``gone`` answer: 410 Gone or 451 Unavailable For Legal
+    Reasons."""
+    phrase = HTTPStatus(status).phrase
+    if prefers_json(accept):
+        return JSON, json.dumps({"status": status, "error": phrase.lower()}).encode()
+    what = (
+        "This page has been removed and will not come back."
+        if status == HTTPStatus.GONE
+        else "This page is unavailable for legal reasons."
+    )
+    return HTML, f"<!doctype html><title>{status} {phrase}</title><p>{what}".encode()
 
 
 def bad_request_body(reason: str) -> tuple[str, bytes]:

@@ -116,6 +116,8 @@ def _path_covered(
                 return False
         elif a.action.add == literal.endswith("/") or (not a.action.add and literal == "/"):
             return False
+    if a.regex is not None:
+        return False  # what a regular expression covers is not worked out here
     if a.path is None:
         return True
     if literal is not None:
@@ -170,11 +172,21 @@ def _template_covered(a: Rule, b: Rule) -> bool:
 
 def _shadows(a: Rule, b: Rule) -> bool:
     """Whether ``a`` provably matches every request that ``b`` matches."""
-    return _conditions_covered(a, b) and _template_covered(a, b)
+    return _conditions_covered(a, b) and _template_covered(a, b) and not _widened(b)
+
+
+def _widened(b: Rule) -> bool:
+    """Whether ``b`` matches more paths than its ``from`` or rows as written (any case, either
+    slash, a regular expression): then which rule covers it is not claimed."""
+    return not b.case_sensitive or b.ignore_trailing_slash or b.regex is not None
 
 
 def _row_shadowed_by(a: Rule, b: Rule, key: str) -> bool:
-    return _conditions_covered(a, b) and _path_covered(a, key.split("?", 1)[0], None)
+    return (
+        _conditions_covered(a, b)
+        and _path_covered(a, key.split("?", 1)[0], None)
+        and not _widened(b)
+    )
 
 
 def _where(rule: Rule) -> str:
@@ -409,7 +421,8 @@ def _off_site(ruleset: Engine) -> Iterator[Finding]:
 
 
 def _absolute_rows(entries: Mapping[str, MapEntry]) -> Iterator[MapEntry]:
-    return (entry for entry in entries.values() if not entry.target.startswith("/"))
+    # A gone row (410, 451) has no target at all.
+    return (entry for entry in entries.values() if entry.target and entry.target[0] != "/")
 
 
 def analyse(ruleset: Engine, now: float | None = None) -> list[Finding]:

@@ -89,6 +89,8 @@ def same_location(expected: str, location: str | None, probe: Probe) -> bool:
 def check_one(expectation: Expectation, ruleset: Engine, now: float | None = None) -> str | None:
     """None when the engine answers as expected, else what it answered instead."""
     decision = expectation.probe.resolve(ruleset, now)
+    if expectation.app_not_found and decision.passes:
+        decision = expectation.probe.resolve_not_found(ruleset)
     if expectation.passes:
         return None if decision.passes else _answer(decision)
     if decision.passes:

@@ -104,7 +104,7 @@ def _exact_edges(rules: tuple[Rule, ...]) -> dict[str, tuple[str, Rule]]:
                 continue
             pairs = ((key, target) for key, target in pairs if target in hits)
         for key, target in pairs:
-            if target[0] != "/" or key in edges or "?" in key:
+            if not target or target[0] != "/" or key in edges or "?" in key:
                 continue
             # Most targets are plain paths, their own canonical form: skip the call.
             edge = target if plain(target) else canonical_literal(target.split("?", 1)[0])
