@@ -45,12 +45,19 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield cluster.spec
 
 
-def _ask(url: str) -> tuple[str, str, float]:
-    """(worker pid, Location, when) for GET /start on a fresh connection."""
+def _ask(url: str) -> tuple[str, str, float, float]:
+    """(worker pid, Location, when sent, when answered) for GET /start on a fresh connection.
+
+    Both times: under load a poller thread may read its answer well after the worker gave
+    it, so an answer is known to come after another only if it was sent after that one
+    was received.
+    """
+    sent = time.monotonic()
     answer = requests.get(
         f"{url}/start", allow_redirects=False, headers={"Connection": "close"}, timeout=30
     )
-    return answer.headers["X-Worker-Pid"], answer.headers.get("Location", ""), time.monotonic()
+    location = answer.headers.get("Location", "")
+    return answer.headers["X-Worker-Pid"], location, sent, time.monotonic()
 
 
 def test_an_admin_import_reaches_every_worker_together(database: str) -> None:
@@ -61,7 +68,7 @@ def test_an_admin_import_reaches_every_worker_together(database: str) -> None:
         first = import_csv(session, server.url, FIRST, accept_warnings=True)
         assert "Imported redirects.csv: 2 rows added, 0 replaced." in first.text, first.text
         old, new = f"{server.url}/end1", f"{server.url}/end2"
-        answers: list[tuple[str, str, float]] = []
+        answers: list[tuple[str, str, float, float]] = []
         lock = threading.Lock()
         stop = threading.Event()
 
@@ -73,7 +80,7 @@ def test_an_admin_import_reaches_every_worker_together(database: str) -> None:
 
         def seen(location: str) -> set[str]:
             with lock:
-                return {pid for pid, loc, _ in answers if loc == location}
+                return {pid for pid, loc, _, _ in answers if loc == location}
 
         with ThreadPoolExecutor(WORKERS * 2) as pool:
             pollers = [pool.submit(poll) for _ in range(WORKERS * 2)]
@@ -104,16 +111,18 @@ def test_an_admin_import_reaches_every_worker_together(database: str) -> None:
     # Every worker that had the old rows answered with the new ones (a worker gunicorn
     # replaced meanwhile starts with the new rows and is no exception).
     assert seen(old) <= seen(new), (seen(old), seen(new))
-    locations = {loc for _, loc, when in answers if when > ready}
+    locations = {loc for _, loc, start, _ in answers if start > ready}
     assert locations <= {old, new}, locations - {old, new}
-    late = [when - committed for _, loc, when in answers if loc == old and when > committed]
+    # An old answer to a request sent after the import was answered came late.
+    late = [end - committed for _, loc, start, end in answers if loc == old and start > committed]
     assert max(late, default=0) <= INTERVAL + COMPILE_ALLOWANCE, max(late)
-    at_most = max((when - sent for _, loc, when in answers if loc == old), default=0)
+    at_most = max((end - sent for _, loc, _, end in answers if loc == old), default=0)
     for pid in seen(new):
-        # Once a worker has the new rules it keeps them.
-        times = [(when, loc) for p, loc, when in answers if p == pid]
-        switched = min(when for when, loc in times if loc == new)
-        assert all(loc == new for when, loc in times if when > switched)
+        # Once a worker has the new rules it keeps them: a request sent after one of its
+        # new answers came back gets the new rules too.
+        mine = [(start, end, loc) for p, loc, start, end in answers if p == pid]
+        switched = min(end for _, end, loc in mine if loc == new)
+        assert all(loc == new for start, _, loc in mine if start > switched)
     kind = database.split(":")[0]
     print(f"\n{kind}: the last /end1 came {max(late, default=0):.2f}s after the import's "
           f"answer, {at_most:.2f}s after it was sent; {len(answers)} requests")  # fmt: skip
