@@ -1,7 +1,7 @@
 """``redirectware export``: what it refuses and why, ``--partial``, and the command line.
 
-The answers themselves are proven against the real servers in test_export_nginx.py and
-test_export_caddy.py; these tests need no server.
+The answers themselves are proven against the real servers in test_export_edges.py; these
+tests need no server.
 """
 
 from __future__ import annotations

@@ -1,16 +1,30 @@
-"""``redirectware export caddy``, proven against Debian's Caddy (see tests/edge_differential.py)."""
+"""``redirectware export nginx|caddy|apache``, proven against Debian's servers themselves.
+
+Each document is exported, the real server is started on 127.0.0.1 with the export, and the
+same requests go to it and to the middleware under uvicorn (tests/edge_differential.py):
+status, Location and Cache-Control must be equal for every method.
+"""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.edge_differential import FIXTURES, ROOT, prove
-from tests.edge_servers import caddy
+from tests.edge_servers import apache, caddy, nginx
 
 pytestmark = pytest.mark.servers
+
+#: Each export target: the server that runs it, and where Debian installs its binary.
+EDGES: dict[str, tuple[Callable[..., Any], str, str]] = {
+    "nginx": (nginx, "nginx", "/usr/sbin/nginx"),
+    "caddy": (caddy, "caddy", "/usr/bin/caddy"),
+    "apache": (apache, "apache2", "/usr/sbin/apache2"),
+}
 
 README_DOC = """\
 version: 1
@@ -28,6 +42,7 @@ rules:
 """
 
 
+@pytest.mark.parametrize("edge", EDGES)
 @pytest.mark.parametrize(
     "document",
     [
@@ -36,22 +51,25 @@ rules:
         pytest.param(None, id="readme"),
     ],
 )
-def test_caddy_answers_as_the_middleware(document: Path | None, tmp_path: Path) -> None:
+def test_the_edge_answers_as_the_middleware(
+    edge: str, document: Path | None, tmp_path: Path
+) -> None:
     if document is None:
         document = tmp_path / "redirects.yaml"
         document.write_text(README_DOC)
-    assert prove(document, "caddy", caddy, tmp_path) > 100
+    assert prove(document, edge, EDGES[edge][0], tmp_path) > 100
 
 
-def test_caddy_answers_as_the_middleware_with_https_forced(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("edge", EDGES)
+def test_the_edge_answers_as_the_middleware_with_https_forced(
+    edge: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # FORCE_HTTPS=true: the https rule chains into /api/v1 -> /api/v2, which the middleware
     # answers with one redirect; the export writes that chain as one redirect too.
     monkeypatch.setenv("FORCE_HTTPS", "true")
     document = tmp_path / "redirects.yaml"
     document.write_text(README_DOC)
-    assert prove(document, "caddy", caddy, tmp_path, {"FORCE_HTTPS": "true"}) > 100
+    assert prove(document, edge, EDGES[edge][0], tmp_path, {"FORCE_HTTPS": "true"}) > 100
 
 
 def test_the_readme_document_is_the_readme_s() -> None:
@@ -65,6 +83,8 @@ def test_the_readme_document_is_the_readme_s() -> None:
         assert line in readme
 
 
-def test_caddy_is_installed() -> None:
-    # .ci/run installs it; a machine without it must fail here, not skip the proof.
-    assert shutil.which("caddy") or Path("/usr/bin/caddy").exists()
+@pytest.mark.parametrize("edge", EDGES)
+def test_the_edge_server_is_installed(edge: str) -> None:
+    # .ci/run installs them; a machine without one must fail here, not skip the proof.
+    _, binary, path = EDGES[edge]
+    assert shutil.which(binary) or Path(path).exists()
