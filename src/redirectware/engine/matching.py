@@ -224,10 +224,13 @@ def rule_matches(rule: Rule, request: RequestView) -> dict[str, str] | None:
         action.add == path.endswith("/") or (not action.add and path == "/")
     ):
         return None
-    for excepted in rule.excepts:
-        # The excepts of a rule that ignores case or slashes are in normal form, like its from.
-        if excepted.match(_normal_path(rule, path)) is not None:
-            return None
+    if rule.excepts:
+        # The excepts of a rule that ignores case or slashes are in normal form, like its from
+        # (worked out once for all of them, not once per except).
+        seen_as = _normal_path(rule, path)
+        for excepted in rule.excepts:
+            if excepted.match(seen_as) is not None:
+                return None
     if isinstance(action, Maintenance):
         if path == action.target_path or not action.is_on():
             return None
