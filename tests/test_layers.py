@@ -22,6 +22,8 @@ LAYERS = {
     "redirectware.lazybuild": 5,
     "redirectware.engine": 1,
     "redirectware.document": 2,
+    # The rule kinds: each kind's parser, reference and surfaces; load time, as document/ is.
+    "redirectware.kinds": 2,
     "redirectware.tools": 3,
     "redirectware.ruleset": 4,
     "redirectware.adapter": 5,

@@ -26,7 +26,6 @@ from redirectware.document.fields import (
     check_keys,
     expand_env,
 )
-from redirectware.document.kinds import ACTION_KEYS, PARSERS, RuleContext, parse_hsts
 from redirectware.document.sources import LineDict, read_file
 from redirectware.engine.folding import normal_template
 from redirectware.engine.hosts import AllowedHosts
@@ -42,6 +41,8 @@ from redirectware.engine.proxies import TrustedProxies
 from redirectware.engine.regex import RegexPath, compile_regex
 from redirectware.engine.status import REDIRECT_CODES, is_permanent_code
 from redirectware.engine.templates import HostTemplate, PathTemplate, compile_host
+from redirectware.kinds import ACTION_KEYS, PARSERS, RuleContext
+from redirectware.kinds.https import parse_hsts
 
 TOP_KEYS = frozenset({"version", "settings", "rules", "tests"})
 SETTINGS_KEYS = frozenset(

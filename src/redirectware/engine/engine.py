@@ -6,7 +6,7 @@ into the arguments of :meth:`Engine.resolve` and the decision back into their re
 :class:`redirectware.RuleSet` is this engine built from a document and checked for loops.
 
 The behaviour of each rule kind is one method here, in the order of the document layer's
-parsers (``document/kinds.py``) and the model's actions (``model.py``): ``to``, ``https``,
+parsers (``redirectware/kinds/``) and the model's actions (``model.py``): ``to``, ``https``,
 ``trailing_slash``, ``maintenance``, ``map``, ``gone``. Each turns a matched rule into a
 :class:`Hop` (where the rule sends the request) or a final :class:`Decision` (a 503, a 410,
 a 400).
