@@ -159,12 +159,15 @@ class NotFoundWatch:
     is dropped; otherwise, and for any other status, the app's messages go through as sent,
     streaming included."""
 
-    __slots__ = ("_ruleset", "_scope", "_send", "_state")
+    __slots__ = ("_metrics", "_ruleset", "_scope", "_send", "_state")
 
-    def __init__(self, send: Send, ruleset: Any, scope: Scope) -> None:
+    def __init__(
+        self, send: Send, ruleset: Any, scope: Scope, metrics: Counting | None = None
+    ) -> None:
         self._send = send
         self._ruleset = ruleset
         self._scope = scope
+        self._metrics = metrics
         self._state = "waiting"  # then "through" or "replaced"
 
     async def __call__(self, message: Message) -> None:
@@ -177,6 +180,8 @@ class NotFoundWatch:
             decision = self._decide()
             if not decision.passes:
                 self._state = "replaced"
+                if self._metrics is not None:
+                    self._metrics.answered(decision)
                 await _respond(decision, self._send)
                 return
         self._state = "through"
@@ -261,7 +266,7 @@ class RedirectMiddleware:
         # written out inline (a helper coroutine or function costs as much as the rest).
         ruleset = self._fixed_rules or self.rules.current()
         if ruleset.waits_for_404 and scope.get("method") in ("GET", "HEAD"):
-            send = NotFoundWatch(send, ruleset, scope)  # see when: not_found
+            send = NotFoundWatch(send, ruleset, scope, self._metrics)  # see when: not_found
         raw = scope.get("headers", ())
         host: bytes | None = None
         has_body = False

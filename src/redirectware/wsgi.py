@@ -115,7 +115,9 @@ class WSGIRedirectMiddleware:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         ruleset = self._fixed_rules or self.rules.current()
         if ruleset.waits_for_404 and environ["REQUEST_METHOD"] in ("GET", "HEAD"):
-            watch = NotFoundWatch(start_response, ruleset, environ)  # see when: not_found
+            watch = NotFoundWatch(
+                start_response, ruleset, environ, self._metrics
+            )  # when: not_found
             return watch.result(self._call(environ, watch))
         return self._call(environ, start_response)
 
@@ -175,10 +177,17 @@ class NotFoundWatch:
     the rule's answer is sent instead. Anything else goes through as the app sent it.
     """
 
-    def __init__(self, start_response: StartResponse, ruleset: Any, environ: Environ) -> None:
+    def __init__(
+        self,
+        start_response: StartResponse,
+        ruleset: Any,
+        environ: Environ,
+        metrics: Counting | None = None,
+    ) -> None:
         self._start_response = start_response
         self._ruleset = ruleset
         self._environ = environ
+        self._metrics = metrics
         #: The rule's answer when it replaces the app's 404.
         self.replacement: Decision | None = None
 
@@ -189,6 +198,8 @@ class NotFoundWatch:
             decision = self._decide()
             if not decision.passes:
                 self.replacement = decision
+                if self._metrics is not None:
+                    self._metrics.answered(decision)
                 return _drop  # write() of the 404 body: dropped
         return self._start_response(status, headers, exc_info)
 

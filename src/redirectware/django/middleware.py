@@ -184,7 +184,7 @@ class RedirectMiddleware:
         if decision.passes:
             return response
         response.close()  # a streaming 404's iterator is closed, as Django's handler would
-        return _response(self._logged(decision, values))
+        return self._answer(self._logged(decision, values))
 
     @staticmethod
     def _logged(decision: Decision, values: RequestValues) -> Decision:

@@ -37,7 +37,7 @@ rules:
     permanent: true
 tests:
   - request: GET http://www.example.com/about?x=1
-    expect: {status: 301, location: https://example.com/about?x=1}
+    expect: {status: 301, location: "https://example.com/about?x=1"}
   - request: GET http://www.example.com/api/v1/orders
     expect: {status: 301, location: https://example.com/api/v2/orders}
   - request: POST http://www.example.com/api/v1/orders

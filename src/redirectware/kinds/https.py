@@ -83,7 +83,7 @@ rules:
     except: [/healthz]
 tests:
   - request: GET http://example.com/cart?x=1
-    expect: {status: 301, location: https://example.com/cart?x=1}
+    expect: {status: 301, location: "https://example.com/cart?x=1"}
   - request: POST http://example.com/cart
     expect: {status: 308, location: https://example.com/cart}
   - request: GET http://example.com/healthz

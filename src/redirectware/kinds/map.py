@@ -53,7 +53,7 @@ rules:
       - {from: /press-kit, to: "", status: 410}
 tests:
   - request: GET http://example.com/about-us.html?ref=x
-    expect: {status: 301, location: /about/?ref=x}
+    expect: {status: 301, location: "/about/?ref=x"}
   - request: POST http://example.com/about-us.html
     expect: {status: 308, location: /about/}
   - request: GET http://example.com/page.php?id=3

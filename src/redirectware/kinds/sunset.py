@@ -36,6 +36,8 @@ tests:
       headers: {Sunset: "Wed, 30 Jun 2027 00:00:00 GMT"}
   - request: POST http://example.com/api/v1/orders
     expect: {status: 308, location: /api/v2/orders}
+  - request: GET http://example.com/api/v2/orders
+    expect: pass
 """,
     broken=(
         """\

@@ -90,7 +90,7 @@ rules:
     permanent: true
 tests:
   - request: GET http://example.com/api/v1/orders?page=2
-    expect: {status: 301, location: /api/v2/orders?page=2}
+    expect: {status: 301, location: "/api/v2/orders?page=2"}
   - request: POST http://example.com/api/v1/orders
     expect: {status: 308, location: /api/v2/orders}
   - request: GET http://example.com/api/v10/orders

@@ -43,7 +43,7 @@ rules:
     permanent: true
 tests:
   - request: GET http://example.com/blog/hello?ref=home
-    expect: {status: 301, location: /blog/hello/?ref=home}
+    expect: {status: 301, location: "/blog/hello/?ref=home"}
   - request: POST http://example.com/blog/hello
     expect: {status: 308, location: /blog/hello/}
   - request: GET http://example.com/blog/hello/

@@ -303,6 +303,11 @@ class Replay:
             if len(self._engine_errors) < SHOWN_MALFORMED:
                 self._engine_errors.append(f"{method} {path}: {error!r}")
             return None
+        if decision.passes and decision.would is None and logged == 404:
+            # The app answered 404: a when: not_found rule would answer then, as it does live.
+            after = getattr(self.engine, "resolve_not_found", None)
+            if after is not None:
+                decision = after(method, scheme, host, path, query)
         answer = decision.would if decision.would is not None else decision
         now: int | None = None
         rule: Rule | None = None
