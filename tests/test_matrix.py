@@ -411,3 +411,12 @@ def test_edge_cell(kind: Kind, surface: Surface, tmp_path: Path) -> None:
     assert isinstance(support, Works)
     edge = surface.value.split()[1]
     assert prove(path, edge, servers[surface], tmp_path) > 0
+
+
+def test_the_reference_page_is_current() -> None:
+    from redirectware.kinds.reference import render
+
+    page = Path(__file__).parent.parent / "docs" / "kinds.md"
+    assert page.read_text() == render(), (
+        "docs/kinds.md is stale: python -m redirectware.kinds.reference > docs/kinds.md"
+    )
