@@ -24,9 +24,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from redirectware.engine.exhaustive import assert_never
 from redirectware.engine.hosts import parse_host
 from redirectware.engine.matching import RuleIndex
 from redirectware.engine.model import (
+    GoneAction,
     HttpsAction,
     Maintenance,
     MapAction,
@@ -393,13 +395,19 @@ def _off_site(ruleset: Engine) -> Iterator[Finding]:
     for rule in ruleset.rules:
         action = rule.action
         targets: list[str] = []
-        if isinstance(action, ToAction) and action.target.absolute:
-            if not action.target.authority_names:
-                targets.append(action.target.source)
-        elif isinstance(action, Maintenance) and action.target is not None:
-            targets.append(action.target.source)
-        elif isinstance(action, MapAction):
-            targets.extend(entry.target for entry in _absolute_rows(action.entries))
+        match action:
+            case ToAction():
+                if action.target.absolute and not action.target.authority_names:
+                    targets.append(action.target.source)
+            case Maintenance():
+                if action.target is not None:
+                    targets.append(action.target.source)
+            case MapAction():
+                targets.extend(entry.target for entry in _absolute_rows(action.entries))
+            case HttpsAction() | SlashAction() | GoneAction():
+                pass  # the same host, or no target at all
+            case _:
+                assert_never(action)
         outside = sorted(
             {
                 host

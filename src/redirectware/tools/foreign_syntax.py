@@ -11,7 +11,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from redirectware.document.foreign import Foreign, foreign_syntax
-from redirectware.engine.model import Document, Maintenance, MapAction, Rule, ToAction, map_targets
+from redirectware.engine.exhaustive import assert_never
+from redirectware.engine.model import (
+    Document,
+    GoneAction,
+    HttpsAction,
+    Maintenance,
+    MapAction,
+    Rule,
+    SlashAction,
+    ToAction,
+    map_targets,
+)
 
 FOREIGN_SYNTAX = "foreign-syntax"
 
@@ -60,10 +71,18 @@ def _rule_findings(rule: Rule, source: str | None) -> Iterator[ForeignFinding]:
         values.append(("from", rule.path.source, False))
     values += [("except", excepted.source, False) for excepted in rule.excepts]
     action = rule.action
-    if isinstance(action, ToAction):
-        values.append(("to", action.target.source, True))
-    elif isinstance(action, Maintenance) and action.target is not None:
-        values.append(("maintenance", action.target.source, True))
+    match action:
+        case ToAction():
+            values.append(("to", action.target.source, True))
+        case Maintenance():
+            if action.target is not None:
+                values.append(("maintenance", action.target.source, True))
+        case MapAction():
+            pass  # its rows, with their own lines, below
+        case HttpsAction() | SlashAction() | GoneAction():
+            pass  # no target written
+        case _:
+            assert_never(action)
     for key, value, target in values:
         for foreign in foreign_syntax(value, target):
             yield ForeignFinding(foreign, key, source, rule.line_of(key), rule)

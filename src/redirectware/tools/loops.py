@@ -18,7 +18,18 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from redirectware.engine.compiled_rows import CompiledRows
-from redirectware.engine.model import MapAction, PlainRows, Rule, ToAction, map_targets
+from redirectware.engine.exhaustive import assert_never
+from redirectware.engine.model import (
+    GoneAction,
+    HttpsAction,
+    Maintenance,
+    MapAction,
+    PlainRows,
+    Rule,
+    SlashAction,
+    ToAction,
+    map_targets,
+)
 from redirectware.engine.urls import canonical_literal
 from redirectware.errors import RuleError
 
@@ -35,7 +46,16 @@ SAMPLED_RULES = 2000
 
 def _fail(rule: Rule, source: str | None, message: str) -> RuleError:
     action = rule.action
-    key = "to" if isinstance(action, ToAction) else "map" if isinstance(action, MapAction) else None
+    key: str | None
+    match action:
+        case ToAction():
+            key = "to"
+        case MapAction():
+            key = "map"
+        case HttpsAction() | SlashAction() | Maintenance() | GoneAction():
+            key = None  # the rule's own line: its loop is not in a target it wrote
+        case _:
+            assert_never(action)
     return RuleError(
         message,
         source=source,
