@@ -143,8 +143,10 @@ def explain_cell(kind: Kind, support: Support, folder: Path) -> None:
         argv = ["explain", str(path), test.probe.method, test.probe.url]
         status, out, err = cells.run_cli(*argv, *(f"--header={h}" for h in headers))
         assert status == 0, err
-        decided = [rule.label for rule in ruleset.rules if f"rule: {rule.label}" in out]
+        decided = [rule for rule in ruleset.rules if f"rule: {rule.label}" in out]
         assert decided, out
+        if kind.explain is not None and uses(kind, decided[0]):
+            assert kind.explain(decided[0]) in out.splitlines(), out  # the kind's own words
         assert (
             f" {test.status} " in out
             or out.rstrip().endswith(f" {test.status}")

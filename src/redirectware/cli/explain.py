@@ -11,6 +11,7 @@ from typing import Any
 from redirectware.document.probes import Probe, make_probe, parse_header
 from redirectware.engine.decision import Decision
 from redirectware.engine.model import Rule
+from redirectware.kinds import ENTRIES
 from redirectware.ruleset import RuleSet
 
 
@@ -50,15 +51,10 @@ def _hop_lines(decision: Decision, start: str, source: str | None) -> list[str]:
 
 
 def _matching_notes(rule: Rule) -> list[str]:
-    """How the rule matched where it differs from the default (case, slashes)."""
-    notes = []
-    if not rule.case_sensitive:
-        notes.append("matching: case-insensitive (case_sensitive: false)")
-    if rule.regex is not None:
-        notes.append(f"matching: from_regex {rule.regex.source!r}, run on RE2")
-    if rule.ignore_trailing_slash:
-        notes.append("matching: with or without a trailing slash (trailing_slash_match: ignore)")
-    return notes
+    """What the rule's kind and options add (case, slashes, a regex, ...): each kind's own
+    wording, from the registry."""
+    notes = (kind.explain(rule) for kind in ENTRIES if kind.explain is not None)
+    return [note for note in notes if note is not None]
 
 
 def explain_text(probe: Probe, decision: Decision, source: str | None) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from redirectware.document.fields import Where
-from redirectware.engine.model import Action
+from redirectware.engine.model import Action, Rule
 from redirectware.engine.regex import RegexPath
 from redirectware.engine.templates import HostTemplate, PathTemplate
 
@@ -160,6 +160,9 @@ class Kind:
     parse: Parser | None = None
     #: The model class of the action (``role == "action"``).
     action: type | None = None
+    #: The line ``redirectware explain`` adds for a rule using the kind, where the kind
+    #: changes how the rule matched or answered; None when it says nothing more.
+    explain: Callable[[Rule], str | None] | None = None
 
     def support(self, surface: Surface) -> Support:
         """What ``surface`` does with this kind."""

@@ -65,4 +65,7 @@ rules:
             (("GET http://example.com/ABOUT-US.ASPX", 301, "/about/"),),
         ),
     },
+    explain=lambda rule: (
+        None if rule.case_sensitive else ("matching: case-insensitive (case_sensitive: false)")
+    ),
 )

@@ -68,4 +68,7 @@ rules:
             (("GET http://example.com/2019/hello.html", 301, "/blog/2019/hello/"),),
         ),
     },
+    explain=lambda rule: (
+        None if rule.regex is None else (f"matching: from_regex {rule.regex.source!r}, run on RE2")
+    ),
 )

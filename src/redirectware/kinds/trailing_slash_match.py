@@ -65,4 +65,9 @@ rules:
             ),
         ),
     },
+    explain=lambda rule: (
+        "matching: with or without a trailing slash (trailing_slash_match: ignore)"
+        if rule.ignore_trailing_slash
+        else None
+    ),
 )

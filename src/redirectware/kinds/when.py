@@ -69,4 +69,9 @@ rules:
             (("GET http://example.com/blog/hello", 301, "/articles/hello"),),
         ),
     },
+    explain=lambda rule: (
+        "applies only once the app has answered 404 (when: not_found)"
+        if rule.when_not_found
+        else None
+    ),
 )
