@@ -69,9 +69,4 @@ rules:
             (("GET http://example.com/blog/hello", 301, "/articles/hello"),),
         ),
     },
-    explain=lambda rule: (
-        "applies only once the app has answered 404 (when: not_found)"
-        if rule.when_not_found
-        else None
-    ),
 )
