@@ -200,15 +200,27 @@ def test_cli_import_all_translated_and_usage(
     assert raised.value.code == 2
 
 
-def test_check_format_checks_without_saving(
+def test_check_format_fails_on_what_import_would_lose(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = tmp_path / "_redirects"
-    source.write_text("/a /b 301!\n/b /c 301!\n/x /y 200\n")
-    assert main(["check", "--format", "netlify", str(source)]) == 0
-    out = capsys.readouterr().out
-    assert f"{source}:3: warning: not translated: status 200 is a rewrite" in out
-    assert "chain" in out  # /a -> /b -> /c: the check's own warning, on the translation
-    assert f"{source}:1: http://example.com/a -> http://example.com/b continues to" in out
+    source.write_text("/a /b 301!\n/b /c 301!\n/x /y 200\n/p /q\n")
+    out = tmp_path / "imported.yaml"
+    assert main(["import", "netlify", str(source), "-o", str(out)]) == 1
+    capsys.readouterr()
+    out.unlink()
+    # The same translation: the line import loses fails the check, named with file:line.
+    assert main(["check", "--format", "netlify", str(source)]) == 1
+    printed = capsys.readouterr().out
+    assert f"{source}:3: error: not translated: status 200 is a rewrite, not a redirect" in printed
+    assert f"{source}:4:" not in printed  # unforced, translated: no error
+    assert "chain" in printed  # /a -> /b -> /c: the check's own warning, on the translation
+    assert f"{source}:1: http://example.com/a -> http://example.com/b continues to" in printed
     assert list(tmp_path.iterdir()) == [source]
-    assert main(["check", "--strict", "--format", "netlify", str(source)]) == 1
+    assert main(["check", "--json", "--format", "netlify", str(source)]) == 1
+    reports = json.loads(capsys.readouterr().out)
+    lost = [r for r in reports if r["kind"] == "not-translated"]
+    assert [(r["file"], r["line"], r["severity"]) for r in lost] == [(str(source), 3, "error")]
+    # Nothing lost: the check passes, as import would.
+    source.write_text("/a /b 301!\n/p /q\n")
+    assert main(["check", "--format", "netlify", str(source)]) == 0
