@@ -3,6 +3,7 @@ tests from nginx's documentation; see the README there)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,10 @@ def test_cli(tmp_path: Path) -> None:
     source.write_text("location = /a { return 301 /b; }\n")
     assert main(["import", "nginx", str(source), "-o", str(tmp_path / "r.yaml")]) == 0
     assert "from: /a" in (tmp_path / "r.yaml").read_text()
+
+
+def test_without_re2_a_regex_is_reported_naming_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "re2", None)  # import re2: ImportError
+    result = parse("location ~ ^/a/(.*)$ { return 301 /b/$1; }\n", "redirects.conf")
+    assert [loss.line for loss in result.losses] == [1]
+    assert "pip install 'redirectware[regex]'" in result.losses[0].why

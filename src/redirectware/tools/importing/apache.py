@@ -1,4 +1,4 @@
-"""Apache's ``Redirect``, ``RedirectMatch``, ``RedirectPermanent``/``RedirectTemp`` and simple
+"""Apache's ``Redirect``, ``RedirectMatch``, ``RedirectPermanent``/``RedirectTemp`` and
 ``RewriteRule ... [R=NNN,L]`` with ``RewriteCond`` on the host and on https.
 
 Apache's semantics, as translated:
@@ -6,14 +6,20 @@ Apache's semantics, as translated:
 * ``Redirect /old URL`` is a prefix match **at a segment boundary**: ``/old`` and ``/old/x``
   (to ``URL/x``), never ``/older``. It becomes two rules, the exact path and
   ``/old/{rest:path}``. The status defaults to 302 (``temp``); ``permanent`` is 301;
-  ``seeother`` (303) and ``gone`` (410) are reported as not translated;
+  ``Redirect gone /old`` (or ``410``) is ``gone: true`` on both, ``451`` ``gone: 451``;
+  ``seeother`` (303) is reported (redirectware never sends it);
 * the query string is kept unless the target has its own (then Apache drops the request's);
   ``RewriteRule`` keeps it the same way, ``[QSA]`` joins both (as redirectware does),
   ``[QSD]`` or a target ending in ``?`` drops it;
 * ``RewriteRule`` redirects only with ``[R]`` or an absolute target; without, it is an
-  internal rewrite (reported). ``[NC]`` (case-insensitive, issue 15) and flags other than
-  ``R``, ``L``, ``NE``, ``QSA``, ``QSD`` are reported. Patterns: see :mod:`.patterns`; in an
-  ``.htaccess`` file a pattern has no leading ``/``;
+  internal rewrite (reported). ``[G]`` answers 410: ``gone: true``. ``[NC]`` is
+  ``case_sensitive: false``. Flags other than ``R``, ``L``, ``NE``, ``QSA``, ``QSD``,
+  ``END``, ``NC``, ``G`` are reported;
+* patterns (``RewriteRule``, ``RedirectMatch``) are searched in the path: one a path
+  template says exactly becomes ``from`` (see :mod:`.patterns`), any other a ``from_regex``
+  (RE2) with each capture a named group (``$1`` is ``{p1}``); one RE2 cannot run
+  (back-references, look-around) is reported with RE2's reason. In an ``.htaccess`` file a
+  ``RewriteRule`` pattern sees the path without its leading ``/``;
 * ``RewriteCond %{HTTP_HOST} ^www\\.example\\.com$`` becomes ``host``, ``%{HTTPS} off`` (or
   ``!=on``) ``scheme: http`` and ``on`` ``scheme: https``; any other condition, ``[OR]`` or a
   negated host is reported. ``%{HTTP_HOST}`` and ``%{REQUEST_URI}`` in a target become
@@ -336,11 +342,8 @@ class _Reader:
         try:
             regex = regex_path(pattern, case_sensitive, per_dir)
             to = None if target is None else regex.target(target)
-        except ValueError as error:
+        except (ValueError, ImportError) as error:  # ImportError: RE2 is not installed
             self.lose(number, raw, str(error))
-            return
-        except ImportError as error:
-            self.lose(number, raw, f"its pattern needs from_regex: {error}")
             return
         if to is not None and not to.startswith(("/", "http://", "https://", "{")):
             self.lose(number, raw, "a relative target (RewriteBase) is not translated")

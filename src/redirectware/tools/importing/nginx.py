@@ -282,8 +282,8 @@ class _Reader:
                 loc.regex = regex_path(path, case_sensitive=modifier == "~")
             except ValueError as error:
                 why = f"the location's regex: {error}"
-            except ImportError as error:
-                why = f"the location's regex needs from_regex: {error}"
+            except ImportError as error:  # RE2 is not installed
+                why = str(error)
         for child in directive.children or []:
             if child.name in ("return", "rewrite"):
                 loc.redirects = True
@@ -331,11 +331,8 @@ class _Reader:
                 items = self.return_(directive, loc, scheme)
             else:
                 items = self.rewrite(directive, loc, scheme)
-        except ValueError as error:
+        except (ValueError, ImportError) as error:  # ImportError: RE2 is not installed
             self.lose(directive, str(error))
-            return []
-        except ImportError as error:
-            self.lose(directive, f"its regex needs from_regex: {error}")
             return []
         if not defer:
             self.result.items += items
@@ -539,8 +536,8 @@ class _Reader:
         except ValueError as error:
             self.lose(entry, f"the key's regex: {error}")
             return None
-        except ImportError as error:
-            self.lose(entry, f"the key's regex needs from_regex: {error}")
+        except ImportError as error:  # RE2 is not installed
+            self.lose(entry, str(error))
             return None
         return self.item(entry, _Path(None, pattern, not insensitive), target, code, False, None)
 

@@ -189,7 +189,7 @@ def parse(text: str, source: str) -> ImportResult:
         shown = json.dumps(entry, separators=(", ", ": "))
         try:
             item = _translate(result, line, shown, entry)
-        except ValueError as error:
+        except (ValueError, ImportError) as error:  # ImportError: RE2 is not installed
             result.lose(line, shown, str(error))
             continue
         result.items.append(item)
