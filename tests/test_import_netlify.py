@@ -224,3 +224,38 @@ def test_check_format_fails_on_what_import_would_lose(
     # Nothing lost: the check passes, as import would.
     source.write_text("/a /b 301!\n/p /q\n")
     assert main(["check", "--format", "netlify", str(source)]) == 0
+
+
+def test_a_later_forced_line_that_takes_an_unforced_one_is_reported(tmp_path: Path) -> None:
+    # Netlify tries /a /b first where no file exists; redirectware would answer the forced
+    # line before the app is asked: /a /b cannot answer as on Netlify.
+    result = parse_redirects("/a /b\n/a /c 301!\n/d /e\n/d/x /f 301!\n", "_redirects")
+    settle(result)
+    assert [(loss.line, loss.why.split(",")[0]) for loss in result.losses] == [
+        (1, "_redirects:2 applies whatever the app serves")
+    ]
+    assert [item.line for item in result.items] == [2, 3, 4]  # /d/x does not take /d
+    ruleset = _load(render(result).document, tmp_path)
+    assert not run_expectations(ruleset, expectations_of(ruleset))
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="netlify.toml needs tomllib")
+def test_netlify_toml_force_and_gone(tmp_path: Path) -> None:
+    text = (
+        '[[redirects]]\n  from = "/old"\n  to = "/new"\n\n'
+        '[[redirects]]\n  from = "/always"\n  to = "/here"\n  status = 302\n  force = true\n\n'
+        '[[redirects]]\n  from = "/removed"\n  status = 410\n  force = true\n'
+    )
+    result = parse(text, "netlify.toml")
+    settle(result)
+    assert not result.losses
+    assert [(item.line, item.rules[0].get("when")) for item in result.items] == [
+        (1, "not_found"),
+        (5, None),
+        (11, None),
+    ]
+    ruleset = _load(render(result).document, tmp_path)
+    assert not run_expectations(ruleset, expectations_of(ruleset))
+    assert _answers(ruleset, "GET", "/old/") == (301, "https://example.com/new")
+    assert _answers(ruleset, "POST", "/always") == (307, "https://example.com/here")
+    assert _answers(ruleset, "GET", "/removed") == (410, None)

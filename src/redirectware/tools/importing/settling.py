@@ -17,6 +17,7 @@ from typing import Any
 from redirectware.document.loading import load_source
 from redirectware.document.probes import Probe, make_probe, parse_request_line
 from redirectware.engine.decision import Decision
+from redirectware.engine.model import Rule
 from redirectware.errors import RuleError
 from redirectware.ruleset import RuleSet
 
@@ -50,15 +51,31 @@ def _compile(result: ImportResult, folder: Path) -> tuple[RuleSet, list[list[Imp
 
 
 def settle(result: ImportResult) -> None:
-    """Drop what the loader refuses; pin the end of chains the engine collapses."""
-    with tempfile.TemporaryDirectory(prefix="redirectware-import-") as folder:
-        ruleset, owners = _compile(result, Path(folder))
-    for item in result.items:
-        kept: list[dict[str, Any]] = []
-        for test in item.tests:
-            if _settled(ruleset, owners, item, test, result):
-                kept.append(test)
-        item.tests[:] = kept
+    """Drop what the loader refuses; pin the end of chains the engine collapses; report a
+    rule that waits for the app's 404 and that a later rule, which always applies, takes
+    from it (the source tool tried the earlier one first)."""
+    while True:
+        with tempfile.TemporaryDirectory(prefix="redirectware-import-") as folder:
+            ruleset, owners = _compile(result, Path(folder))
+        notes = len(result.notes)
+        for item in result.items:
+            kept: list[dict[str, Any]] = []
+            for test in item.tests:
+                verdict = _settled(ruleset, owners, item, test, result)
+                if isinstance(verdict, str):
+                    result.items.remove(item)
+                    result.lose(item.line, item.text, verdict)
+                    break
+                if verdict:
+                    kept.append(test)
+            else:
+                item.tests[:] = kept
+                continue
+            # One item fewer: settle the rest again, against the document without it.
+            del result.notes[notes:]
+            break
+        else:
+            return
 
 
 def _answer(ruleset: RuleSet, probe: Probe, not_found: bool) -> Decision:
@@ -76,23 +93,23 @@ def _settled(
     item: Imported,
     test: dict[str, Any],
     result: ImportResult,
-) -> bool:
-    """Adjust ``test`` to what redirectware answers, or say (False) it cannot pin ``item``."""
+) -> bool | str:
+    """Adjust ``test`` to what redirectware answers, or say it cannot pin ``item`` (False),
+    or why ``item`` cannot answer as the source did (a reason: it is reported)."""
     expect = test["expect"]
     if not isinstance(expect, dict):
         return True
     method, url = parse_request_line(test["request"])
     not_found = test.get("app") == "not_found"
     decision = _answer(ruleset, make_probe(method, url), not_found)
+    own = min(index for index, entries in enumerate(owners) if any(e is item for e in entries))
 
-    def first_rule() -> str | None:
+    def first_rule() -> Rule | None:
         # The rule that took the request, unless it is one written for this item.
-        if not decision.hops:
+        rule = decision.hops[0].rule if decision.hops else decision.rule
+        if rule is None or any(owner is item for owner in owners[rule.index]):
             return None
-        rule = decision.hops[0].rule
-        if any(owner is item for owner in owners[rule.index]):
-            return None
-        return rule.label
+        return rule
 
     first = first_rule()
     if first is not None and url.startswith("http://"):
@@ -103,10 +120,19 @@ def _settled(
         if str(expect.get("location", "")).startswith("http://"):
             expect["location"] = "https://" + expect["location"][len("http://") :]
         test["request"] = f"{method} {url}"
+    if first is not None and not_found and not first.when_not_found and first.index > own:
+        # The source tries this line first where the app would answer 404; redirectware
+        # answers with the later rule before the app is even asked.
+        taker = ", ".join(f"{entry.source}:{entry.line}" for entry in owners[first.index])
+        return (
+            f"{taker} applies whatever the app serves, so it answers {url} before the app "
+            "is asked, where the source tool applies this earlier line first"
+        )
     if first is not None:
+        where = "an earlier rule" if first.index < own else "a rule that applies first"
         result.notes.append(
-            f"{item.source}:{item.line}: its sample request {url} is answered by an earlier "
-            f"rule ({first}); no test pins this rule"
+            f"{item.source}:{item.line}: its sample request {url} is answered by {where} "
+            f"({first.label}); no test pins this rule"
         )
         return False
     if len(decision.hops) > 1 and decision.hops[0].location == expect.get("location"):
