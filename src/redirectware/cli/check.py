@@ -210,6 +210,7 @@ def _print_results(
     return 1 if failed or (strict and warned) else 0
 
 
+#: The kind of a ``check --format`` error for a source line the translation loses.
 NOT_TRANSLATED = "not-translated"
 
 
