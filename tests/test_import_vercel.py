@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from redirectware import RuleSet
@@ -42,8 +43,47 @@ def test_fixture(tmp_path: Path) -> None:
         307,
         "https://example.com/beta-home",
     )
-    lost = report.read_text()
-    assert '"line": 8' in lost and '"line": 9' in lost and '"line": 10' in lost
+    lost = json.loads(report.read_text())["not_translated"]
+    assert [loss["line"] for loss in lost] == [8, 9]
+    # A look-ahead: RE2 refuses it, and the report says so.
+    assert "RE2 cannot compile" in lost[0]["why"] and "look-around" in lost[0]["why"]
+    # :id+ (one segment or more) is a from_regex; the destination's :id+ names it.
+    assert _answer(ruleset, "https://example.com/items/a/b?x=1") == (
+        308,
+        "https://example.com/i/a/b?x=1",
+    )
+    assert _answer(ruleset, "https://example.com/items") == (None, None)
+    assert _answer(ruleset, "https://example.com/items/a", "POST") == (
+        308,
+        "https://example.com/i/a",
+    )
+
+
+def test_patterns_and_optional_parameters(tmp_path: Path) -> None:
+    source = tmp_path / "vercel.json"
+    entries = [
+        {"source": "/post/:id(\\d{1,5})", "destination": "/p/:id"},
+        {"source": "/:lang?/about", "destination": "/about-us/:lang"},
+        {"source": "/x/:a(\\d+)/:rest*", "destination": "/y"},
+        {"source": "/z/(.*)", "destination": "/w"},
+    ]
+    # One entry a line: lines 2 to 5.
+    source.write_text('{"redirects": [\n' + ",\n".join(map(json.dumps, entries)) + "\n]}\n")
+    out, report = tmp_path / "redirects.yaml", tmp_path / "losses.json"
+    assert main(["import", "vercel", str(source), "-o", str(out), "--report", str(report)]) == 1
+    lost = {loss["line"]: loss["why"] for loss in json.loads(report.read_text())["not_translated"]}
+    assert list(lost) == [4, 5]
+    assert "optional parameter" in lost[4] and "unnamed" in lost[5]
+    ruleset = RuleSet.from_file(out)
+    assert not run_expectations(ruleset, expectations_of(ruleset))
+    assert _answer(ruleset, "https://example.com/post/123") == (308, "https://example.com/p/123")
+    assert _answer(ruleset, "https://example.com/post/123456") == (None, None)
+    assert _answer(ruleset, "https://example.com/post/abc") == (None, None)
+    assert _answer(ruleset, "https://example.com/fr/about") == (
+        308,
+        "https://example.com/about-us/fr",
+    )
+    assert _answer(ruleset, "https://example.com/about") == (308, "https://example.com/about-us")
 
 
 def test_netlify_path_capture_is_renamed_too(tmp_path: Path) -> None:

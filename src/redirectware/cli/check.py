@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 from collections.abc import Sequence
@@ -182,7 +183,15 @@ def warning_lines(result: FileResult, *, verbose: bool = False) -> list[str]:
 
 def run_check(paths: Sequence[Path], *, as_json: bool, strict: bool, verbose: bool = False) -> int:
     """Check every document; print the findings; return the exit status."""
-    results = [check_file(path) for path in paths]
+    return _print_results(
+        [check_file(path) for path in paths], as_json=as_json, strict=strict, verbose=verbose
+    )
+
+
+def _print_results(
+    results: Sequence[FileResult], *, as_json: bool, strict: bool, verbose: bool
+) -> int:
+    """Print what checking found (``--json``: one list of reports); the exit status."""
     reports = [report for result in results for report in result.reports]
     if as_json:
         print(json.dumps([asdict(report) for report in reports], indent=2))
@@ -201,28 +210,44 @@ def run_check(paths: Sequence[Path], *, as_json: bool, strict: bool, verbose: bo
     return 1 if failed or (strict and warned) else 0
 
 
+#: The kind of a ``check --format`` error for a source line the translation loses.
+NOT_TRANSLATED = "not-translated"
+
+
 def run_check_imported(
     fmt: str, sources: Sequence[Path], *, as_json: bool, strict: bool, verbose: bool = False
 ) -> int:
     """``check --format FORMAT SOURCE...``: what is wrong with the redirects of another
     tool today. Each source is translated as ``redirectware import`` would (nothing is
-    saved), its lines that cannot be translated are listed, then the translation is checked
-    like any document (its tests:, loops, chains, shadowing)."""
+    saved) and the translation checked like any document (its tests:, loops, chains,
+    shadowing). A source line the translation loses is an error, named with its file:line
+    and why: the check fails (exit 1) whenever ``import`` would report a loss, so that a CI
+    gate built on it never passes over a redirect that would stop working."""
     from .importing import translated_copy
 
-    status = 0
+    results: list[FileResult] = []
     with tempfile.TemporaryDirectory(prefix="redirectware-check-") as folder:
-        paths = []
         for source in sources:
-            result, path = translated_copy(fmt, source, Path(folder))
+            imported, path = translated_copy(fmt, source, Path(folder))
             if not as_json:
-                for loss in result.losses:
-                    print(f"{loss.source}:{loss.line}: warning: not translated: {loss.why}")
-                for note in result.notes:
+                for note in imported.notes:
                     print(f"note: {note}")
                 print(f"{source}: checked as translated to {path.name} (not saved; "
                       f"'redirectware import {fmt}' writes it)")  # fmt: skip
-            if result.losses and strict:
-                status = 1
-            paths.append(path)
-        return max(status, run_check(paths, as_json=as_json, strict=strict, verbose=verbose))
+            checked = check_file(path)
+            losses = [
+                Report(
+                    ERROR,
+                    NOT_TRANSLATED,
+                    loss.source,
+                    loss.line,
+                    None,
+                    None,
+                    f"not translated: {loss.why}: {loss.text.strip()}",
+                    f"{loss.source}:{loss.line}: error: not translated: {loss.why}: "
+                    f"{loss.text.strip()}",
+                )
+                for loss in imported.losses
+            ]
+            results.append(dataclasses.replace(checked, reports=losses + checked.reports))
+        return _print_results(results, as_json=as_json, strict=strict, verbose=verbose)

@@ -16,11 +16,12 @@ from pathlib import Path
 from redirectware.errors import RuleError
 from redirectware.ruleset import RuleSet
 from redirectware.tools.expectations import expectations_of, run_expectations
-from redirectware.tools.importing.formats import READERS, import_file
+from redirectware.tools.importing.formats import FORMATS as ALL_FORMATS
+from redirectware.tools.importing.formats import import_file
 from redirectware.tools.importing.result import ImportResult
 from redirectware.tools.importing.writing import render
 
-FORMATS = tuple(READERS)
+FORMATS = ALL_FORMATS
 
 IMPORT_HELP = """\
 Translate another tool's redirects into a rule document that answers as that tool did:
@@ -35,6 +36,7 @@ written), 2 usage error.
 example:
   redirectware import netlify _redirects -o redirects.yaml
   redirectware import netlify netlify.toml --report losses.json
+  redirectware import wagtail redirects.xlsx -o redirects.yaml   (needs redirectware[wagtail])
 """
 
 

@@ -1,4 +1,4 @@
-"""Apache's ``Redirect``, ``RedirectMatch``, ``RedirectPermanent``/``RedirectTemp`` and simple
+"""Apache's ``Redirect``, ``RedirectMatch``, ``RedirectPermanent``/``RedirectTemp`` and
 ``RewriteRule ... [R=NNN,L]`` with ``RewriteCond`` on the host and on https.
 
 Apache's semantics, as translated:
@@ -6,14 +6,20 @@ Apache's semantics, as translated:
 * ``Redirect /old URL`` is a prefix match **at a segment boundary**: ``/old`` and ``/old/x``
   (to ``URL/x``), never ``/older``. It becomes two rules, the exact path and
   ``/old/{rest:path}``. The status defaults to 302 (``temp``); ``permanent`` is 301;
-  ``seeother`` (303) and ``gone`` (410) are reported as not translated;
+  ``Redirect gone /old`` (or ``410``) is ``gone: true`` on both, ``451`` ``gone: 451``;
+  ``seeother`` (303) is reported (redirectware never sends it);
 * the query string is kept unless the target has its own (then Apache drops the request's);
   ``RewriteRule`` keeps it the same way, ``[QSA]`` joins both (as redirectware does),
   ``[QSD]`` or a target ending in ``?`` drops it;
 * ``RewriteRule`` redirects only with ``[R]`` or an absolute target; without, it is an
-  internal rewrite (reported). ``[NC]`` (case-insensitive, issue 15) and flags other than
-  ``R``, ``L``, ``NE``, ``QSA``, ``QSD`` are reported. Patterns: see :mod:`.patterns`; in an
-  ``.htaccess`` file a pattern has no leading ``/``;
+  internal rewrite (reported). ``[G]`` answers 410: ``gone: true``. ``[NC]`` is
+  ``case_sensitive: false``. Flags other than ``R``, ``L``, ``NE``, ``QSA``, ``QSD``,
+  ``END``, ``NC``, ``G`` are reported;
+* patterns (``RewriteRule``, ``RedirectMatch``) are searched in the path: one a path
+  template says exactly becomes ``from`` (see :mod:`.patterns`), any other a ``from_regex``
+  (RE2) with each capture a named group (``$1`` is ``{p1}``); one RE2 cannot run
+  (back-references, look-around) is reported with RE2's reason. In an ``.htaccess`` file a
+  ``RewriteRule`` pattern sees the path without its leading ``/``;
 * ``RewriteCond %{HTTP_HOST} ^www\\.example\\.com$`` becomes ``host``, ``%{HTTPS} off`` (or
   ``!=on``) ``scheme: http`` and ``on`` ``scheme: https``; any other condition, ``[OR]`` or a
   negated host is reported. ``%{HTTP_HOST}`` and ``%{REQUEST_URI}`` in a target become
@@ -26,13 +32,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .patterns import regex_template, substitute
+from .patterns import regex_path, regex_template, substitute
 from .result import Imported, ImportResult, absolute, fill, test_entry
 
 SAMPLE_HOST = "example.com"
 _STATUS_WORDS = {"permanent": 301, "temp": 302, "seeother": 303, "gone": 410}
 _KEPT = (301, 302, 307, 308)
-_FLAGS = {"R", "L", "NE", "QSA", "QSD", "END"}
+_FLAGS = {"R", "L", "NE", "QSA", "QSD", "END", "NC", "NOCASE", "G", "GONE"}
+_GONE_CODES = (410, 451)
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
@@ -112,12 +119,21 @@ class _Reader:
 
     def redirect(self, number: int, raw: str, args: list[str], default: int = 302) -> None:
         status = default
-        if args and self._status(args[0]) is not None and len(args) >= 2:
+        if (
+            args
+            and self._status(args[0]) is not None
+            and (len(args) >= 2 or self._status(args[0]) in _GONE_CODES)
+        ):
             status = self._status(args.pop(0)) or default
-        if status not in _KEPT:
-            self.lose(number, raw, f"status {status} is not a redirect redirectware sends "
-                      "(410 needs issue 15's gone)")  # fmt: skip
+        gone = status in _GONE_CODES
+        if status not in _KEPT and not gone:
+            self.lose(number, raw, f"status {status} is not a redirect redirectware sends")
             return
+        if gone:
+            if len(args) != 1 or not args[0].startswith("/"):
+                self.lose(number, raw, "expected Redirect gone /path (a gone takes no URL)")
+                return
+            args = [args[0], ""]
         if len(args) != 2 or not args[0].startswith("/"):
             self.lose(number, raw, "expected Redirect [status] /path URL")
             return
@@ -128,7 +144,7 @@ class _Reader:
         spellings = [(path + "{rest:path}", target + "{rest}")] if path.endswith("/") else [
             (path, target), (path + "/{rest:path}", target.rstrip("/") + "/{rest}")]  # fmt: skip
         for template, to in spellings:
-            rule = self.rule(number, template, to, status, keep)
+            rule = self.rule(number, template, None if gone else to, status, keep)
             if rules:
                 rule["name"] += "-below"  # the paths below /old: a rule of its own
             rules.append(rule)
@@ -140,7 +156,7 @@ class _Reader:
                 location = target + values["rest"]
             else:
                 location = target.rstrip("/") + sample[len(path) :]
-            tests.append(self.test(sample, status, location))
+            tests.append(self.test(sample, status, None if gone else location))
         self.alias.append(Imported(self.result.source, number, raw, rules, tests))
 
     def redirectpermanent(self, number: int, raw: str, args: list[str]) -> None:
@@ -153,14 +169,17 @@ class _Reader:
         status = 302
         if args and self._status(args[0]) is not None:
             status = self._status(args.pop(0)) or 0
-        if status not in _KEPT:
-            self.lose(number, raw, f"status {status} is not a redirect redirectware sends "
-                      "(410 needs issue 15's gone)")  # fmt: skip
+        gone = status in _GONE_CODES
+        if status not in _KEPT and not gone:
+            self.lose(number, raw, f"status {status} is not a redirect redirectware sends")
             return
+        if gone and len(args) == 1:
+            args = [args[0], "-"]
         if len(args) != 2:
             self.lose(number, raw, "expected RedirectMatch [301|302|307|308] regex URL")
             return
-        self.regex_rule(number, raw, args[0], args[1], status, "?" not in args[1], None, None)
+        self.regex_rule(number, raw, args[0], None if gone else args[1], status,
+                        "?" not in args[1], None, None, search=True)  # fmt: skip
 
     # --- mod_rewrite -----------------------------------------------------------------------
 
@@ -183,16 +202,17 @@ class _Reader:
                 key, _, value = flag.strip().partition("=")
                 flags[key.upper()] = value
         bad = sorted(set(flags) - _FLAGS)
-        redirect = "R" in flags or target.startswith(("http://", "https://"))
+        gone = "G" in flags or "GONE" in flags
+        redirect = "R" in flags or target.startswith(("http://", "https://")) or gone
         why = None
         if bad:
-            why = f"flag(s) {', '.join(bad)} not translated (NC needs issue 15's case_sensitive)"
+            why = f"flag(s) {', '.join(bad)} not translated"
         elif not redirect:
             why = "an internal rewrite (the client's URL does not change), not a redirect"
         code = flags.get("R", "")
-        # [R] alone is a 302; [R=NNN] that code.
-        status = int(code) if code.isdigit() else (302 if not code else 0)
-        if why is None and status not in _KEPT:
+        # [R] alone is a 302; [R=NNN] that code; [G] answers 410 whatever the target.
+        status = 410 if gone else int(code) if code.isdigit() else (302 if not code else 0)
+        if why is None and status not in _KEPT and not gone:
             why = f"[R={flags.get('R')}] is not a redirect redirectware sends"
         scheme: str | None = None
         host: str | None = self.host
@@ -217,7 +237,9 @@ class _Reader:
         if "%{" in target or re.search(r"%[0-9]", target):
             self.lose(number, raw, "a server variable or %N in the target is not translated")
             return
-        self.regex_rule(number, raw, pattern, target, status, keep, scheme, host)
+        nocase = "NC" in flags or "NOCASE" in flags
+        self.regex_rule(number, raw, pattern, None if gone else target, status, keep, scheme,
+                        host, case_sensitive=not nocase)  # fmt: skip
 
     def _condition(self, cond: list[str]) -> tuple[str, str] | None:
         if len(cond) > 2 and cond[2].upper().strip("[]") not in ("NC", ""):
@@ -245,54 +267,91 @@ class _Reader:
 
     # --- shared -----------------------------------------------------------------------------
 
-    def rule(self, number: int, template: str, to: str, status: int, keep: bool,
-             scheme: str | None = None, host: str | None = None) -> dict[str, Any]:  # fmt: skip
+    def rule(self, number: int, template: str | None, to: str | None, status: int,
+             keep: bool, scheme: str | None = None, host: str | None = None,
+             regex: str | None = None, case_sensitive: bool = True) -> dict[str, Any]:  # fmt: skip
+        """One rule: ``from`` ``template`` (or ``from_regex`` ``regex``) to ``to``; a gone
+        (``status`` 410 or 451) when ``to`` is None."""
         rule: dict[str, Any] = {"name": f"apache-{number}"}
         if host or self.host:
             rule["host"] = host or self.host
         if scheme:
             rule["scheme"] = scheme
-        rule.update({"from": template, "to": to, "status": status})
+        if regex is not None:
+            rule["from_regex"] = regex
+        else:
+            rule["from"] = template
+        if not case_sensitive:
+            rule["case_sensitive"] = False
+        if to is None:
+            rule["gone"] = True if status == 410 else status
+            return rule
+        rule.update({"to": to, "status": status})
         if not keep:
             rule["keep_query"] = False
         return rule
 
-    def test(self, path: str, status: int, location: str,
+    def test(self, path: str, status: int, location: str | None,
              scheme: str | None = None, host: str | None = None) -> dict[str, Any]:  # fmt: skip
         origin_host = host or self.host or SAMPLE_HOST
         origin_scheme = scheme or "http"
-        location = location.replace("{host}", origin_host).replace("{path}", path)
         url = f"{origin_scheme}://{origin_host}{path}"
+        if location is None:
+            return test_entry("GET", url, status, None)
+        location = location.replace("{host}", origin_host).replace("{path}", path)
         return test_entry("GET", url, status, absolute(location, origin_scheme, origin_host))
 
-    def regex_rule(self, number: int, raw: str, pattern: str, target: str, status: int,
-                   keep: bool, scheme: str | None, host: str | None) -> None:  # fmt: skip
+    def regex_rule(self, number: int, raw: str, pattern: str, target: str | None,
+                   status: int, keep: bool, scheme: str | None, host: str | None,
+                   case_sensitive: bool = True, search: bool = False) -> None:  # fmt: skip
+        """A ``RewriteRule`` or ``RedirectMatch``: a path template when one says the
+        pattern exactly, else a ``from_regex``; ``target`` None for a gone."""
+        module = self.alias if search else self.rewrite
         server_all = pattern in ("^(.*)$", "^(.*)") and not self.per_dir
+        per_dir = self.per_dir and not search and not pattern.startswith("^/")
         try:
             if server_all:
                 # In server context (.*) captures the whole path, slash included: {path}.
                 template, names = "/{p1:path}", ["p1"]
-                to = target.replace("$1", "{path}")
+                to = None if target is None else target.replace("$1", "{path}")
             else:
-                template, names = regex_template(pattern, leading_slash=not self.per_dir
-                                                 and pattern.startswith("^/"))  # fmt: skip
-                to = substitute(target, names)
-        except ValueError as error:
-            self.lose(number, raw, str(error))
+                template, names = regex_template(pattern, leading_slash=not per_dir)
+                to = None if target is None else substitute(target, names)
+        except ValueError:
+            self.regex_item(module, number, raw, pattern, target, status, keep, scheme, host,
+                            case_sensitive, per_dir)  # fmt: skip
             return
-        if not to.startswith(("/", "http://", "https://", "{")):
+        if to is not None and not to.startswith(("/", "http://", "https://", "{")):
             self.lose(number, raw, "a relative target (RewriteBase) is not translated")
             return
-        rule = self.rule(number, template, to, status, keep, scheme, host)
+        rule = self.rule(number, template, to, status, keep, scheme, host,
+                         case_sensitive=case_sensitive)  # fmt: skip
         sample, values = fill(template)
         location = to
         for name, value in values.items():
-            location = location.replace("{" + name + "}", value)
-        if server_all:
+            location = None if location is None else location.replace("{" + name + "}", value)
+        if server_all and target is not None:
             location = target.replace("$1", sample)
         test = self.test(sample, status, location, scheme, host)
-        item = Imported(self.result.source, number, raw, [rule], [test])
-        (self.alias if raw.split()[0].lower() == "redirectmatch" else self.rewrite).append(item)
+        module.append(Imported(self.result.source, number, raw, [rule], [test]))
+
+    def regex_item(self, module: list[Imported], number: int, raw: str, pattern: str,
+                   target: str | None, status: int, keep: bool, scheme: str | None,
+                   host: str | None, case_sensitive: bool, per_dir: bool) -> None:  # fmt: skip
+        """A pattern no path template says, as a ``from_regex`` (RE2), when RE2 runs it."""
+        try:
+            regex = regex_path(pattern, case_sensitive, per_dir)
+            to = None if target is None else regex.target(target)
+        except (ValueError, ImportError) as error:  # ImportError: RE2 is not installed
+            self.lose(number, raw, str(error))
+            return
+        if to is not None and not to.startswith(("/", "http://", "https://", "{")):
+            self.lose(number, raw, "a relative target (RewriteBase) is not translated")
+            return
+        rule = self.rule(number, None, to, status, keep, scheme, host, regex.pattern,
+                         case_sensitive)  # fmt: skip
+        # No sample request can be drawn from a regex: the rule has no tests: entry.
+        module.append(Imported(self.result.source, number, raw, [rule], []))
 
 
 def parse(text: str, source: str) -> ImportResult:

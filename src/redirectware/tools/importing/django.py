@@ -2,12 +2,13 @@
 
 Django's semantics, as translated (``RedirectFallbackMiddleware``):
 
-* a row applies only when the app answers **404**: every row is reported as not translated
-  until issue 15's ``when: not_found``, and written commented out, ready to enable for the
-  paths you know the app no longer serves;
-* ``old_path`` is compared with the request's full path (a query included) exactly; the
+* a row applies only when the app answers **404** (to any method; redirectware retries only
+  GET and HEAD, whose body the app has not consumed): every row is ``when: not_found``;
+* ``old_path`` is compared with the request's full path (a query included) exactly: each
+  row is a ``map`` row, which matches a query as written (a row without a query also
+  answers a request with one, which Django's lookup would not: a note says so); the
   redirect is a **301** to ``new_path`` as written (the request's query is not added); an
-  empty ``new_path`` answers 410 (issue 15's ``gone``), reported;
+  empty ``new_path`` answers 410: a gone row (``status: 410`` and no ``to``);
 * the ``site`` of a row becomes its ``host`` when the dump holds that ``sites.site`` too;
   else the row has no host condition (a note says so);
 * with ``APPEND_SLASH``, Django also tries the path with a slash added: not known from a
@@ -26,7 +27,12 @@ SAMPLE_HOST = "example.com"
 
 
 def _line_of(text: str, pk: Any) -> int:
-    match = re.search(r'"pk"\s*:\s*' + re.escape(json.dumps(pk)) + r"\b", text)
+    """The line of the redirect row ``pk`` (dumpdata writes "model" before "pk", and a site
+    may have the same pk)."""
+    key = r'"pk"\s*:\s*' + re.escape(json.dumps(pk)) + r"\b"
+    match = re.search(r'"model"\s*:\s*"redirects\.redirect"\s*,\s*' + key, text) or re.search(
+        key, text
+    )
     return text.count("\n", 0, match.start()) + 1 if match else 1
 
 
@@ -49,9 +55,6 @@ def parse(text: str, source: str) -> ImportResult:
         line = _line_of(text, entry.get("pk"))
         old, new = str(fields.get("old_path", "")), str(fields.get("new_path", ""))
         shown = f"redirect {entry.get('pk')}: {old} -> {new or '(gone)'}"
-        if not new:
-            result.lose(line, shown, "an empty new_path answers 410 (issue 15's gone)")
-            continue
         if not old.startswith("/"):
             result.lose(line, shown, "old_path does not start with '/'")
             continue
@@ -61,18 +64,26 @@ def parse(text: str, source: str) -> ImportResult:
         if host:
             rule["host"] = host
         # A map row, not a from: old_path may hold a query, which only a map row matches.
-        rule.update({"map": [{"from": old, "to": new}], "status": 301, "keep_query": False})
+        row: dict[str, Any] = {"from": old, "to": new} if new else {"from": old, "status": 410}
+        rule.update({"map": [row], "status": 301, "keep_query": False, "when": "not_found"})
         origin = host or SAMPLE_HOST
-        test = test_entry("GET", f"https://{origin}{old}", 301, absolute(new, "https", origin))
-        options: dict[str, Any] = {"keep_query": False, **({"host": host} if host else {})}
+        url = f"https://{origin}{old}"
+        test = test_entry("GET", url, 301 if new else 410,
+                          absolute(new, "https", origin) if new else None,
+                          not_found=True)  # fmt: skip
+        options: dict[str, Any] = {"keep_query": False, "when": "not_found"}
+        if host:
+            options["host"] = host
         item = Imported(result.source, line, shown, [rule], [test],
-                        [Row(old, new, 301)], options)  # fmt: skip
-        result.disabled.append(item)
-        result.lose(line, shown, "Django applies it only when the app answers 404 (needs "
-                    "issue 15's when: not_found); written commented out")  # fmt: skip
+                        [Row(old, new, 301 if new else 410)], options)  # fmt: skip
+        result.items.append(item)
     if hostless:
         result.notes.append(f"{source}: the dump holds no sites.site for some rows: those "
                             "rows have no host condition (dump 'sites' too)")  # fmt: skip
+    result.notes.append(
+        f"{source}: a row without a query also answers a request with one (Django's full-path "
+        "lookup would not): a map row matches its path whatever the query"
+    )
     result.notes.append(
         "APPEND_SLASH's second try (the path with a slash added) is not translated: add "
         "those rows if your project has APPEND_SLASH on"

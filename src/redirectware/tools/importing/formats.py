@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from . import apache, cloudflare, django, netlify, nginx, vercel
+from . import apache, cloudflare, django, netlify, nginx, vercel, wagtail
 from .result import ImportResult
 from .settling import settle
 
@@ -20,12 +20,27 @@ READERS: dict[str, Callable[[str, str], ImportResult]] = {
 }
 
 
+#: The formats read from the file itself, not its text (a spreadsheet may be binary).
+FILE_READERS: dict[str, Callable[[Path], ImportResult]] = {
+    "wagtail": wagtail.read_file,
+}
+#: Every format's name, for the command line.
+FORMATS = (*READERS, *FILE_READERS)
+
+
 def import_file(fmt: str, path: Path) -> ImportResult:
-    """Read ``path`` as ``fmt``; ``ValueError`` when it cannot be read at all."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not UTF-8 text") from None
-    result = READERS[fmt](text, str(path))
+    """Read ``path`` as ``fmt``; ``ValueError`` when it cannot be read at all (a reader
+    that needs a missing extra says which, in one line)."""
+    if fmt in FILE_READERS:
+        try:
+            result = FILE_READERS[fmt](path)
+        except ImportError as error:
+            raise ValueError(str(error)) from None
+    else:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}: not UTF-8 text") from None
+        result = READERS[fmt](text, str(path))
     settle(result)
     return result

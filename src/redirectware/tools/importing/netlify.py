@@ -2,21 +2,24 @@
 
 Netlify's semantics, as translated:
 
-* the status defaults to **301**; ``302``, ``307`` and ``308`` are kept. ``200`` (a rewrite or
-  a proxy), ``404`` (a custom not-found page), ``410``/``451`` (issue 15's ``gone``) and ``303``
-  are not redirects redirectware sends: reported as not translated;
+* the status defaults to **301**; ``302``, ``307`` and ``308`` are kept. ``410`` becomes
+  ``gone: true`` and ``451`` ``gone: 451`` (Netlify serves the target's content with that
+  status; redirectware answers with its own short body: a note says so). ``200`` is a rewrite
+  (or, to another site, a proxy) and ``404`` serves a custom not-found page: neither is a
+  redirect, so both are reported. ``303`` is reported (redirectware never sends it);
 * a rule matches with and without a trailing slash (``/foo`` and ``/foo/``, pinned by GitLab
-  Pages' matching tests): each rule is written twice, once for each spelling, until issue 15's
-  ``trailing_slash_match: ignore`` says it in one;
+  Pages' matching tests): written once, with ``trailing_slash_match: ignore``. A rule ending
+  in ``/*`` also matches the path without it (``/foo``, an empty splat): a second rule for
+  that path, since the slash-less path is not a spelling of ``/foo/{splat:path}``;
 * matching is case-sensitive (Netlify answers ``/About`` and ``/about`` differently today);
 * ``:name`` as a whole segment captures it and ``*`` as the last segment captures the rest
   (``:splat`` in the target). A placeholder inside a segment is plain text, as Netlify and
   GitLab Pages read it. A ``*`` anywhere else, a ``:name`` twice, or a target placeholder
   ``from`` does not capture is reported as not translated;
 * an **unforced** rule (no ``!``, or ``force = false``) yields to a file that exists at its
-  path. redirectware cannot know which paths the app serves until issue 15's
-  ``when: not_found`` exists, so such a rule is reported as not translated and written
-  commented out, ready to enable once you know nothing is served at its path;
+  path: it applies only where the site would answer 404, so it becomes ``when: not_found``
+  (its tests say ``app: not_found``). A **forced** rule (``!``, ``force = true``) applies
+  whatever the site serves: an ordinary rule;
 * ``Country``, ``Language``, ``Role`` and ``Cookie`` conditions, signed proxies and custom
   headers are reported as not translated; a query condition with a literal value becomes a
   ``query`` condition, one whose value the target uses cannot be (redirectware does not
@@ -33,11 +36,10 @@ from .result import Imported, ImportResult, Row, capture_name, test_entry
 
 DEFAULT_STATUS = 301
 _KEPT = (301, 302, 307, 308)
+#: Netlify's statuses that say a page is gone, as ``gone`` values.
+_GONE: dict[int, bool | int] = {410: True, 451: 451}
 _WHY = {
-    200: "a 200 is a rewrite or a proxy, not a redirect",
-    404: "a 404 rule serves a custom not-found page, not a redirect",
-    410: "a 410 (gone) needs issue 15's gone: true",
-    451: "a 451 needs issue 15's gone: 451",
+    404: "status 404 serves a custom not-found page (a rewrite), not a redirect",
     303: "redirectware never sends 303 (it sends 302 to GET/HEAD, 307 to the rest)",
 }
 _PLACEHOLDER = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
@@ -87,18 +89,17 @@ def _template(path: str) -> tuple[str | None, list[str], str]:
     return "/".join(out), names, ""
 
 
-def _spellings(template: str) -> list[tuple[str, dict[str, str]]]:
-    """Each path spelling Netlify matches (with and without a trailing slash), and the
-    captures fixed by that spelling (a splat that the slash-less spelling leaves empty)."""
+def _spellings(template: str) -> list[tuple[str, dict[str, str], bool]]:
+    """The rules a Netlify path needs: each ``from``, the captures its path fixes, and
+    whether it ignores a trailing slash. Netlify matches ``/foo`` and ``/foo/`` alike: one
+    rule with ``trailing_slash_match: ignore``. ``/foo/*`` also matches ``/foo`` with an
+    empty splat, and ``/foo/a/`` with the splat ``a/`` (the slash kept, so no ``ignore``):
+    a second rule for ``/foo``."""
     if template == "/{splat:path}":
-        return [(template, {})]  # it matches "/" itself, with an empty splat
+        return [(template, {}, False)]  # it matches "/" itself, with an empty splat
     if template.endswith("/{splat:path}"):
-        return [(template, {}), (template[: -len("/{splat:path}")], {"splat": ""})]
-    if template == "/":
-        return [("/", {})]
-    if template.endswith("/"):
-        return [(template, {}), (template[:-1], {})]
-    return [(template, {}), (template + "/", {})]
+        return [(template, {}, False), (template[: -len("/{splat:path}")], {"splat": ""}, True)]
+    return [(template, {}, True)]
 
 
 def _sample(template: str, fixed: dict[str, str]) -> tuple[str, dict[str, str]]:
@@ -126,12 +127,11 @@ def translate(
     conditions: dict[str, Any],
 ) -> None:
     """Translate one Netlify rule into ``result`` (or record why not)."""
-    why = _WHY.get(status) if status not in _KEPT else None
-    if why is None and status not in _KEPT:
-        why = f"status {status} is not a redirect redirectware sends"
+    gone = _GONE.get(status)
+    why = None if status in _KEPT or gone is not None else _why_not(status, to)
     if why is None and conditions:
         why = f"a {', '.join(sorted(conditions))} condition (redirectware does not see it)"
-    if why is None and to is None:
+    if why is None and to is None and gone is None:
         why = "no target"
     host = scheme = None
     path = origin
@@ -147,23 +147,29 @@ def translate(
     conditions_query: dict[str, str] = {}
     for key, value in query.items():
         if value.startswith(":"):
-            if capture_name(value[1:]) in used:
+            if gone is None and capture_name(value[1:]) in used:
                 why = why or f"the target uses the value of query parameter {key!r}"
             conditions_query[key] = "*"
         else:
             conditions_query[key] = value
-    target, bad = _target(to or "", set(names)) if why is None else (None, "")
-    if why is None and target is None:
-        why = bad
+    target: str | None = ""
+    if why is None and gone is None:
+        target, bad = _target(to or "", set(names))
+        if target is None:
+            why = bad
     if why is not None or template is None or target is None:
         result.lose(line, text, why or "not translated")
         return
+    if gone is not None and to:
+        result.notes.append(
+            f"{result.source}:{line}: Netlify serves {to} with status {status}; redirectware "
+            f"answers {status} with its own short body"
+        )
     rules: list[dict[str, Any]] = []
     tests: list[dict[str, Any]] = []
-    exact = not names and host is None and not conditions_query
     rows: list[Row] = []
-    for spelling, fixed in _spellings(template):
-        rule: dict[str, Any] = {"name": f"{result.fmt}-{line}" + ("" if not rules else "-slash")}
+    for spelling, fixed, ignore in _spellings(template):
+        rule: dict[str, Any] = {"name": f"{result.fmt}-{line}" + ("" if not rules else "-stem")}
         if host is not None:
             rule["host"] = host
             rule["scheme"] = scheme
@@ -173,32 +179,68 @@ def translate(
         rendered = target
         for name, value in fixed.items():
             rendered = rendered.replace("{" + name + "}", value)
-        rule["to"] = rendered
-        rule["status"] = status
+        if gone is not None:
+            rule["gone"] = gone
+        else:
+            rule["to"] = rendered
+            rule["status"] = status
+        if ignore:
+            rule["trailing_slash_match"] = "ignore"
+        if not force:
+            rule["when"] = "not_found"
         rules.append(rule)
         rows.append(Row(spelling, rendered, status))
         sample, values = _sample(spelling, fixed)
-        location = target
-        for name, value in values.items():
-            location = location.replace("{" + name + "}", value)
-        base = f"{scheme or 'http'}://{host or SAMPLE_HOST}"
-        wanted = "&".join(f"{k}={'1' if v == '*' else v}" for k, v in conditions_query.items())
-        url = base + sample + (f"?{wanted}" if wanted else "")
-        if not location.startswith("http"):
-            location = base + location
-        if wanted:
-            # Netlify passes the request's query on to the target.
-            head, mark, fragment = location.partition("#")
-            location = head + ("&" if "?" in head else "?") + wanted + mark + fragment
-        tests.append(test_entry("GET", url, status, location))
-    item = Imported(result.source, line, text, rules, tests, rows if exact else None)
-    if force:
-        result.items.append(item)
-        return
-    result.disabled.append(item)
-    result.lose(line, text, "unforced: Netlify serves a file that exists at this path instead "
-                "(needs issue 15's when: not_found); written commented out, add '!' to the "
-                "source or enable it once nothing is served there")  # fmt: skip
+        samples = [sample]
+        if ignore and sample != "/":
+            # Netlify matches the other spelling too: pin it.
+            samples.append(sample[:-1] if sample.endswith("/") else sample + "/")
+        for request_path in samples:
+            tests.append(_test(target if gone is None else None, status, values, scheme, host,
+                               request_path, conditions_query, force))  # fmt: skip
+    exact = not names and host is None and not conditions_query
+    options: dict[str, Any] = {"trailing_slash_match": "ignore"}
+    if not force:
+        options["when"] = "not_found"
+    item = Imported(result.source, line, text, rules, tests, rows if exact else None, options)
+    result.items.append(item)
+
+
+def _why_not(status: int, to: str | None) -> str:
+    """Why a status that is neither a redirect nor gone is not translated."""
+    if status == 200:
+        if to is not None and to.startswith(("http://", "https://")):
+            return "status 200 to another site is a proxy, not a redirect"
+        return "status 200 is a rewrite, not a redirect"
+    return _WHY.get(status, f"status {status} is not a redirect redirectware sends")
+
+
+def _test(
+    target: str | None,
+    status: int,
+    values: dict[str, str],
+    scheme: str | None,
+    host: str | None,
+    path: str,
+    query: dict[str, str],
+    force: bool,
+) -> dict[str, Any]:
+    """The ``tests:`` entry for a request to ``path``: what Netlify answers."""
+    base = f"{scheme or 'http'}://{host or SAMPLE_HOST}"
+    wanted = "&".join(f"{k}={'1' if v == '*' else v}" for k, v in query.items())
+    url = base + path + (f"?{wanted}" if wanted else "")
+    if target is None:
+        return test_entry("GET", url, status, None, not_found=not force)
+    location = target
+    for name, value in values.items():
+        location = location.replace("{" + name + "}", value)
+    if not location.startswith("http"):
+        location = base + location
+    if wanted:
+        # Netlify passes the request's query on to the target.
+        head, mark, fragment = location.partition("#")
+        location = head + ("&" if "?" in head else "?") + wanted + mark + fragment
+    return test_entry("GET", url, status, location, not_found=not force)
 
 
 def _strip_comment(line: str) -> str:

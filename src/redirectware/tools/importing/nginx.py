@@ -1,25 +1,32 @@
 """nginx's ``return``, ``rewrite ... permanent|redirect``, ``location = /x``,
-``location ^~ /prefix/``, ``map`` with ``if ($var) { return 301 $var; }``, and the usual
-``if ($scheme = http) { return 301 https://$host$request_uri; }``.
+``location ^~ /prefix/``, ``location ~ regex``, ``map`` with ``if ($var) { return 301 $var; }``,
+and the usual ``if ($scheme = http) { return 301 https://$host$request_uri; }``.
 
 nginx's semantics, as translated:
 
 * server-level ``return``/``rewrite`` run first, in order; then **one location** answers,
-  chosen as nginx does: an exact ``location = /x``, else the longest prefix. The rules are
-  written in that order (exact, then prefixes longest first), and a longer prefix location
-  that does not redirect (``location /old/keep/ { proxy_pass ...; }``) becomes an ``except``
-  of the shorter one that does. Where the server has regex locations (``~``), a plain prefix
-  redirect is reported: nginx would try those regexes first;
+  chosen as nginx does: an exact ``location = /x``; else the longest prefix if it is
+  ``^~``; else the first regex location (``~``, ``~*``) that matches; else the longest
+  prefix. The rules are written in that order, and a location that serves content takes its
+  paths from a redirecting one that nginx would try after it (an ``except``: a longer prefix
+  from a shorter one, an exact or ``^~`` location from a regex one). A redirecting regex or
+  plain prefix location that a regex location serving content may come before is reported;
+* a regex (a ``location ~``, a ``rewrite`` that a path template cannot say, a map's ``~``
+  key) becomes a ``from_regex``, run on RE2: the regex is searched in the path as nginx does
+  (a pattern without ``^`` or ``$`` matches anywhere), ``~*`` is ``case_sensitive: false``,
+  each capture a named group (``$1`` is ``{p1}``, ``(?<year>...)`` is ``{year}``). A regex
+  RE2 cannot run (back-references, look-around: PCRE-only) is reported with RE2's reason;
 * ``return`` drops the request's query unless the URL carries it (``$request_uri``,
   ``$is_args$args``); ``rewrite`` keeps it (joined with ``&``, as redirectware does) unless
   the replacement ends with ``?``. ``permanent`` is 301, ``redirect`` 302; a rewrite without
   either is internal (reported) unless its replacement is an absolute URL (302);
+  ``return 410`` is ``gone: true`` and ``return 451`` ``gone: 451``;
 * ``$scheme``, ``$host``, ``$request_uri`` and ``$uri`` in a URL become ``{scheme}``,
   ``{host}``, ``{path}`` (with the query) and ``{path}``; other variables are reported;
-* ``map`` string keys become a ``map`` rule's rows. nginx compares them **without case**
-  (``/OLD`` hits ``/old``); redirectware matches the case written until issue 15's
-  ``case_sensitive: false``, so each map is also reported (the rows are translated, the
-  case-folding is not). Regex keys (``~``, ``~*``) and ``hostnames`` are reported;
+* ``map`` string keys become a ``map`` rule's rows with ``case_sensitive: false``: nginx
+  compares them without case (``/OLD`` hits ``/old``). Regex keys (``~``, ``~*``) become
+  ``from_regex`` rules after the map, in order, as nginx tries them after the strings;
+  ``hostnames`` and ``include`` are reported;
 * ``server_name`` gives each rule of the server its ``host`` (one rule per name); ``_`` or
   none gives no host condition; other ``if`` blocks are reported.
 """
@@ -30,12 +37,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .patterns import regex_template, substitute
+from redirectware.engine.regex import literal_prefix
+
+from .patterns import RegexPath, regex_path, regex_template, substitute
 from .result import Imported, ImportResult, absolute, fill, test_entry
 
 SAMPLE_HOST = "example.com"
 _REDIRECT_CODES = (301, 302, 303, 307, 308)
 _KEPT = (301, 302, 307, 308)
+_GONE_CODES = (410, 451)
 
 
 @dataclass
@@ -127,6 +137,15 @@ def _url(url: str) -> tuple[str, bool]:
     return url, keep
 
 
+@dataclass(frozen=True)
+class _Path:
+    """Where a rule matches: a ``from`` template, a ``from_regex``, or any path (both None)."""
+
+    template: str | None
+    regex: RegexPath | None = None
+    case_sensitive: bool = True
+
+
 @dataclass
 class _Location:
     modifier: str
@@ -134,6 +153,10 @@ class _Location:
     directive: Directive
     redirect: bool = False
     items: list[Imported] = field(default_factory=list)
+    #: A regex location's regex as a ``from_regex``; None when RE2 cannot run it.
+    regex: RegexPath | None = None
+    #: Whether it holds a return or rewrite at all (translated or not): else it serves.
+    redirects: bool = False
 
 
 class _Reader:
@@ -178,35 +201,69 @@ class _Reader:
             elif directive.name == "if":
                 self.if_block(directive)
         locations = [self.location(d) for d in children if d.name == "location"]
-        has_regex = any(loc.modifier in ("~", "~*") for loc in locations)
+        regexes = [loc for loc in locations if loc.modifier in ("~", "~*")]
         exact = [loc for loc in locations if loc.modifier == "="]
         prefixes = sorted((loc for loc in locations if loc.modifier in ("", "^~")),
                           key=lambda loc: len(loc.path), reverse=True)  # fmt: skip
-        for loc in exact + prefixes:
+        caret = [loc for loc in prefixes if loc.modifier == "^~"]
+        plain = [loc for loc in prefixes if loc.modifier == ""]
+        # nginx: an exact location; else the longest prefix, if it is ^~; else the first
+        # regex that matches; else the longest prefix.
+        for loc in exact + caret:
+            self.emit(loc, self.longer_serving(loc, locations))
+        serving_regex: _Location | None = None
+        for loc in regexes:
+            if not loc.redirects:
+                serving_regex = serving_regex or loc
+                continue
+            if serving_regex is not None:
+                self.lose(loc.directive, f"the regex location on line "
+                          f"{serving_regex.directive.line} serves content and comes first: "
+                          "nginx takes the first regex location that matches")  # fmt: skip
+                continue
+            # Exact and ^~ locations that serve content take their paths first.
+            self.emit(loc, [self.except_of(other) for other in exact + caret if not other.redirect])
+        # A regex location that serves content, or whose redirect is not translated, takes
+        # its requests before any plain prefix location.
+        blocker = next((loc for loc in regexes if not loc.redirect), None)
+        for loc in plain:
             if not loc.redirect:
                 continue
-            if has_regex and loc.modifier == "":
+            if blocker is not None:
+                what = "serves content" if not blocker.redirects else "is not translated"
                 self.lose(
                     loc.directive,
-                    "nginx tries this server's regex locations before a plain prefix "
-                    "location: write it as location ^~ to translate it",
+                    f"the regex location on line {blocker.directive.line} {what}, and nginx "
+                    "tries regex locations before a plain prefix location: write this one as "
+                    "location ^~ to translate it",
                 )
                 continue
-            # A longer location that serves content takes its paths from this one.
-            excepts = [
-                self.except_of(other)
-                for other in locations
-                if other is not loc
-                and not other.redirect
-                and other.modifier in ("=", "", "^~")
-                and other.path.startswith(loc.path)
-                and len(other.path) > len(loc.path)
-            ]
-            for item in loc.items:
-                for rule in item.rules:
-                    if excepts and loc.modifier != "=":
-                        rule["except"] = excepts
-                self.result.items.append(item)
+            self.emit(loc, self.longer_serving(loc, locations))
+
+    def longer_serving(self, loc: _Location, locations: list[_Location]) -> list[str]:
+        """The longer prefix locations that serve content: they take their paths from
+        ``loc`` (excepts of its rules)."""
+        if loc.modifier == "=":
+            return []
+        return [
+            self.except_of(other)
+            for other in locations
+            if other is not loc
+            and not other.redirect
+            and other.modifier in ("=", "", "^~")
+            and other.path.startswith(loc.path)
+            and len(other.path) > len(loc.path)
+        ]
+
+    def emit(self, loc: _Location, excepts: list[str]) -> None:
+        """The items of a redirecting location, in the order nginx would choose it."""
+        if not loc.redirect:
+            return
+        for item in loc.items:
+            for rule in item.rules:
+                if excepts:
+                    rule["except"] = excepts
+            self.result.items.append(item)
 
     def except_of(self, location: _Location) -> str:
         return location.path if location.modifier == "=" else location.path + "{x:path}"
@@ -214,11 +271,28 @@ class _Reader:
     def location(self, directive: Directive) -> _Location:
         args = directive.args
         modifier, path = (args[0], args[1]) if len(args) == 2 else ("", args[0] if args else "")
+        if path.startswith("@"):
+            modifier = "@"
         loc = _Location(modifier, path, directive)
+        why = None
+        if modifier == "@":
+            why = "in a named location (@), which only an internal redirect reaches"
+        elif modifier in ("~", "~*"):
+            try:
+                loc.regex = regex_path(path, case_sensitive=modifier == "~")
+            except ValueError as error:
+                why = f"the location's regex: {error}"
+            except ImportError as error:  # RE2 is not installed
+                why = str(error)
         for child in directive.children or []:
             if child.name in ("return", "rewrite"):
-                if modifier in ("~", "~*", "@"):
-                    self.lose(child, f"inside a location {modifier}: needs issue 15's from_regex")
+                loc.redirects = True
+                if why is not None:
+                    self.lose(child, why)
+                    continue
+                if loc.regex is not None and child.name == "rewrite":
+                    self.lose(child, "a rewrite inside a regex location (two regexes on one "
+                              "request) is not translated")  # fmt: skip
                     continue
                 items = self.redirect(child, loc, defer=True)
                 if items:
@@ -257,19 +331,21 @@ class _Reader:
                 items = self.return_(directive, loc, scheme)
             else:
                 items = self.rewrite(directive, loc, scheme)
-        except ValueError as error:
+        except (ValueError, ImportError) as error:  # ImportError: RE2 is not installed
             self.lose(directive, str(error))
             return []
         if not defer:
             self.result.items += items
         return items
 
-    def _template_of(self, loc: _Location | None) -> str | None:
+    def _path_of(self, loc: _Location | None) -> _Path:
         if loc is None:
-            return None
+            return _Path(None)
+        if loc.regex is not None:
+            return _Path(None, loc.regex, loc.modifier == "~")
         if loc.modifier == "=":
-            return loc.path
-        return loc.path + "{rest:path}"
+            return _Path(loc.path)
+        return _Path(loc.path + "{rest:path}")
 
     def return_(self, directive: Directive, loc: _Location | None,
                 scheme: str | None) -> list[Imported]:  # fmt: skip
@@ -280,14 +356,17 @@ class _Reader:
             code, url = int(args[0]), args[1]
         else:
             code, url = (int(args[0]) if args and args[0].isdigit() else 0), ""
+        path = self._path_of(loc)
+        if code in _GONE_CODES:
+            return [self.item(directive, path, None, code, False, scheme)]
         if code not in _REDIRECT_CODES:
-            if code in (410, 451):
-                raise ValueError(f"return {code} needs issue 15's gone")
             return []  # not a redirect (a 200, a 404, a 444): not ours to translate
         if code not in _KEPT:
             raise ValueError("redirectware never sends 303")
+        if path.regex is not None:
+            url = path.regex.target(url)
         target, keep = _url(url)
-        return [self.item(directive, self._template_of(loc), target, code, keep, scheme, [])]
+        return [self.item(directive, path, target, code, keep, scheme)]
 
     def rewrite(self, directive: Directive, loc: _Location | None,
                 scheme: str | None) -> list[Imported]:  # fmt: skip
@@ -300,15 +379,31 @@ class _Reader:
         if flag not in ("permanent", "redirect") and not absolute_url:
             raise ValueError("an internal rewrite (the client's URL does not change)")
         code = 301 if flag == "permanent" else 302
-        template, names = regex_template(regex)
+        keep = not replacement.endswith("?")
+        replacement = replacement.rstrip("?")
+        try:
+            template, names = regex_template(regex)
+        except ValueError:
+            pattern = regex_path(regex)
+            path = _Path(None, pattern)
+            if (
+                loc is not None
+                and loc.modifier != "="
+                and not literal_prefix(pattern.pattern).startswith(loc.path)
+            ):
+                raise ValueError(f"a rewrite in location {loc.path} whose regex reaches "
+                                 "outside it") from None  # fmt: skip
+            target, _ = _url(pattern.target(replacement))
+            return [self.item(directive, path, target, code, keep, scheme)]
         if loc is not None and loc.modifier != "=" and not template.startswith(loc.path):
             raise ValueError(f"a rewrite in location {loc.path} whose regex reaches outside it")
-        keep = not replacement.endswith("?")
-        target, _ = _url(substitute(replacement.rstrip("?"), names))
-        return [self.item(directive, template, target, code, keep, scheme, names)]
+        target, _ = _url(substitute(replacement, names))
+        return [self.item(directive, _Path(template), target, code, keep, scheme)]
 
-    def item(self, directive: Directive, template: str | None, target: str, code: int,
-             keep: bool, scheme: str | None, names: list[str]) -> Imported:  # fmt: skip
+    def item(self, directive: Directive, path: _Path, target: str | None, code: int,
+             keep: bool, scheme: str | None) -> Imported:  # fmt: skip
+        """One source line's rules (one per server name) and tests; ``target`` None for
+        ``gone`` (``code`` 410 or 451)."""
         rules: list[dict[str, Any]] = []
         tests: list[dict[str, Any]] = []
         for host in self.hosts:
@@ -319,19 +414,32 @@ class _Reader:
                     rule["name"] += "-" + host
             if scheme:
                 rule["scheme"] = scheme
-            if template is not None:
-                rule["from"] = template
-            rule.update({"to": target, "status": code})
-            if not keep:
-                rule["keep_query"] = False
+            if path.template is not None:
+                rule["from"] = path.template
+            if path.regex is not None:
+                rule["from_regex"] = path.regex.pattern
+                if not path.case_sensitive:
+                    rule["case_sensitive"] = False
+            if target is None:
+                rule["gone"] = True if code == 410 else code
+            else:
+                rule.update({"to": target, "status": code})
+                if not keep:
+                    rule["keep_query"] = False
             rules.append(rule)
-            sample, values = fill(template or "/sample")
+            sample, values = (None, {}) if path.regex is not None else fill(
+                path.template or "/sample")  # fmt: skip
+            if sample is None:
+                continue  # no sample of a regex: the round-trip tests pin these
             origin_host, origin_scheme = host or SAMPLE_HOST, scheme or "http"
+            url = f"{origin_scheme}://{origin_host}{sample}"
+            if target is None:
+                tests.append(test_entry("GET", url, code, None))
+                continue
             location = target.replace("{scheme}", origin_scheme).replace("{host}", origin_host)
             location = location.replace("{path}", sample)
             for name, value in values.items():
                 location = location.replace("{" + name + "}", value)
-            url = f"{origin_scheme}://{origin_host}{sample}"
             tests.append(test_entry("GET", url, code, absolute(location, origin_scheme,
                                                                origin_host)))  # fmt: skip
         return Imported(self.result.source, directive.line, directive.text, rules, tests)
@@ -347,19 +455,32 @@ class _Reader:
         if code not in _KEPT:
             self.lose(ret, f"return {code} is not a redirect redirectware sends")
             return
+        if len(self.hosts) > 1:
+            self.lose(ret, "a map used by a server with several server_name values")
+            return
+        host = self.hosts[0]
         rows: list[dict[str, Any]] = []
         tests: list[dict[str, Any]] = []
+        regex_items: list[Imported] = []
+        seen: dict[str, int] = {}
         for entry in block.children or []:
             key = entry.name
             if key in ("default", "volatile") or (key == "hostnames"):
                 if key == "hostnames":
                     self.lose(entry, "a hostnames map is not translated")
                 continue
-            if key.startswith("~") or key == "include":
-                self.lose(entry, "a regex key needs issue 15's from_regex" if key != "include"
-                          else "an include in a map is not followed")  # fmt: skip
+            if key == "include":
+                self.lose(entry, "an include in a map is not followed")
                 continue
-            if len(entry.args) != 1 or "$" in entry.args[0]:
+            if len(entry.args) != 1:
+                self.lose(entry, "expected a key and one value")
+                continue
+            if key.startswith("~"):
+                item = self.map_regex(entry, source_var, code)
+                if item is not None:
+                    regex_items.append(item)
+                continue
+            if "$" in entry.args[0]:
                 self.lose(entry, "a value with a variable is not translated")
                 continue
             if key.startswith("\\"):
@@ -370,31 +491,55 @@ class _Reader:
                     f"{source_var}, which starts with '/': left out, as nginx never used it"
                 )
                 continue
-            if not key.startswith("/"):
+            folded = key.lower()
+            if folded in seen:
+                # nginx compares string keys without case: the first of two keys equal
+                # but for case is the one it keeps.
                 self.result.notes.append(
-                    f"{self.result.source}:{entry.line}: map key {key!r} never matches "
-                    f"{source_var}, which starts with '/': left out, as nginx never used it"
+                    f"{self.result.source}:{entry.line}: map key {key!r} is the key on line "
+                    f"{seen[folded]} but for case: nginx compares keys without case, so that "
+                    "one answers (left out of the map)"
                 )
                 continue
+            seen[folded] = entry.line
             rows.append({"from": key, "to": entry.args[0]})
-            host = self.hosts[0] or SAMPLE_HOST
-            url = f"http://{host}{key}"
-            tests.append(test_entry("GET", url, code, absolute(entry.args[0], "http", host)))
-        if not rows:
-            return
-        if len(self.hosts) > 1:
-            self.lose(ret, "a map used by a server with several server_name values")
-            return
-        rule: dict[str, Any] = {"name": f"nginx-map-{block.line}"}
-        if self.hosts[0] is not None:
-            rule["host"] = self.hosts[0]
-        rule.update({"map": rows, "status": code, "keep_query": False})
-        self.result.items.append(
-            Imported(self.result.source, block.line, block.text, [rule], tests)
-        )
-        self.lose(block, "nginx compares map keys without case (/OLD hits /old); the rows are "
-                  "translated, matching the case written (issue 15's case_sensitive: false "
-                  "would say the rest)")  # fmt: skip
+            origin = host or SAMPLE_HOST
+            location = absolute(entry.args[0], "http", origin)
+            tests.append(test_entry("GET", f"http://{origin}{key}", code, location))
+            if key.lower() != key.upper():
+                # nginx's string keys match without case: pin the other case too.
+                tests.append(test_entry("GET", f"http://{origin}{key.swapcase()}", code,
+                                        location))  # fmt: skip
+        if rows:
+            rule: dict[str, Any] = {"name": f"nginx-map-{block.line}"}
+            if host is not None:
+                rule["host"] = host
+            rule.update({"map": rows, "status": code, "keep_query": False,
+                         "case_sensitive": False})  # fmt: skip
+            self.result.items.append(
+                Imported(self.result.source, block.line, block.text, [rule], tests)
+            )
+        # nginx tries the string keys first, then the regex keys in order.
+        self.result.items += regex_items
+
+    def map_regex(self, entry: Directive, source_var: str, code: int) -> Imported | None:
+        """A ``~regex`` (``~*``: without case) key of a map as a ``from_regex`` rule."""
+        if source_var != "$uri":
+            self.lose(entry, f"a regex key on {source_var}, which holds the query too, is not "
+                      "translated")  # fmt: skip
+            return None
+        insensitive = entry.name.startswith("~*")
+        regex = entry.name[2 if insensitive else 1 :]
+        try:
+            pattern = regex_path(regex, case_sensitive=not insensitive)
+            target, _ = _url(pattern.target(entry.args[0]))
+        except ValueError as error:
+            self.lose(entry, f"the key's regex: {error}")
+            return None
+        except ImportError as error:  # RE2 is not installed
+            self.lose(entry, str(error))
+            return None
+        return self.item(entry, _Path(None, pattern, not insensitive), target, code, False, None)
 
 
 def parse(text: str, source: str) -> ImportResult:

@@ -62,9 +62,6 @@ class ImportResult:
     source: str
     items: list[Imported] = field(default_factory=list)
     losses: list[Loss] = field(default_factory=list)
-    #: Entries translated but written commented out (e.g. Netlify's unforced rules): each
-    #: also has a :class:`Loss` saying why.
-    disabled: list[Imported] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     #: What a reader should know that changes no answer (a rule never reached, ...).
     notes: list[str] = field(default_factory=list)
@@ -74,11 +71,22 @@ class ImportResult:
         self.losses.append(Loss(self.source, line, text, why))
 
 
-def test_entry(method: str, url: str, status: int | None, location: str | None) -> dict[str, Any]:
-    """A ``tests:`` entry: the request and what the source tool answers."""
+def test_entry(
+    method: str, url: str, status: int | None, location: str | None, not_found: bool = False
+) -> dict[str, Any]:
+    """A ``tests:`` entry: the request and what the source tool answers (``status`` None: the
+    request passes; ``location`` None: an answer without one, such as ``gone``'s 410).
+    ``not_found``: the app answers the request 404 (for a ``when: not_found`` rule)."""
+    entry: dict[str, Any] = {"request": f"{method} {url}"}
+    if not_found:
+        entry["app"] = "not_found"
     if status is None:
-        return {"request": f"{method} {url}", "expect": "pass"}
-    return {"request": f"{method} {url}", "expect": {"status": status, "location": location}}
+        entry["expect"] = "pass"
+    elif location is None:
+        entry["expect"] = {"status": status}
+    else:
+        entry["expect"] = {"status": status, "location": location}
+    return entry
 
 
 #: What stands in for each kind of placeholder in a sample request.

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from redirectware.document.loading import load_source
-from redirectware.document.probes import make_probe, parse_request_line
-from redirectware.engine.engine import Engine
+from redirectware.document.probes import Probe, make_probe, parse_request_line
+from redirectware.engine.decision import Decision
+from redirectware.engine.model import Rule
 from redirectware.errors import RuleError
-from redirectware.tools.loops import check_loops
+from redirectware.ruleset import RuleSet
 
 from .result import Imported, ImportResult
 from .writing import render
@@ -33,15 +34,13 @@ def _write(result: ImportResult, folder: Path) -> tuple[Path, list[list[Imported
     return path, written.owners
 
 
-def _compile(result: ImportResult, folder: Path) -> tuple[Engine, list[list[Imported]]]:
+def _compile(result: ImportResult, folder: Path) -> tuple[RuleSet, list[list[Imported]]]:
     """The translation compiled (and the entries behind each rule); entries the loader
     refuses moved to the losses."""
     while True:
         path, owners = _write(result, folder)
         try:
-            engine = Engine(load_source(path))
-            check_loops(engine)
-            return engine, owners
+            return RuleSet(load_source(path)), owners
         except RuleError as error:
             index = error.rule_index
             if index is None or index >= len(owners):
@@ -52,56 +51,91 @@ def _compile(result: ImportResult, folder: Path) -> tuple[Engine, list[list[Impo
 
 
 def settle(result: ImportResult) -> None:
-    """Drop what the loader refuses; pin the end of chains the engine collapses."""
-    with tempfile.TemporaryDirectory(prefix="redirectware-import-") as folder:
-        engine, owners = _compile(result, Path(folder))
-    for item in result.items:
-        kept: list[dict[str, Any]] = []
-        for test in item.tests:
-            if _settled(engine, owners, item, test, result):
-                kept.append(test)
-        item.tests[:] = kept
+    """Drop what the loader refuses; pin the end of chains the engine collapses; report a
+    rule that waits for the app's 404 and that a later rule, which always applies, takes
+    from it (the source tool tried the earlier one first)."""
+    while True:
+        with tempfile.TemporaryDirectory(prefix="redirectware-import-") as folder:
+            ruleset, owners = _compile(result, Path(folder))
+        notes = len(result.notes)
+        for item in result.items:
+            kept: list[dict[str, Any]] = []
+            for test in item.tests:
+                verdict = _settled(ruleset, owners, item, test, result)
+                if isinstance(verdict, str):
+                    result.items.remove(item)
+                    result.lose(item.line, item.text, verdict)
+                    break
+                if verdict:
+                    kept.append(test)
+            else:
+                item.tests[:] = kept
+                continue
+            # One item fewer: settle the rest again, against the document without it.
+            del result.notes[notes:]
+            break
+        else:
+            return
+
+
+def _answer(ruleset: RuleSet, probe: Probe, not_found: bool) -> Decision:
+    """What ``probe`` gets; after the app's 404 too when ``not_found`` (the test says
+    ``app: not_found``), as ``tests:`` are run."""
+    decision = probe.resolve(ruleset)
+    if not_found and decision.passes:
+        decision = probe.resolve_not_found(ruleset)
+    return decision
 
 
 def _settled(
-    engine: Engine,
+    ruleset: RuleSet,
     owners: list[list[Imported]],
     item: Imported,
     test: dict[str, Any],
     result: ImportResult,
-) -> bool:
-    """Adjust ``test`` to what redirectware answers, or say (False) it cannot pin ``item``."""
+) -> bool | str:
+    """Adjust ``test`` to what redirectware answers, or say it cannot pin ``item`` (False),
+    or why ``item`` cannot answer as the source did (a reason: it is reported)."""
     expect = test["expect"]
     if not isinstance(expect, dict):
         return True
     method, url = parse_request_line(test["request"])
-    decision = make_probe(method, url).resolve(engine)
+    not_found = test.get("app") == "not_found"
+    decision = _answer(ruleset, make_probe(method, url), not_found)
+    own = min(index for index, entries in enumerate(owners) if any(e is item for e in entries))
 
-    def first_rule() -> str | None:
+    def first_rule() -> Rule | None:
         # The rule that took the request, unless it is one written for this item.
-        if not decision.hops:
+        rule = decision.hops[0].rule if decision.hops else decision.rule
+        if rule is None or any(owner is item for owner in owners[rule.index]):
             return None
-        rule = decision.hops[0].rule
-        if any(owner is item for owner in owners[rule.index]):
-            return None
-        return rule.label
+        return rule
 
     first = first_rule()
     if first is not None and url.startswith("http://"):
         # An earlier rule (an https redirect, say) takes the plain-http sample: try https.
         url = "https://" + url[len("http://") :]
-        decision = make_probe(method, url).resolve(engine)
+        decision = _answer(ruleset, make_probe(method, url), not_found)
         first = first_rule()
-        if expect["location"].startswith("http://"):
+        if str(expect.get("location", "")).startswith("http://"):
             expect["location"] = "https://" + expect["location"][len("http://") :]
         test["request"] = f"{method} {url}"
+    if first is not None and not_found and not first.when_not_found and first.index > own:
+        # The source tries this line first where the app would answer 404; redirectware
+        # answers with the later rule before the app is even asked.
+        taker = ", ".join(f"{entry.source}:{entry.line}" for entry in owners[first.index])
+        return (
+            f"{taker} applies whatever the app serves, so it answers {url} before the app "
+            "is asked, where the source tool applies this earlier line first"
+        )
     if first is not None:
+        where = "an earlier rule" if first.index < own else "a rule that applies first"
         result.notes.append(
-            f"{item.source}:{item.line}: its sample request {url} is answered by an earlier "
-            f"rule ({first}); no test pins this rule"
+            f"{item.source}:{item.line}: its sample request {url} is answered by {where} "
+            f"({first.label}); no test pins this rule"
         )
         return False
-    if len(decision.hops) > 1 and decision.hops[0].location == expect["location"]:
+    if len(decision.hops) > 1 and decision.hops[0].location == expect.get("location"):
         result.notes.append(
             f"{item.source}:{item.line}: {url} -> {expect['location']} continues to "
             f"{decision.location}: the source tool answers each hop, redirectware "

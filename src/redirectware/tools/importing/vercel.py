@@ -7,11 +7,13 @@ Vercel's semantics, as translated (its "Configuration Redirects" documentation a
   other method: written as ``status: 308``/``307``, never ``permanent: true`` (which would send
   GET a 301); ``statusCode`` is kept when it is 301, 302, 307 or 308;
 * the request's query is passed on to the destination;
-* ``:name`` captures a segment; ``:name*`` the rest of the path, or nothing (two rules: the
-  path without it, and ``{name:path}``). A capture called ``path``, ``host`` or ``scheme``
-  (``:path*`` is Vercel's own example) is renamed ``path_``: redirectware's ``{path}`` is the
-  whole request path. ``:name+``, ``:name?``, a regex group or a custom parameter pattern is
-  reported until issue 15's ``from_regex``;
+* ``:name`` captures a segment; ``:name*`` the rest of the path, or nothing, and ``:name?``
+  a segment or nothing (two rules: the path without it, and with it). A capture called
+  ``path``, ``host`` or ``scheme`` (``:path*`` is Vercel's own example) is renamed ``path_``:
+  redirectware's ``{path}`` is the whole request path. ``:name+`` (one segment or more) and
+  a parameter with a pattern (``:id(\\d+)``) make the source a ``from_regex`` (RE2), each
+  parameter a named group; a pattern RE2 cannot run (look-around, back-references) is
+  reported with RE2's reason, and so is an unnamed group;
 * ``has`` on ``host``, ``header``, ``cookie`` and ``query`` becomes ``host``, ``headers``,
   ``cookies`` and ``query`` (a value must be plain text, not a regex); ``missing`` is
   reported (redirectware has no negated condition);
@@ -23,13 +25,17 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
+
+from redirectware.engine.regex import compile_regex
 
 from .result import Imported, ImportResult, absolute, capture_name, fill, test_entry
 
 SAMPLE_HOST = "example.com"
 _KEPT = (301, 302, 307, 308)
 _PARAM = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)([*+?]|\()?")
+_NAME = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
 _PLAIN = re.compile(r"[A-Za-z0-9._~!$&'*+,;=:@%/-]*\Z")
 
 
@@ -39,34 +45,109 @@ def _line_of(text: str, index: int) -> int:
     return text.count("\n", 0, found[index]) + 1 if index < len(found) else 1
 
 
-def _source(source: str) -> tuple[list[tuple[str, dict[str, str]]], list[str]]:
-    """The template spellings of a Vercel source, and the captured names; ValueError."""
+@dataclass(frozen=True)
+class _Param:
+    """A ``:name`` of a Vercel source, with its pattern (``:id(\\d+)``) and modifier."""
+
+    name: str
+    pattern: str | None
+    modifier: str
+
+
+def _parts(source: str) -> list[str | _Param]:
+    """A Vercel source as literal text and parameters; ValueError for an unnamed group."""
+    parts: list[str | _Param] = []
+    index = 0
+    while index < len(source):
+        found = _NAME.match(source, index)
+        if source[index] == "(":
+            raise ValueError("an unnamed regex group in the source is not translated (name "
+                             "it: :name(...))")  # fmt: skip
+        if found is None:
+            parts.append(source[index])
+            index += 1
+            continue
+        index = found.end()
+        pattern = None
+        if index < len(source) and source[index] == "(":
+            depth, end = 0, index
+            while end < len(source):
+                char = source[end]
+                if char == "\\":
+                    end += 2
+                    continue
+                depth += {"(": 1, ")": -1}.get(char, 0)
+                end += 1
+                if depth == 0:
+                    break
+            if depth:
+                raise ValueError("an unbalanced group in the source")
+            pattern, index = source[index + 1 : end - 1], end
+        modifier = ""
+        if index < len(source) and source[index] in "*+?":
+            modifier, index = source[index], index + 1
+        parts.append(_Param(capture_name(found.group(1)), pattern, modifier))
+    return parts
+
+
+def _source(source: str) -> tuple[list[tuple[str, dict[str, str]]], list[str], str | None]:
+    """The template spellings of a Vercel source and the captured names; or, for a source
+    that needs a regular expression (``:id(\\d+)``, ``:name+``), no spellings and the
+    ``from_regex``. ValueError when neither says it."""
     if not source.startswith("/"):
         raise ValueError("a source must start with '/'")
-    if "(" in source.replace(":", "") or "{" in source or "}" in source:
-        raise ValueError("a regex group in the source needs issue 15's from_regex")
-    names: list[str] = []
-    rest_name: str | None = None
+    parts = _parts(source)
+    if any(part in ("{", "}") for part in parts):
+        raise ValueError("a brace in the source")
+    params = [part for part in parts if isinstance(part, _Param)]
+    names = [param.name for param in params]
+    if len(set(names)) != len(names):
+        raise ValueError("a parameter named twice in the source")
+    if any(param.pattern is not None or param.modifier == "+" for param in params):
+        if any(param.modifier in ("*", "?") for param in params):
+            raise ValueError(
+                "an optional parameter (* or ?) beside a pattern or a + is not translated: "
+                "its empty form drops a '/' from the destination"
+            )
+        return [], names, _regex(parts)
+    optional = [param for param in params if param.modifier in ("*", "?")]
+    if len(optional) > 1:
+        raise ValueError("more than one optional parameter (* or ?) in the source")
+    template = "".join(
+        part if isinstance(part, str) else
+        "{" + part.name + (":path" if part.modifier == "*" else "") + "}"
+        for part in parts
+    )  # fmt: skip
+    if not optional:
+        return [(template, {})], names, None
+    name = optional[0].name
+    if optional[0].modifier == "*" and not template.endswith("/{" + name + ":path}"):
+        raise ValueError(f":{name}* before the end of the source")
+    # ":name*" and ":name?" also match nothing at all, slash included: /docs as well as
+    # /docs/a/b.
+    written = "{" + name + (":path" if optional[0].modifier == "*" else "") + "}"
+    if "/" + written not in template:
+        raise ValueError(f"an optional :{name} that is not a whole segment")
+    stem = template.replace("/" + written, "", 1) or "/"
+    return [(template, {}), (stem, {name: ""})], names, None
 
-    def one(match: re.Match[str]) -> str:
-        nonlocal rest_name
-        name, modifier = capture_name(match.group(1)), match.group(2)
-        if modifier in ("+", "?", "("):
-            raise ValueError(f":{match.group(1)}{modifier} needs issue 15's from_regex")
-        names.append(name)
-        if modifier == "*":
-            if match.end() != len(source):
-                raise ValueError(f":{match.group(1)}* before the end of the source")
-            rest_name = name
-            return "{" + name + ":path}"
-        return "{" + name + "}"
 
-    template = _PARAM.sub(one, source)
-    if rest_name is None:
-        return [(template, {})], names
-    # ":name*" also matches nothing at all, slash included: /docs as well as /docs/a/b.
-    stem = template[: -len("/{" + rest_name + ":path}")] or "/"
-    return [(template, {}), (stem, {rest_name: ""})], names
+def _regex(parts: list[str | _Param]) -> str:
+    """The ``from_regex`` of a source with patterns: path-to-regexp's meaning, on RE2."""
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(re.escape(part))
+            continue
+        base = part.pattern if part.pattern is not None else "[^/]+"
+        if part.modifier == "+":
+            # One segment or more, as path-to-regexp repeats a parameter across "/".
+            out.append(f"(?P<{part.name}>(?:{base})(?:/(?:{base}))*)")
+        else:
+            out.append(f"(?P<{part.name}>{base})")
+    pattern = "".join(out)
+    compile_regex(pattern)  # ValueError for what RE2 cannot run, with its reason
+    return pattern
 
 
 def _destination(destination: str, names: list[str]) -> str:
@@ -76,8 +157,8 @@ def _destination(destination: str, names: list[str]) -> str:
             raise ValueError(f"the destination's :{match.group(1)} is not captured by source")
         return "{" + name + "}"
 
-    return _PARAM.sub(lambda m: one(m) + ("" if m.group(2) in (None, "*") else m.group(2)),
-                      destination)  # fmt: skip
+    # A modifier in the destination (:path*, :id+) names the same parameter.
+    return _PARAM.sub(lambda m: one(m) + ("" if m.group(2) != "(" else "("), destination)
 
 
 def _conditions(has: list[dict[str, Any]]) -> dict[str, Any]:
@@ -108,7 +189,7 @@ def parse(text: str, source: str) -> ImportResult:
         shown = json.dumps(entry, separators=(", ", ": "))
         try:
             item = _translate(result, line, shown, entry)
-        except ValueError as error:
+        except (ValueError, ImportError) as error:  # ImportError: RE2 is not installed
             result.lose(line, shown, str(error))
             continue
         result.items.append(item)
@@ -121,13 +202,18 @@ def _translate(result: ImportResult, line: int, shown: str, entry: dict[str, Any
     status = entry.get("statusCode") or (308 if entry.get("permanent", True) else 307)
     if status not in _KEPT:
         raise ValueError(f"statusCode {status} is not a redirect redirectware sends")
-    spellings, names = _source(str(entry.get("source", "")))
+    spellings, names, regex = _source(str(entry.get("source", "")))
     destination = _destination(str(entry.get("destination", "")), names)
     if not destination.startswith(("/", "http://", "https://")):
         raise ValueError("the destination must be a path or an http(s) URL")
     conditions = _conditions(list(entry.get("has", [])))
     rules: list[dict[str, Any]] = []
     tests: list[dict[str, Any]] = []
+    if regex is not None:
+        # No sample request can be drawn from a regex: the rule has no tests: entry.
+        pattern = {"name": f"vercel-{line}", **conditions, "from_regex": regex,
+                   "to": destination, "status": status}  # fmt: skip
+        return Imported(result.source, line, shown, [pattern], [])
     for template, fixed in spellings:
         rendered = destination
         for name in fixed:

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from redirectware.engine.folding import strip_slash
+
 from .result import Imported, ImportResult, Row
 
 #: Consecutive exact moves at least this many become one map rule.
@@ -60,6 +62,24 @@ def _groups(items: list[Imported]) -> list[list[Imported]]:
     return out
 
 
+def _match_key(path: str, options: dict[str, Any]) -> str:
+    """The form of a row's ``from`` its map looks it up in: two rows equal in it are one
+    (the first wins, as in the source), as ``case_sensitive: false`` and
+    ``trailing_slash_match: ignore`` make them."""
+    head, mark, query = path.partition("?")
+    if options.get("trailing_slash_match") == "ignore":
+        head = strip_slash(head)
+    key = head + mark + query
+    return key.lower() if options.get("case_sensitive") is False else key
+
+
+def _row(row: Row) -> dict[str, Any]:
+    """A map row as the document writes it inline: a gone row (410, 451) has no ``to``."""
+    if not row.to:
+        return {"from": row.from_path, "status": row.status}
+    return {"from": row.from_path, "to": row.to, "status": row.status}
+
+
 def render(result: ImportResult, map_stem: str | None = None) -> Written:
     """The document (and CSV maps, named ``{map_stem}-N.csv``, when ``map_stem`` is given)."""
     tool = f"'redirectware import {result.fmt}'"
@@ -91,7 +111,9 @@ def render(result: ImportResult, map_stem: str | None = None) -> Written:
         rows: list[Row] = []
         for item in group:
             for row in item.rows or []:
-                key = repr(sorted(item.map_options.items())) + row.from_path
+                key = repr(sorted(item.map_options.items())) + _match_key(
+                    row.from_path, item.map_options
+                )
                 earlier = seen.get(key)
                 if earlier is not None:
                     result.notes.append(
@@ -113,16 +135,13 @@ def render(result: ImportResult, map_stem: str | None = None) -> Written:
             rule = {"name": f"{result.fmt}-{first.line}", **first.map_options, "map": name}
             lines += _dump([rule], "  ")
         else:
-            entries = [{"from": r.from_path, "to": r.to, "status": r.status} for r in rows]
+            entries = [_row(r) for r in rows]
             rule = {"name": f"{result.fmt}-{first.line}", **first.map_options, "map": entries}
             lines += _dump([rule], "  ")
     if not result.items:
         lines[-1] = "rules: []"
     if tests:
         lines += ["tests:", *_dump(tests, "  ")]
-    for item in result.disabled:
-        lines.append(f"# Not translated, {item.source}:{item.line}: {item.text.strip()}")
-        lines += ["# " + line for line in _dump(item.rules, "  ")]
     for loss in result.losses:
         lines.append(f"# {loss}")
     return Written("\n".join(lines) + "\n", maps, owners)
