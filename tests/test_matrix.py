@@ -22,7 +22,7 @@ import yaml
 
 from redirectware import RuleSet
 from redirectware.engine.engine import Engine
-from redirectware.engine.model import Action, Rule
+from redirectware.engine.model import GONE_CODES, Action, GoneAction, MapAction, Rule
 from redirectware.kinds import ACTIONS, ENTRIES, OPTIONS, Kind, Refuses, Surface, Unsayable, Works
 from redirectware.kinds.base import Support
 from redirectware.tools.expectations import run_expectations
@@ -62,7 +62,10 @@ EDGES = (Surface.EXPORT_NGINX, Surface.EXPORT_CADDY, Surface.EXPORT_APACHE)
 
 
 def uses(kind: Kind, rule: Rule) -> bool:
-    """Whether ``rule`` is of ``kind`` (an action) or uses it (an option)."""
+    """Whether ``rule`` is of ``kind`` (an action) or uses it (an option); a map row that
+    answers 410 or 451 is the ``gone`` kind for one URL."""
+    if kind.action is GoneAction and isinstance(rule.action, MapAction):
+        return any(entry.status in GONE_CODES for entry in rule.action.entries.values())
     if kind.action is not None:
         return isinstance(rule.action, kind.action)
     return OPTION_IN_USE[kind.key](rule)

@@ -59,8 +59,9 @@ rules:
             ),
         ),
         Surface.IMPORT_NGINX: Imported(
-            "location ~ ^/(?<year>[0-9]{4})/(?<slug>[a-z-]+)[.]html$ "
-            "{ return 301 /blog/$year/$slug/; }\n",
+            # nginx reads a "{" as the start of a block: a regex holding one is quoted.
+            'server {\n  location ~ "^/(?<year>[0-9]{4})/(?<slug>[a-z-]+)[.]html$" '
+            "{ return 301 /blog/$year/$slug/; }\n}\n",
             (("GET http://example.com/2019/hello.html", 301, "/blog/2019/hello/"),),
         ),
         Surface.IMPORT_APACHE: Imported(

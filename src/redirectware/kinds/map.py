@@ -8,7 +8,7 @@ from typing import Any
 from redirectware.document.fields import Where
 from redirectware.document.maps import compile_map, normal_map
 from redirectware.engine.model import Action, MapAction
-from redirectware.kinds.base import Imported, Key, Kind, RuleContext, Surface, everywhere
+from redirectware.kinds.base import Imported, Key, Kind, RuleContext, Surface, Unsayable, everywhere
 
 
 def parse_map(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Action:
@@ -25,6 +25,8 @@ def parse_map(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Actio
         return action
     return normal_map(action, where, not rule.case_sensitive, rule.ignore_trailing_slash)
 
+
+_OWN_RULE = "each line of the source is written as a rule of its own, naming its line"
 
 KIND = Kind(
     key="map",
@@ -74,29 +76,17 @@ rules:
 """,
         "a map rule matches the from of its rows",
     ),
-    surfaces=everywhere(),
+    surfaces=everywhere(
+        import_netlify=Unsayable(_OWN_RULE),
+        import_vercel=Unsayable(_OWN_RULE),
+        import_apache=Unsayable(_OWN_RULE),
+        import_cloudflare=Unsayable(_OWN_RULE),
+    ),
     imports={
-        Surface.IMPORT_NETLIFY: Imported(
-            "/about-us.html  /about/  301!\n/contact.html  /contact/  301!\n",
-            (("GET http://example.com/about-us.html", 301, "/about/"),),
-        ),
-        Surface.IMPORT_VERCEL: Imported(
-            '{"redirects": [{"source": "/about-us.html", "destination": "/about/", '
-            '"permanent": true}]}\n',
-            (("GET http://example.com/about-us.html", 308, "/about/"),),
-        ),
         Surface.IMPORT_NGINX: Imported(
             "map $uri $moved {\n  /about-us.html /about/;\n}\n"
             "server {\n  if ($moved) { return 301 $moved; }\n}\n",
             (("GET http://example.com/about-us.html", 301, "/about/"),),
-        ),
-        Surface.IMPORT_APACHE: Imported(
-            "Redirect permanent /about-us.html /about/\n",
-            (("GET http://example.com/about-us.html", 301, "/about/"),),
-        ),
-        Surface.IMPORT_CLOUDFLARE: Imported(
-            "example.com/about-us.html,https://example.com/about/,301\n",
-            (("GET http://example.com/about-us.html", 301, "https://example.com/about/"),),
         ),
         Surface.IMPORT_DJANGO: Imported(
             '[{"model": "redirects.redirect", "pk": 1, "fields": {"site": 1, '

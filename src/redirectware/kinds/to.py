@@ -9,7 +9,15 @@ from redirectware.document.fields import Where, as_target
 from redirectware.engine.model import Action, ToAction
 from redirectware.engine.regex import RegexPath
 from redirectware.engine.templates import BUILTIN_NAMES, HostTemplate, PathTemplate, Target
-from redirectware.kinds.base import Imported, Key, Kind, RuleContext, Surface, Works, everywhere
+from redirectware.kinds.base import (
+    Imported,
+    Key,
+    Kind,
+    RuleContext,
+    Surface,
+    Unsayable,
+    everywhere,
+)
 
 
 def parse_to(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Action:
@@ -48,6 +56,8 @@ def check_placeholders(
             "host of a target (that would be an open redirect)",
         )
 
+
+_EXACT_ROWS = "its redirects are exact paths, which the importer writes as map rows"
 
 KIND = Kind(
     key="to",
@@ -107,8 +117,8 @@ rules:
         "placeholder {resst} is not captured",
     ),
     surfaces=everywhere(
-        import_wagtail=Works(),
-        import_django=Works(),
+        import_django=Unsayable(_EXACT_ROWS),
+        import_wagtail=Unsayable(_EXACT_ROWS),
     ),
     imports={
         Surface.IMPORT_NETLIFY: Imported(
@@ -134,15 +144,6 @@ rules:
         Surface.IMPORT_CLOUDFLARE: Imported(
             "example.com/old-page,https://example.com/new-page,301\n",
             (("GET http://example.com/old-page", 301, "https://example.com/new-page"),),
-        ),
-        Surface.IMPORT_DJANGO: Imported(
-            '[{"model": "redirects.redirect", "pk": 1, "fields": {"site": 1, '
-            '"old_path": "/old-page", "new_path": "/new-page"}}]\n',
-            (("GET http://example.com/old-page", 301, "/new-page"),),
-        ),
-        Surface.IMPORT_WAGTAIL: Imported(
-            "From,To,Permanent\n/old-page,/new-page,True\n",
-            (("GET http://example.com/old-page", 301, "/new-page"),),
         ),
     },
     parse=parse_to,
