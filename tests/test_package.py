@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -135,3 +136,22 @@ def test_the_wheel_carries_the_mit_license(tmp_path: Path) -> None:
         lines = archive.read(metadata).decode().splitlines()
     assert "License-Expression: MIT" in lines
     assert "License-File: LICENSE" in lines
+
+
+#: Extras for working on redirectware, not features of it: ``all`` leaves them out.
+NOT_FEATURES = frozenset({"all", "dev", "lint", "test"})
+_EXTRA_REFERENCE = re.compile(r"^redirectware\[(?P<extras>[^\]]+)\]$")
+
+
+def test_all_holds_every_feature_extra() -> None:
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in Python 3.11+")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras: dict[str, list[str]] = project["optional-dependencies"]
+    in_all: set[str] = set()
+    for requirement in extras["all"]:
+        found = _EXTRA_REFERENCE.match(requirement.replace(" ", ""))
+        assert found is not None, f"all: {requirement!r} is not redirectware[EXTRA]"
+        in_all.update(found["extras"].split(","))
+    features = set(extras) - NOT_FEATURES
+    assert features - in_all == set(), "pip install 'redirectware[all]' leaves these out"
+    assert in_all - features == set(), "all names extras that do not exist"
