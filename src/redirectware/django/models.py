@@ -13,17 +13,28 @@ rows under the old version and keep them for good. Hence the overrides here, not
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import Any, ClassVar, Final
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured, ValidationError
 from django.db import models, router, transaction
 from django.db.models import F
 
-if TYPE_CHECKING:
-    from .validation import Said
+from .verdicts import Said, Verdict
+
+#: How :meth:`Redirect.clean` judges a row in a database: :func:`.validation.judge_row`, set
+#: when the app is ready (:mod:`.apps`). The judgement reads this table through this module,
+#: so this module cannot import it.
+Judge = Callable[["Redirect", str], Verdict]
+_judge: list[Judge] = []
+
+
+def judge_rows_with(judge: Judge) -> None:
+    """Make :meth:`Redirect.clean` judge rows with ``judge`` (the app does, when ready)."""
+    _judge[:] = [judge]
+
 
 #: The version row's primary key: there is one row per database.
 VERSION_ROW: Final = 1
@@ -204,13 +215,13 @@ class Redirect(models.Model):
             )
         if not self.enabled or not self.from_path or not self.to:
             return  # an empty from or to is refused by its own field already
-        # Here, not at the top: validation compiles the rules, which import this module.
-        from .rows import Pending
-        from .validation import judge
-
+        if not _judge:
+            raise ImproperlyConfigured(
+                "Redirect rows are judged once the app is ready: add 'redirectware.django' to "
+                "INSTALLED_APPS"
+            )
         using = self._state.db or router.db_for_write(type(self), instance=self) or "default"
-        row = (self.from_path, self.to, self.permanent, self.status, self.pk)
-        verdict = judge(Pending(using, {self.pk} if self.pk else set(), [(self.host, row)]))
+        verdict = _judge[0](self, using)
         if verdict.error is not None:
             self._refuse(verdict.error.field, verdict.error.editor)
         self.warnings = verdict.warnings

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from redirectware.document.mapfile import RawRow
 from redirectware.engine.hosts import parse_host
@@ -29,7 +28,11 @@ from redirectware.ruleset import RuleSet
 from redirectware.tools.analysis import CHAIN, SHADOWED, Finding, analyse
 
 from .conf import load_ruleset
+from .models import Redirect
 from .rows import KIND, Pending, pending
+from .verdicts import Said, Verdict
+
+__all__ = ["Said", "Verdict", "judge", "judge_row", "row_key"]
 
 logger = logging.getLogger("redirectware")
 
@@ -46,33 +49,6 @@ _FIRST = re.compile(r"never applies: (?P<label>.+) comes first")
 _LABEL = re.compile(r"rules\[(?P<index>\d+)\](?: '(?P<name>.*)')?")
 #: What the engine's words about one value of a row name, and the field that holds it.
 _SUBJECTS = (("from ", FROM), ("to ", TO), ("status ", STATUS), ("permanent ", PERMANENT))
-
-
-@dataclass(frozen=True)
-class Said:
-    """One refusal or warning: for the editor, for the log, and the field it is about."""
-
-    #: Plain words: which row, what is wrong, what to do.
-    editor: str
-    #: ``redirectware check``'s words, with file, line and rule: for the log.
-    technical: str
-    #: The :class:`~.models.Redirect` field it is about, None for the row as a whole.
-    field: str | None = None
-
-
-@dataclass
-class Verdict:
-    """What the engine says of a change: an error that refuses it, or warnings, or neither."""
-
-    error: Said | None = None
-    warnings: list[Said] = field(default_factory=list)
-    #: The rules as they would be after the change, when it is valid.
-    ruleset: RuleSet | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing refuses the change (warnings may still need accepting)."""
-        return self.error is None
 
 
 def row_key(from_path: str) -> str:
@@ -246,3 +222,9 @@ def judge(change: Pending) -> Verdict:
             if finding.row is not None and finding.row in keys:
                 warnings.append(notice(finding, keys[finding.row]))
     return Verdict(None, warnings, ruleset)
+
+
+def judge_row(row: Redirect, using: str) -> Verdict:
+    """Judge ``row`` as saved in database ``using`` (:meth:`.models.Redirect.clean` asks)."""
+    add = (row.from_path, row.to, row.permanent, row.status, row.pk)
+    return judge(Pending(using, {row.pk} if row.pk else set(), [(row.host, add)]))
