@@ -171,6 +171,10 @@ def test_the_admin_over_http_warns_refuses_reports_and_exports(tmp_path: Path) -
         form = session.get(f"{server.url}/admin/redirectware/redirect/add/", timeout=30).text
         assert '<option value="unknown" selected>Rule&#x27;s default</option>' in form, form
         assert "The rule&#x27;s default is now permanent (301, or 308)." in form, form
+        # So does the list's filter.
+        listing = session.get(f"{server.url}/admin/redirectware/redirect/", timeout=30).text
+        for label in ("Yes, permanent", "No, temporary", "Rule&#x27;s default"):
+            assert f"{label}</a></li>" in listing, listing
         # An import with bad rows: every one named by its line, nothing written.
         bad = import_csv(session, server.url, "from,to\n/x,/y\nnope,/z\n/w,/v,extra\n")
         assert "redirects.csv:3: from must be a path starting with a single" in bad.text

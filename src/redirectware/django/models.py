@@ -69,6 +69,12 @@ class PermanentSelect(forms.NullBooleanSelect):
 class PermanentField(models.BooleanField):  # type: ignore[type-arg]
     """A nullable boolean whose form widget says what an empty value means: the rule's own."""
 
+    @property
+    def flatchoices(self) -> list[tuple[bool | None, str]]:
+        """The words of :data:`PERMANENT_CHOICES`: the admin's list filter and columns show
+        them. Not ``choices``, which would make the form field a plain choice of strings."""
+        return [(True, "Yes, permanent"), (False, "No, temporary"), (None, "Rule's default")]
+
     def formfield(self, **kwargs: Any) -> Any:
         """A :class:`~django.forms.NullBooleanField` with :class:`PermanentSelect`."""
         return super().formfield(
