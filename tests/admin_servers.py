@@ -30,7 +30,8 @@ def site_env(database: str, interval: float = 1.0) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "tests.admin_site.settings",
         "ADMIN_SITE_DB": database,
         "ADMIN_SITE_INTERVAL": str(interval),
-        "PYTHONPATH": str(ROOT),
+        # src first: the checkout's own package, not whichever one the interpreter installed.
+        "PYTHONPATH": os.pathsep.join((str(ROOT / "src"), str(ROOT))),
         "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
     }
 

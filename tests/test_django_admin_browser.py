@@ -1,5 +1,6 @@
-"""An editor in a real browser: log in to the admin, add a redirect, see it served, and meet
-the refusal of one that would loop, on the page, in ``redirectware check``'s words.
+"""An editor in a real browser: log in to the admin, add a redirect, see it served as the
+preview said, and meet the refusal of one that would loop, on the page in plain words, while
+the server's log has ``redirectware check``'s.
 
 Headless Chromium (``.ci/run`` installs it) drives tests/admin_site under gunicorn with two
 workers, over the DevTools protocol (tests/cdp.py).
@@ -36,10 +37,11 @@ def test_an_editor_adds_a_redirect_and_is_refused_a_loop(tmp_path: Path) -> None
         page.click("input[name=_save]")
         listing = page.text()
         assert "was added successfully" in listing, listing
-        # The list says what explain would: GET 301 (the map rule is permanent), POST 308.
+        # The list says what explain would, asked at this server (its scheme, host and
+        # port): GET 301 (the map rule is permanent), POST 308.
         assert (
-            "GET https://example.com/browser-old: 301 to https://example.com/browser-new; "
-            "POST: 308 to https://example.com/browser-new; by rules[1] 'editors'"
+            f"GET {server.url}/browser-old: 301 to {server.url}/browser-new; "
+            f"POST: 308 to {server.url}/browser-new; by rules[1] 'editors'"
         ) in listing, listing
 
         deadline = time.monotonic() + SERVED_WITHIN
@@ -54,10 +56,18 @@ def test_an_editor_adds_a_redirect_and_is_refused_a_loop(tmp_path: Path) -> None
         page.click("input[name=_save]")
         refused = page.text()
         assert "Please correct the error below." in refused, refused
-        # The words of `redirectware check`: file, line, rule, key, and the loop.
+        # Plain words on the page: which row, what is wrong, what to do; no file, no rule.
+        assert (
+            "The redirect from /browser-new would send visitors round in a loop: "
+            "/browser-new → /browser-old → /browser-new, so the page would never load. "
+            "Point “to” at a page that does not lead back here, or first change the other "
+            "redirect in the loop."
+        ) in refused, refused
+        assert "redirects.yaml" not in refused and "rules[1]" not in refused, refused
+        # The log has the words of `redirectware check`: file, line, rule, key, the loop.
         assert (
             f"{SITE}/redirects.yaml:7: rules[1] 'editors': map: "
             "redirect loop: /browser-old -> /browser-new -> /browser-old"
-        ) in refused, refused
+        ) in server.log(), server.log()
         assert page.js("document.getElementById('id_from_path').value") == "/browser-new"
         assert page.url() == f"{server.url}/admin/redirectware/redirect/add/"

@@ -128,6 +128,16 @@ def test_an_admin_import_reaches_every_worker_together(database: str) -> None:
           f"answer, {at_most:.2f}s after it was sent; {len(answers)} requests")  # fmt: skip
 
 
+def _served(url: str) -> tuple[int, str]:
+    """What ``url`` answers once the worker has the new rows (its reload interval)."""
+    deadline = time.monotonic() + SWITCH_DEADLINE
+    while True:
+        answer = requests.get(url, allow_redirects=False, timeout=30)
+        if "Location" in answer.headers or time.monotonic() > deadline:
+            return answer.status_code, answer.headers.get("Location", "")
+        threading.Event().wait(0.05)
+
+
 def _add(session: requests.Session, url: str, **fields: str) -> requests.Response:
     page = f"{url}/admin/redirectware/redirect/add/"
     token = csrf(session.get(page, timeout=30).text)
@@ -143,16 +153,28 @@ def test_the_admin_over_http_warns_refuses_reports_and_exports(tmp_path: Path) -
         assert "was added successfully" in _add(session, server.url, from_path="/b", to="/c").text
         # A chain is a warning: not saved until accepted.
         warned = _add(session, server.url, from_path="/a", to="/b")
-        assert "map row from &#x27;/a&#x27; starts a chain" in warned.text, warned.text
+        assert "The redirect from /a leads to another redirect" in warned.text, warned.text
         assert "Tick “Save despite the warnings” to save the row anyway." in warned.text
         accepted = _add(session, server.url, from_path="/a", to="/b", accept_warnings="on")
         assert "was added successfully" in accepted.text, accepted.text
-        # The list says what explain says: the chain collapsed into one redirect.
-        assert "GET https://example.com/a: 301 to https://example.com/c" in accepted.text
+        # The list says what explain says, asked at this server: the chain collapsed into
+        # one redirect, to the Location the server itself then sends.
+        assert f"GET {server.url}/a: 301 to {server.url}/c" in accepted.text, accepted.text
         assert "2 hops collapsed into one" in accepted.text
-        # A duplicate is refused in check's words.
+        assert _served(f"{server.url}/a") == (301, f"{server.url}/c")
+        # A duplicate is refused in plain words, by the field to correct.
         duplicate = _add(session, server.url, from_path="/a", to="/elsewhere")
-        assert "from &#x27;/a&#x27; is mapped twice" in duplicate.text, duplicate.text
+        assert "Another redirect already starts at /a (it goes to /b)" in duplicate.text, (
+            duplicate.text
+        )
+        # "Permanent" says what its empty choice means.
+        form = session.get(f"{server.url}/admin/redirectware/redirect/add/", timeout=30).text
+        assert '<option value="unknown" selected>Rule&#x27;s default</option>' in form, form
+        assert "The rule&#x27;s default is now permanent (301, or 308)." in form, form
+        # So does the list's filter.
+        listing = session.get(f"{server.url}/admin/redirectware/redirect/", timeout=30).text
+        for label in ("Yes, permanent", "No, temporary", "Rule&#x27;s default"):
+            assert f"{label}</a></li>" in listing, listing
         # An import with bad rows: every one named by its line, nothing written.
         bad = import_csv(session, server.url, "from,to\n/x,/y\nnope,/z\n/w,/v,extra\n")
         assert "redirects.csv:3: from must be a path starting with a single" in bad.text

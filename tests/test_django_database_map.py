@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -21,10 +21,16 @@ from tests.django_site import configure
 
 configure()
 
+from django.apps import apps  # noqa: E402
 from django.core.checks import run_checks  # noqa: E402
+from django.core.exceptions import ValidationError  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test import AsyncClient, Client, override_settings  # noqa: E402
+from django.db.migrations.autodetector import MigrationAutodetector  # noqa: E402
+from django.db.migrations.loader import MigrationLoader  # noqa: E402
+from django.db.migrations.state import ProjectState  # noqa: E402
+from django.forms import ModelForm  # noqa: E402
+from django.test import AsyncClient, Client, RequestFactory, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from redirectware.django.conf import rule_holder  # noqa: E402
@@ -34,7 +40,7 @@ from redirectware.django.csvimport import (  # noqa: E402
     plan_import,
     read_csv,
 )
-from redirectware.django.explaining import explain_row, forget_ruleset  # noqa: E402
+from redirectware.django.explaining import Origin, explain_row, forget_ruleset  # noqa: E402
 from redirectware.django.models import Redirect, current_version  # noqa: E402
 from redirectware.django.rows import Pending  # noqa: E402
 from redirectware.django.validation import judge  # noqa: E402
@@ -155,11 +161,22 @@ def test_the_check_reads_the_rows_only_with_the_database() -> None:
     assert "redirect loop: /a -> /b -> /a" in message.msg
 
 
-def test_a_loop_with_the_files_rules_is_refused_with_checks_message() -> None:
+def test_a_loop_with_the_files_rules_is_refused_in_plain_words_and_logged_in_checks(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     rules = doc({"name": "file", "from": "/b", "to": "/a"}, DB_MAP)
-    with override_settings(REDIRECTWARE=rules):
+    with override_settings(REDIRECTWARE=rules), caplog.at_level("INFO", "redirectware"):
         verdict = judge(Pending("default", add=[("", ("/a", "/b", None, None, None))]))
-    assert verdict.error == "rules[1] 'editors': map: redirect loop: /a -> /b -> /a"
+    assert verdict.error is not None
+    assert verdict.error.technical == "rules[1] 'editors': map: redirect loop: /a -> /b -> /a"
+    assert verdict.error.field == "to"
+    assert verdict.error.editor == (
+        "The redirect from /a would send visitors round in a loop: /a → /b → /a, so the page "
+        "would never load. Point “to” at a page that does not lead back here, or first change "
+        "the other redirect in the loop."
+    )
+    # The log keeps check's words: the rule, the key, the loop.
+    assert "rules[1] 'editors': map: redirect loop: /a -> /b -> /a" in caplog.text
 
 
 def test_a_duplicate_from_is_refused() -> None:
@@ -169,8 +186,25 @@ def test_a_duplicate_from_is_refused() -> None:
         # Editing the row itself is no duplicate.
         edit = judge(Pending("default", {row.pk}, [("", ("/a", "/c", None, None, row.pk))]))
     assert verdict.error is not None
-    assert "from '/a' is mapped twice, to '/b' and '/c'" in verdict.error
+    assert "from '/a' is mapped twice, to '/b' and '/c'" in verdict.error.technical
+    assert verdict.error.field == "from_path"
+    assert verdict.error.editor == (
+        "Another redirect already starts at /a (it goes to /b). Edit that one instead, or "
+        "choose another “from”."
+    )
     assert edit.ok and edit.warnings == []
+
+
+def test_a_malformed_row_names_the_field_to_correct() -> None:
+    with override_settings(REDIRECTWARE=doc(DB_MAP)):
+        verdict = judge(Pending("default", add=[("", ("/a", "nope", None, None, None))]))
+    assert verdict.error is not None
+    assert verdict.error.field == "to"
+    assert verdict.error.editor == (
+        "The redirect from /a cannot be saved: “To” must be a path or an http(s) URL, got "
+        "'nope'. Correct it and save again."
+    )
+    assert verdict.error.technical.startswith("rules[0] 'editors': map: row '/a': to must")
 
 
 def test_a_target_outside_allowed_hosts_is_refused() -> None:
@@ -179,7 +213,11 @@ def test_a_target_outside_allowed_hosts_is_refused() -> None:
             Pending("default", add=[("", ("/a", "https://evil.test/", None, None, None))])
         )
     assert verdict.error is not None
-    assert "target host 'evil.test' is outside allowed_hosts" in verdict.error
+    assert "target host 'evil.test' is outside allowed_hosts" in verdict.error.technical
+    assert verdict.error.field == "to"
+    assert verdict.error.editor.startswith(
+        "The redirect from /a goes to evil.test, which is not one of this site's hosts"
+    )
 
 
 def test_a_chain_is_a_warning() -> None:
@@ -188,15 +226,37 @@ def test_a_chain_is_a_warning() -> None:
         verdict = judge(Pending("default", add=[("", ("/a", "/b", None, None, None))]))
     assert verdict.ok
     [warning] = verdict.warnings
-    assert "map row from '/a' starts a chain" in warning
+    assert "map row from '/a' starts a chain" in warning.technical
+    assert warning.editor == (
+        "The redirect from /a leads to another redirect, which sends visitors on to "
+        "https://example.com/c. They still get one redirect, but pointing “to” at the final "
+        "page keeps it so if the other redirect changes."
+    )
+
+
+def test_a_row_an_earlier_rule_shadows_is_a_warning_naming_that_rule() -> None:
+    rules = doc({"name": "legacy", "from": "/a", "to": "/x"}, DB_MAP)
+    with override_settings(REDIRECTWARE=rules):
+        verdict = judge(Pending("default", add=[("", ("/a", "/b", None, None, None))]))
+    [warning] = verdict.warnings
+    assert "never applies" in warning.technical
+    assert warning.editor == (
+        "The redirect from /a never applies: the rule “legacy” of the site's rule file already "
+        "answers /a. Remove this redirect, or ask a developer to change that rule."
+    )
 
 
 def test_a_row_no_rule_serves_is_a_warning() -> None:
     with override_settings(REDIRECTWARE=doc(DB_MAP)):
         verdict = judge(Pending("default", add=[("b.example.com", ("/a", "/b", None, None, None))]))
-    assert verdict.warnings == [
+    assert [w.technical for w in verdict.warnings] == [
         "row '/a' is not served: no rule `map: {database: default}` with host: b.example.com "
         "in the rule document"
+    ]
+    assert [w.editor for w in verdict.warnings] == [
+        "The redirect from /a is saved but not served: the site's rule file has no rule for "
+        "redirects of b.example.com. Choose a host it serves, or ask a developer to add a rule "
+        "for it."
     ]
 
 
@@ -262,7 +322,7 @@ def test_import_the_good_rows_leaves_out_the_bad_and_the_loop() -> None:
     with override_settings(REDIRECTWARE=doc(DB_MAP)):
         plan = plan_import(read_csv(BAD_IMPORT, "moves.csv"), "default", keep_good=True)
         assert [line for line, _ in plan.bad] == [3, 4, 5, 6, 7]
-        assert "redirect loop: /loop-a -> /loop-b -> /loop-a" in plan.bad[-1][1]
+        assert "would send visitors round in a loop: /loop-a → /loop-b → /loop-a" in plan.bad[-1][1]
         assert apply_import(plan.good, "default", "tester") == (1, 0)
     assert list(Redirect.objects.values_list("from_path", "to", "changed_by")) == [
         ("/fine", "/target", "tester")
@@ -328,3 +388,110 @@ def test_the_check_reports_an_unknown_alias() -> None:
         "rules[0]: map: {database: 'replica'}: no such alias in settings.DATABASES "
         "(it has: default)"
     )
+
+
+def test_full_clean_refuses_a_row_that_loops_with_another_row() -> None:
+    Redirect.objects.create(from_path="/b", to="/a")
+    with override_settings(REDIRECTWARE=doc(DB_MAP)):
+        with pytest.raises(ValidationError) as caught:
+            Redirect(from_path="/a", to="/b").full_clean()
+        # Disabled, it is not served, so it breaks nothing.
+        Redirect(from_path="/a", to="/b", enabled=False).full_clean()
+    assert caught.value.message_dict == {
+        "to": [
+            "The redirect from /a would send visitors round in a loop: /a → /b → /a, so the "
+            "page would never load. Point “to” at a page that does not lead back here, or "
+            "first change the other redirect in the loop."
+        ]
+    }
+
+
+# Generic in django-stubs, not at run time (without django_stubs_ext's patch).
+if TYPE_CHECKING:
+    _ModelForm = ModelForm[Redirect]
+else:
+    _ModelForm = ModelForm
+
+
+class RowForm(_ModelForm):
+    """A plain ModelForm, as a project's own page (or a serializer) would have."""
+
+    class Meta:
+        model = Redirect
+        fields = ("from_path", "to", "permanent", "status", "host", "enabled")
+
+
+class EnableForm(_ModelForm):
+    """A form of ``enabled`` alone: an error about ``to`` cannot be shown by its field."""
+
+    class Meta:
+        model = Redirect
+        fields = ("enabled",)
+
+
+def test_a_plain_model_form_is_invalid_with_the_plain_message() -> None:
+    Redirect.objects.create(from_path="/b", to="/a")
+    data = {"from_path": "/a", "to": "/b", "permanent": "unknown", "enabled": "on"}
+    with override_settings(REDIRECTWARE=doc(DB_MAP)):
+        form = RowForm(data)
+        assert not form.is_valid()
+        assert form.errors["to"] == [
+            "The redirect from /a would send visitors round in a loop: /a → /b → /a, so the "
+            "page would never load. Point “to” at a page that does not lead back here, or "
+            "first change the other redirect in the loop."
+        ]
+        assert Redirect.objects.count() == 1
+        # Enabling a disabled row that loops, from a form without the field to blame.
+        off = Redirect.objects.create(from_path="/a", to="/b", enabled=False)
+        enabling = EnableForm({"enabled": "on"}, instance=off)
+        assert not enabling.is_valid()
+        assert "would send visitors round in a loop" in enabling.non_field_errors()[0]
+        # A good row saves, and its warnings are kept for whoever asks.
+        good = RowForm({**data, "from_path": "/c", "to": "/b", "host": " Example.COM "})
+        assert good.is_valid(), good.errors
+        assert good.instance.host == "example.com"
+
+
+def test_permanent_offers_the_rules_default_in_words() -> None:
+    html = str(RowForm()["permanent"])
+    assert '<option value="unknown" selected>Rule&#x27;s default</option>' in html
+    assert '<option value="true">Yes, permanent</option>' in html
+    assert '<option value="false">No, temporary</option>' in html
+    assert str(RowForm()["permanent"].help_text).startswith(
+        "“Rule's default” takes what the site's rule file says for these redirects."
+    )
+    assert RowForm({"from_path": "/a", "to": "/b", "permanent": "unknown"}).is_valid()
+
+
+def test_the_preview_is_asked_at_the_editors_server() -> None:
+    Redirect.objects.create(from_path="/old-page", to="/new-page")
+    with override_settings(REDIRECTWARE=doc(DB_MAP)):
+        forget_ruleset()
+        row = Redirect.objects.get()
+        request = RequestFactory().get("/admin/", HTTP_HOST="127.0.0.1:8063")
+        preview = explain_row(row, "default", Origin.of(request))
+        answered = get("/old-page", host="127.0.0.1:8063")
+        forget_ruleset()
+    assert preview == (
+        "GET http://127.0.0.1:8063/old-page: 301 to http://127.0.0.1:8063/new-page; "
+        "POST: 308 to http://127.0.0.1:8063/new-page; by rules[0] 'editors'"
+    )
+    assert answered["Location"] == "http://127.0.0.1:8063/new-page"
+
+
+def test_the_migrations_hold_every_change_of_the_models() -> None:
+    # The autodetector, not `makemigrations --check`: other test modules add models of their
+    # own to this app label (tests/test_django_tracking.py), which have no migration.
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    detector = MigrationAutodetector(loader.project_state(), ProjectState.from_apps(apps))
+    changes = detector.changes(graph=loader.graph)
+    operations = [
+        op for migration in changes.get("redirectware", []) for op in migration.operations
+    ]
+    ours = {"redirect", "redirectversion"}
+    missing = [
+        op
+        for op in operations
+        if str(getattr(op, "model_name", None) or getattr(op, "name", "")).lower() in ours
+    ]
+    assert missing == [], "run makemigrations redirectware"

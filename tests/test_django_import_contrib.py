@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.admin_servers import ROOT, gunicorn, manage, prepare, site_env
+from tests.admin_servers import gunicorn, manage, prepare, site_env
 
 pytestmark = pytest.mark.servers
 
@@ -28,8 +28,9 @@ Redirect.objects.create(site=home, old_path="/b", new_path="/a")
 Redirect.objects.create(site=home, old_path="no-slash", new_path="/x")
 """
 LOOP = (
-    f"{ROOT}/tests/admin_site/redirects.yaml:7: rules[1] 'editors': map: "
-    "redirect loop: /a -> /b -> /a"
+    "The redirect from /a would send visitors round in a loop: /a → /b → /a, so the page "
+    "would never load. Point “to” at a page that does not lead back here, or first change the "
+    "other redirect in the loop."
 )
 ROWS = """
 from redirectware.django.models import Redirect
@@ -52,8 +53,9 @@ def test_rows_move_in_and_posts_get_308(tmp_path: Path) -> None:
         "  shop.example.com: 1",
         "  each keeps its 301 for GET and HEAD; POST, PUT, PATCH and DELETE now get 308 "
         "(contrib.redirects answered them 301, which turns them into GETs)",
-        "not taken, 1 rows with no new_path (410 Gone): redirectware has no gone answer yet; "
-        "keep contrib.redirects for them:",
+        "not taken, 1 rows with no new_path (410 Gone): the redirect table holds redirects "
+        "only; answer these URLs with a `gone` rule in the rule document, or keep "
+        "contrib.redirects for them:",
         "  example.com/gone",
         "not taken, 3 rows the rule set refuses:",
         "  id 6: from must be a path starting with a single '/', got 'no-slash'",

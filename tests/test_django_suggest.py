@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,23 @@ def test_without_a_sitemap_it_asks_for_urls(tmp_path: Path) -> None:
     (tmp_path / "404s.json").write_text(json.dumps(["/about.html"]))
     with pytest.raises(CommandError, match="--urls"):
         call_command("redirectware_suggest", "--not-found", str(tmp_path / "404s.json"))
+
+
+def test_without_rapidfuzz_it_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "404s.json").write_text(json.dumps(["/about.html"]))
+    (tmp_path / "urls.txt").write_text("/about/\n")
+    monkeypatch.setitem(sys.modules, "rapidfuzz", None)  # what "not installed" looks like
+    with pytest.raises(CommandError) as caught:
+        call_command(
+            "redirectware_suggest",
+            "--not-found",
+            str(tmp_path / "404s.json"),
+            "--urls",
+            str(tmp_path / "urls.txt"),
+        )
+    assert str(caught.value) == (
+        "redirectware suggest needs the 'suggest' extra (import of rapidfuzz halted; None in "
+        "sys.modules): pip install 'redirectware[suggest]'"
+    )

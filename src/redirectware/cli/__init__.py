@@ -4,7 +4,8 @@
 Every command loads documents with the same loader as the middleware and asks the same
 :meth:`RuleSet.resolve`; none holds rule logic of its own. Exit codes: 0 all good, 1 a
 document is invalid (or a ``tests:`` entry failed, or ``--strict`` and a warning), 2 a usage
-error (bad arguments, a missing file).
+error (bad arguments, a missing file) or a missing extra: a command that needs a package not
+installed prints one line, the ``pip install 'redirectware[EXTRA]'`` to run, and no traceback.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from redirectware import __version__
+from redirectware._extras import MissingExtra, missing_extra
 from redirectware.document.probes import ProbeError
 from redirectware.errors import RuleError
 
@@ -346,7 +348,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .serve import run_serve
 
         return run_serve(rule_file(args.file), args.host, args.port, args.reload)
+    except MissingExtra as error:
+        print(f"redirectware {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except (UsageError, ProbeError, ValueError) as error:
+        if isinstance(error, RuleError) and missing_extra(error) is not None:
+            # A document that needs an extra (from_regex): it is not invalid, this
+            # installation cannot load it. The error names the rule and what to install.
+            print(f"redirectware {args.command}: error: {error}", file=sys.stderr)
+            return EXIT_USAGE
         if isinstance(error, RuleError):
             print(f"redirectware {args.command}: invalid rule document: {error}", file=sys.stderr)
             return EXIT_INVALID

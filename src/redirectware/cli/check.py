@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from redirectware._extras import missing_extra
 from redirectware.cli import EXAMPLES
 from redirectware.engine.wording import plural
 from redirectware.errors import RuleError
@@ -63,6 +64,8 @@ def check_file(path: Path) -> FileResult:
     try:
         ruleset = RuleSet.from_file(path)
     except RuleError as error:
+        if missing_extra(error) is not None:
+            raise  # not an invalid document: the command cannot run here (cli.main says why)
         report = Report(
             ERROR,
             "invalid",

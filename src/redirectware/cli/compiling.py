@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from redirectware.document.compiled_maps import lmdb_available
+from redirectware._extras import require_extra
 from redirectware.engine.compiled_rows import CompiledRows
 from redirectware.engine.model import MapAction
 from redirectware.ruleset import RuleSet
@@ -21,14 +21,10 @@ from . import EXIT_INVALID, EXIT_OK
 def run_compile(paths: Sequence[Path]) -> int:
     """Load each document (compiling its maps); print each map's compiled file and rows.
 
-    Exit 1 when a map could not be compiled (no ``lmdb``, or no folder it may write).
+    Exit 1 when a map could not be compiled (no folder it may write); without ``lmdb``,
+    :class:`~redirectware._extras.MissingExtra` (the command line says what to install).
     """
-    if not lmdb_available():
-        print(
-            "redirectware compile: the lmdb package is not installed: "
-            "pip install 'redirectware[lmdb]'"
-        )
-        return EXIT_INVALID
+    require_extra("compiling maps", "lmdb", ("lmdb",))
     status = EXIT_OK
     for path in paths:
         started = time.perf_counter()

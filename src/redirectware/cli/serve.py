@@ -12,8 +12,9 @@ import logging
 import sys
 from pathlib import Path
 
+from redirectware._extras import require_extra
 from redirectware.asgi import Receive, RedirectMiddleware, Scope, Send
-from redirectware.cli import EXIT_OK, UsageError
+from redirectware.cli import EXIT_OK
 from redirectware.engine.wording import rule_count
 from redirectware.ruleset import RuleSet
 
@@ -57,10 +58,9 @@ def _log_redirects() -> None:
 
 def run_serve(path: Path, host: str, port: int, reload: bool) -> int:
     """Serve ``path``'s rules until interrupted; return the exit status."""
-    try:
-        import uvicorn
-    except ImportError:
-        raise UsageError("serve needs uvicorn: pip install 'redirectware[serve]'") from None
+    require_extra("the standalone server", "serve", ("uvicorn",))
+    import uvicorn
+
     # Load once here so that an invalid document fails now, with its file:line, not in a worker.
     ruleset = RuleSet.from_file(path)
     app = RedirectMiddleware(not_found_app, rules=str(path) if reload else ruleset, reload=reload)

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from redirectware._extras import require_extra
 from redirectware.tools.accesslog import AUTO, STATUS, TARGET, decompressed, unescape
 from redirectware.tools.suggest import Suggestion, Suggestions, suggest
 
@@ -125,6 +126,9 @@ def run_suggest(
     permanent: bool,
 ) -> int:
     """Suggest, write the files into ``out`` (when given), print a summary; return 0."""
+    # Before reading the inputs (an access log may take minutes): without rapidfuzz the
+    # command stops at once, with the one line that says what to install.
+    require_extra("fuzzy matching", "suggest", ("rapidfuzz",))
     found = suggest(
         read_not_found(not_found),
         read_live_urls(urls),

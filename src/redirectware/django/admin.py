@@ -8,23 +8,22 @@ an earlier rule shadows) must be accepted with a tick before the row is saved.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db import router
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.html import escape
 
 from .csvimport import apply_import, export_csv, plan_import, read_csv
-from .explaining import explain_row
-from .models import Redirect
-from .rows import Pending
-from .validation import judge
+from .explaining import Origin, explain_row, rule_default
+from .models import PERMANENT_HELP, Redirect
 
 ACCEPT_LABEL = "Save despite the warnings"
 
@@ -52,7 +51,11 @@ def _site_hosts() -> list[str]:
 
 
 class RedirectForm(_ModelForm):
-    """A row, judged with the whole rule set before it is saved."""
+    """A row, judged with the whole rule set by :meth:`Redirect.clean` before it is saved.
+
+    What refuses the row shows by the field to correct; warnings (a chain, a row an earlier
+    rule shadows) hold the save back until “Save despite the warnings” is ticked.
+    """
 
     accept_warnings = forms.BooleanField(required=False, label=ACCEPT_LABEL)
 
@@ -69,28 +72,25 @@ class RedirectForm(_ModelForm):
             if current and current not in hosts:
                 choices.append((current, current))
             self.fields["host"].widget = forms.Select(choices=choices)
+        default = rule_default(_alias())
+        if default:
+            # The admin shows help text as HTML: the hosts come from the rule file.
+            self.fields["permanent"].help_text = f"{PERMANENT_HELP} {escape(default)}"
 
-    def clean(self) -> dict[str, Any]:
-        """Refuse what ``redirectware check`` would; hold back on warnings until accepted."""
-        data = super().clean() or {}
-        if self.errors:
-            return data
-        if data.get("permanent") is not None and data.get("status") is not None:
-            raise ValidationError("Give either permanent or status, not both.")
-        data["host"] = str(data.get("host") or "").strip().lower()
-        if not data.get("enabled"):
-            return data  # not served, so it cannot break what is
-        pk = self.instance.pk
-        row = (data["from_path"], data["to"], data.get("permanent"), data.get("status"), pk)
-        verdict = judge(Pending(_alias(), {pk} if pk else set(), [(data["host"], row)]))
-        if verdict.error is not None:
-            raise ValidationError(verdict.error)
-        if verdict.warnings and not data.get("accept_warnings"):
+    def full_clean(self) -> None:
+        """Django's ``full_clean``, then the warnings the model's ``clean`` found.
+
+        The model is cleaned last (after the form's own ``clean``): only then are they known.
+        """
+        super().full_clean()
+        if not hasattr(self, "cleaned_data"):
+            return  # an unbound form is not cleaned
+        warnings = self.instance.warnings
+        if warnings and not self.errors and not self.cleaned_data.get("accept_warnings"):
             self.add_error(
                 "accept_warnings",
-                [*verdict.warnings, f"Tick “{ACCEPT_LABEL}” to save the row anyway."],
+                [*(w.editor for w in warnings), f"Tick “{ACCEPT_LABEL}” to save the row anyway."],
             )
-        return data
 
 
 class ImportForm(forms.Form):
@@ -123,10 +123,28 @@ class RedirectAdmin(_ModelAdmin):
 
     @admin.display(description="what explain says")
     def explanation(self, obj: Redirect) -> str:
-        """The one line ``explain`` would give for a request to the row's ``from``."""
+        """The one line ``explain`` would give for a request to the row's ``from``.
+
+        Without a request: the pages use :class:`Preview`, asked at the editor's server.
+        """
         if obj.pk is None:
             return "(once saved)"
         return explain_row(obj, _alias())
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        """The columns, with the preview asked at the server the editor is using."""
+        return _with_preview(super().get_list_display(request), request)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Redirect | None = None) -> Any:
+        """The read-only fields, with the preview asked at the editor's server."""
+        return _with_preview(super().get_readonly_fields(request, obj), request)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Redirect | None = None) -> Any:
+        """The fieldsets, with the preview asked at the editor's server."""
+        return [
+            (name, {**options, "fields": _with_preview(options["fields"], request)})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
 
     def save_model(self, request: HttpRequest, obj: Redirect, form: Any, change: bool) -> None:
         """Record who changed the row."""
@@ -204,6 +222,42 @@ class RedirectAdmin(_ModelAdmin):
             "warnings": warnings,
         }
         return TemplateResponse(request, "admin/redirectware/redirect/import.html", context)
+
+
+class Preview:
+    """The “what explain says” column and field, asked at the server of one editor's request.
+
+    The admin's display methods get the row but not the request, and the preview must be
+    asked where the editor is (``http://127.0.0.1:8063``, not the rule's sample host): the
+    admin takes a callable in place of a field name, so each request gets one of these.
+    Equal when the origins are: the change form finds it among the read-only fields by
+    comparing the one of the fieldsets with the one of ``get_readonly_fields``.
+    """
+
+    short_description = "what explain says"
+
+    def __init__(self, origin: Origin) -> None:
+        self.origin = origin
+        #: The column's name (its CSS class, ``column-explanation``), as for the method.
+        self.__name__ = "explanation"
+
+    def __call__(self, obj: Redirect) -> str:
+        """The preview line of ``obj``."""
+        if obj.pk is None:
+            return "(once saved)"
+        return explain_row(obj, _alias(), self.origin)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Preview) and other.origin == self.origin
+
+    def __hash__(self) -> int:
+        return hash(self.origin)
+
+
+def _with_preview(names: Sequence[Any], request: HttpRequest) -> tuple[Any, ...]:
+    """``names`` with ``"explanation"`` replaced by a :class:`Preview` of ``request``."""
+    preview = Preview(Origin.of(request))
+    return tuple(preview if name == "explanation" else name for name in names)
 
 
 def _csv_response(rows: QuerySet[Redirect]) -> HttpResponse:

@@ -7,8 +7,9 @@ from django.core import checks
 
 
 class RedirectwareConfig(AppConfig):
-    """Registers redirectware's system checks (see :mod:`redirectware.django.checks`) and the
-    ``database`` row source of ``map: {database: ALIAS}`` (see :mod:`redirectware.django.rows`)."""
+    """Registers redirectware's system checks (see :mod:`redirectware.django.checks`), the
+    ``database`` row source of ``map: {database: ALIAS}`` (see :mod:`redirectware.django.rows`)
+    and how ``Redirect.clean()`` judges a row (see :mod:`redirectware.django.validation`)."""
 
     name = "redirectware.django"
     label = "redirectware"
@@ -21,8 +22,11 @@ class RedirectwareConfig(AppConfig):
         from redirectware.document.mapsources import register_map_source
 
         from .checks import check_middleware, check_rules
+        from .models import judge_rows_with
         from .rows import KIND, database_rows
+        from .validation import judge_row
 
         checks.register(check_rules)
         checks.register(check_middleware)
         register_map_source(KIND, database_rows, needs="Django")
+        judge_rows_with(judge_row)

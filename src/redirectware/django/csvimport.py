@@ -149,7 +149,7 @@ def _change(rows: list[ImportRow], alias: str) -> Pending:
 
 def _lines_named(verdict: Verdict, rows: list[ImportRow]) -> list[ImportRow]:
     """The rows a whole-set error is about: those whose ``from`` it quotes or walks through."""
-    text = verdict.error or ""
+    text = verdict.error.technical if verdict.error is not None else ""
     named = [row for row in rows if f"{row_key(row.from_path)!r}" in text]
     if not named and "redirect loop: " in text:
         cycle = text.rsplit("redirect loop: ", 1)[1].split(" -> ")
@@ -166,15 +166,15 @@ def plan_import(plan: ImportPlan, alias: str, *, keep_good: bool) -> ImportPlan:
         if not rows:
             break
         verdict = judge(_change(rows, alias))
-        if verdict.ok:
+        if verdict.error is None:
             plan.good = rows
-            plan.warnings = verdict.warnings
+            plan.warnings = [warning.editor for warning in verdict.warnings]
             return plan
         named = _lines_named(verdict, rows)
         for row in named:
-            plan.bad.append((row.line, verdict.error or ""))
+            plan.bad.append((row.line, verdict.error.editor))
         if not named:
-            plan.bad.append((None, verdict.error or ""))
+            plan.bad.append((None, verdict.error.editor))
         if not keep_good or not named:
             plan.good = []
             return plan

@@ -13,21 +13,73 @@ rows under the old version and keep them for good. Hence the overrides here, not
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Any, ClassVar, Final
 
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured, ValidationError
 from django.db import models, router, transaction
 from django.db.models import F
 
+from .verdicts import Said, Verdict
+
+#: How :meth:`Redirect.clean` judges a row in a database: :func:`.validation.judge_row`, set
+#: when the app is ready (:mod:`.apps`). The judgement reads this table through this module,
+#: so this module cannot import it.
+Judge = Callable[["Redirect", str], Verdict]
+_judge: list[Judge] = []
+
+
+def judge_rows_with(judge: Judge) -> None:
+    """Make :meth:`Redirect.clean` judge rows with ``judge`` (the app does, when ready)."""
+    _judge[:] = [judge]
+
+
 #: The version row's primary key: there is one row per database.
 VERSION_ROW: Final = 1
+STATUS_FIELD: Final = "status"
 STATUS_CHOICES: Final = [
     (301, "301 Moved Permanently (308 for other methods)"),
     (302, "302 Found (307 for other methods)"),
     (307, "307 Temporary Redirect"),
     (308, "308 Permanent Redirect"),
 ]
-PERMANENT_CHOICES: Final = [(None, "the map rule's"), (True, "permanent"), (False, "temporary")]
+#: What an editor picks for ``permanent``, as :class:`~django.forms.NullBooleanSelect` posts it.
+PERMANENT_CHOICES: Final = [
+    ("unknown", "Rule's default"),
+    ("true", "Yes, permanent"),
+    ("false", "No, temporary"),
+]
+PERMANENT_HELP: Final = (
+    "“Rule's default” takes what the site's rule file says for these redirects. “Yes” "
+    "answers 301 to GET and HEAD and 308 to other methods; “No” answers 302, or 307. A "
+    "status, when one is chosen, decides instead."
+)
+
+
+class PermanentSelect(forms.NullBooleanSelect):
+    """Django's Unknown/Yes/No, in words that say what each does to a redirect."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.choices = list(PERMANENT_CHOICES)
+
+
+class PermanentField(models.BooleanField):  # type: ignore[type-arg]
+    """A nullable boolean whose form widget says what an empty value means: the rule's own."""
+
+    @property
+    def flatchoices(self) -> list[tuple[bool | None, str]]:
+        """The words of :data:`PERMANENT_CHOICES`: the admin's list filter and columns show
+        them. Not ``choices``, which would make the form field a plain choice of strings."""
+        return [(True, "Yes, permanent"), (False, "No, temporary"), (None, "Rule's default")]
+
+    def formfield(self, **kwargs: Any) -> Any:
+        """A :class:`~django.forms.NullBooleanField` with :class:`PermanentSelect`."""
+        return super().formfield(
+            **{"form_class": forms.NullBooleanField, "widget": PermanentSelect, **kwargs}
+        )
 
 
 def bump_version(using: str) -> None:
@@ -97,8 +149,8 @@ class Redirect(models.Model):
     to: models.CharField[str, str] = models.CharField(
         max_length=2000, help_text="A path, or an http(s) URL."
     )
-    permanent: models.BooleanField[bool | None, bool | None] = models.BooleanField(
-        null=True, blank=True, help_text="Empty: the map rule's own permanent/status."
+    permanent: models.BooleanField[bool | None, bool | None] = PermanentField(
+        null=True, blank=True, help_text=PERMANENT_HELP
     )
     status: models.PositiveSmallIntegerField[int | None, int | None] = (
         models.PositiveSmallIntegerField(null=True, blank=True, choices=STATUS_CHOICES)
@@ -127,8 +179,63 @@ class Redirect(models.Model):
             models.UniqueConstraint(fields=("host", "from_path"), name="redirectware_unique_from"),
         )
 
+    #: What the engine warned of at the last :meth:`clean` (a chain, a row an earlier rule
+    #: shadows, a row no rule serves): saved all the same; the admin asks to accept them.
+    warnings: list[Said]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.warnings = []
+        self._not_cleaned: Collection[str] = ()
+
     def __str__(self) -> str:
         return f"{self.host}{self.from_path} -> {self.to}"
+
+    def full_clean(self, exclude: Iterable[str] | None = None, *args: Any, **kwargs: Any) -> None:
+        """Django's ``full_clean``; :meth:`clean` learns which fields a form left out.
+
+        A ``ModelForm`` without a field raises ``ValueError`` for an error keyed by it (say
+        a form of ``enabled`` alone, enabling a row that loops): such errors go to the row.
+        """
+        self._not_cleaned = set(exclude or ())
+        try:
+            super().full_clean(exclude, *args, **kwargs)
+        finally:
+            self._not_cleaned = ()
+
+    def clean(self) -> None:
+        """Judge the row with the whole rule set, as ``redirectware check`` would.
+
+        A row that would not compile, loop with another row or the file's rules, repeat a
+        ``from``, or send visitors off the site raises :class:`ValidationError` in plain
+        words, keyed by the field to correct; ``check``'s own words go to the log. Warnings
+        are kept in :attr:`warnings`. A disabled row is not served, so it cannot break what is.
+        """
+        self.host = (self.host or "").strip().lower()
+        self.warnings = []
+        if self.permanent is not None and self.status is not None:
+            self._refuse(
+                STATUS_FIELD,
+                "Choose either “Permanent” or a status, not both: set “Permanent” to "
+                "“Rule's default”, or clear the status.",
+            )
+        if not self.enabled or not self.from_path or not self.to:
+            return  # an empty from or to is refused by its own field already
+        if not _judge:
+            raise ImproperlyConfigured(
+                "Redirect rows are judged once the app is ready: add 'redirectware.django' to "
+                "INSTALLED_APPS"
+            )
+        using = self._state.db or router.db_for_write(type(self), instance=self) or "default"
+        verdict = _judge[0](self, using)
+        if verdict.error is not None:
+            self._refuse(verdict.error.field, verdict.error.editor)
+        self.warnings = verdict.warnings
+
+    def _refuse(self, field: str | None, message: str) -> None:
+        if field is None or field in self._not_cleaned:
+            raise ValidationError({NON_FIELD_ERRORS: [message]})
+        raise ValidationError({field: [message]})
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Save the row and bump the version, in one transaction."""

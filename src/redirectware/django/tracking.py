@@ -65,7 +65,7 @@ def _after(sender: type[Model], instance: Any, raw: bool = False, **kwargs: Any)
     add += [("", (row.from_path, new, row.permanent, row.status, None)) for row in leading]
     verdict = judge(Pending(alias, drop | {row.pk for row in leading}, add))
     if verdict.error is not None:
-        logger.warning("no redirect from %s to %s: %s", old, new, verdict.error)
+        logger.warning("no redirect from %s to %s: %s", old, new, verdict.error.technical)
         return
     with transaction.atomic(using=alias):
         Redirect.objects.using(alias).filter(pk__in=drop).delete()

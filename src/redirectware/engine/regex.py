@@ -16,6 +16,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from redirectware._extras import require_extra
+
 from .folding import strip_slash
 from .urls import canonical_offsets
 
@@ -24,14 +26,10 @@ EXTRA = "regex"
 
 
 def load_re2() -> Any:
-    """The ``re2`` module; ``ImportError`` naming the extra when it is not installed."""
-    try:
-        return importlib.import_module("re2")
-    except ImportError as error:
-        raise ImportError(
-            f"from_regex needs the '{EXTRA}' extra ({error}): pip install 'redirectware[{EXTRA}]'",
-            name=error.name,
-        ) from error
+    """The ``re2`` module; :class:`~redirectware._extras.MissingExtra` (an ``ImportError``)
+    naming the extra when it is not installed."""
+    require_extra("from_regex", EXTRA, ("re2",))
+    return importlib.import_module("re2")
 
 
 class RegexPath:

@@ -6,8 +6,9 @@ arrives at the new one as a GET without its body. Each row is copied with ``stat
 which redirectware sends to GET and HEAD as before and turns into 308 for every other
 method. Rows of ``settings.SITE_ID``'s site get no host (the ``map: {database: ...}`` rule
 without ``host:`` serves them); rows of other sites get their site's domain as host. A row
-with an empty ``new_path`` (contrib's 410 Gone) cannot be taken yet; a row the engine refuses
-(a loop, a malformed path) is reported with the reason and left out.
+with an empty ``new_path`` (contrib's 410 Gone) is not copied: the table holds redirects, and
+a URL that is gone is answered by a ``gone`` rule of the rule document. A row the engine
+refuses (a loop, a malformed path) is reported with the reason and left out.
 """
 
 from __future__ import annotations
@@ -78,8 +79,9 @@ class Command(BaseCommand):
             "(contrib.redirects answered them 301, which turns them into GETs)"
         )
         if gone:
-            out.write(f"not taken, {len(gone)} rows with no new_path (410 Gone): redirectware "
-                      "has no gone answer yet; keep contrib.redirects for them:")  # fmt: skip
+            out.write(f"not taken, {len(gone)} rows with no new_path (410 Gone): the redirect "
+                      "table holds redirects only; answer these URLs with a `gone` rule in the "
+                      "rule document, or keep contrib.redirects for them:")  # fmt: skip
             for where in gone:
                 out.write(f"  {where}")
         if plan.bad:

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from redirectware._extras import MissingExtra
 from redirectware.cli import UsageError
 from redirectware.cli.suggest import read_live_urls, read_not_found, summary, write_files
 from redirectware.tools.suggest import DEFAULT_THRESHOLD, MIN_TEMPLATE, suggest
@@ -89,9 +90,16 @@ class Command(BaseCommand):
                     )
         except UsageError as error:
             raise CommandError(str(error)) from None
-        found = suggest(
-            not_found, live, threshold=options["threshold"], min_template=options["min_template"]
-        )
+        try:
+            found = suggest(
+                not_found,
+                live,
+                threshold=options["threshold"],
+                min_template=options["min_template"],
+            )
+        except MissingExtra as error:
+            # One line saying what to install, as `redirectware suggest` prints it.
+            raise CommandError(str(error)) from None
         out = Path(options["out"]) if options["out"] else None
         if out is not None:
             write_files(found, out, host=options["host"], permanent=not options["temporary"])
