@@ -48,6 +48,7 @@ rules:
     [
         pytest.param(FIXTURES / "every_kind.yaml", id="every-kind"),
         pytest.param(FIXTURES / "strict_codes.yaml", id="strict-codes"),
+        pytest.param(FIXTURES / "gone_and_matching.yaml", id="gone-and-matching"),
         pytest.param(None, id="readme"),
     ],
 )

@@ -183,3 +183,89 @@ def test_apache_has_nine_backreferences_only() -> None:
     assert "${rw0_j}" in export(ruleset, "nginx")
     with pytest.raises(ExportError, match=r"rules\[0\] 'deep': from: more than nine groups"):
         export(ruleset, "apache")
+
+
+GONE = """\
+version: 1
+rules:
+  - name: old
+    from: /old
+    gone: true
+  - name: legal
+    from: /blocked
+    gone: 451
+  - name: rows
+    map:
+      - {from: /row-gone, status: 410}
+      - {from: /row-legal, status: 451}
+"""
+
+
+@pytest.mark.parametrize("fmt", ["nginx", "caddy", "apache"])
+def test_gone_rules_and_rows_are_exported_with_one_status_for_every_method(
+    fmt: str, tmp_path: Path
+) -> None:
+    # Before: gone rules were left out of the file, and a 410/451 map row raised KeyError.
+    path = tmp_path / "redirects.yaml"
+    path.write_text(GONE)
+    text = export(RuleSet.from_file(path), fmt)
+    answers = {"nginx": ("return 410;", "return 451;"), "caddy": ("respond 410", "respond 451"),
+               "apache": ("[R=410,", "[R=451,")}[fmt]  # fmt: skip
+    for answer in answers:
+        assert text.count(answer) == 2, text  # the rule and the map row, once each
+    assert "GET|HEAD" not in text  # one entry for every method
+
+
+def test_sunset_headers_are_exported() -> None:
+    ruleset = RuleSet.from_dict({"rules": [
+        {"name": "v1", "from": "/v1/{rest:path}", "to": "/v2/{rest}",
+         "sunset": "2030-01-01T00:00:00Z"},
+    ]})  # fmt: skip
+    assert 'set $rw_sunset "Tue, 01 Jan 2030 00:00:00 GMT";' in export(ruleset, "nginx")
+    assert 'header Deprecation "@1893456000"' in export(ruleset, "caddy")
+    assert 'Header always set Sunset "Tue, 01 Jan 2030 00:00:00 GMT" env=RW_H0' in export(
+        ruleset, "apache"
+    )
+
+
+def test_case_and_slash_options_are_exported_not_ignored() -> None:
+    ruleset = RuleSet.from_dict({"rules": [
+        {"from": "/About-Us", "to": "/about", "case_sensitive": False},
+        {"from": "/docs/intro", "to": "/d", "trailing_slash_match": "ignore"},
+    ]})  # fmt: skip
+    text = export(ruleset, "nginx")
+    assert "(?:(?:a|%61)|(?:A|%41))" in text  # /ABOUT-US matches
+    assert "(?:o|%6[Ff])/?(?:(?P<rw1q>" in text  # /docs/intro/ matches
+
+
+def test_from_regex_is_refused_with_file_line_rule_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "redirects.yaml"
+    path.write_text("rules:\n  - name: rx\n    from_regex: /p/(?P<id>[0-9]+)\n    to: /q/{id}\n")
+    with pytest.raises(ExportError, match=rf"{re.escape(str(path))}:3: rules\[0\] 'rx': "
+                       "from_regex: "):  # fmt: skip
+        export(RuleSet.from_file(path), "caddy")
+
+
+def test_partial_lists_every_rule_left_out_on_stderr(
+    unsupported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out.conf"
+    assert main(["export", "caddy", str(unsupported), "--partial", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    left = [line for line in err.splitlines() if "left out: " in line]
+    assert len(left) == 3
+    assert f"left out: {unsupported}:6: rules[0] 'beta': headers: " in err
+    header = [line for line in out.read_text().splitlines() if line.startswith("# Left out: ")]
+    assert len(header) == 3
+
+
+@pytest.mark.parametrize("fmt", ["nginx", "caddy", "apache", "cloudflare", "netlify"])
+def test_partial_that_leaves_out_everything_fails(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = tmp_path / "redirects.yaml"
+    rules.write_text("rules:\n  - {from: /a, to: /b, headers: {X-A: '1'}}\n")
+    out = tmp_path / "out"
+    assert main(["export", fmt, str(rules), "--partial", "-o", str(out)]) == 1
+    assert not out.exists()
+    assert "nothing written" in capsys.readouterr().err

@@ -26,7 +26,7 @@ import io
 from redirectware.engine.engine import Engine
 from redirectware.engine.model import MapAction, Rule, ToAction, map_targets
 
-from .plan import ExportError, Problem
+from .plan import Exported, ExportError, Problem
 
 HEADER = ("source_url", "target_url", "status_code", "preserve_query_string",
           "include_subdomains", "subpath_matching", "preserve_path_suffix")  # fmt: skip
@@ -46,8 +46,9 @@ def _status(engine: Engine, rule: Rule, permanent: bool, status: int | None) -> 
     return None
 
 
-def export_csv(engine: Engine, partial: bool = False) -> tuple[str, list[str]]:
-    """The CSV and the notes for stderr; :class:`ExportError` for what it cannot say."""
+def export_csv(engine: Engine, partial: bool = False) -> Exported:
+    """The CSV, what was left out and the notes for stderr; :class:`ExportError` for what it
+    cannot say."""
     problems: list[Problem] = []
     rows: list[tuple[Rule, tuple[str, ...]]] = []
     subpaths: list[tuple[Rule, str, str]] = []  # (rule, host, prefix)
@@ -125,8 +126,7 @@ def export_csv(engine: Engine, partial: bool = False) -> tuple[str, list[str]]:
     writer.writerow(HEADER)
     writer.writerows(kept)
     notes = ["Cloudflare sets its own caching headers: Cache-Control is not exported"]
-    notes += [f"left out: {p}" for p in problems]
-    return buffer.getvalue(), notes
+    return Exported(buffer.getvalue(), problems, notes, len(kept))
 
 
 _WHY_STATUS = ("Cloudflare sends one status to every method: a 301/302 would let a POST turn "
