@@ -120,9 +120,9 @@ def export_redirects(engine: Engine, partial: bool = False) -> Exported:
         problems.append(Problem(engine.source, rule.line_of(key), rule.label, key, why))
 
     for rule in engine.rules:
-        why = _rule_problem(rule)
-        if why is not None:
-            problem(rule, *why)
+        refusal = _rule_problem(rule)
+        if refusal is not None:
+            problem(rule, *refusal)
             continue
         origins = _origins(rule)
         if origins is None:
@@ -147,8 +147,8 @@ def export_redirects(engine: Engine, partial: bool = False) -> Exported:
                 elif code is None:
                     problem(rule, "status", _WHY_STATUS)
                 elif "?" in action.target.source:
-                    why = "a target with a query: Netlify joins the request's query its own way"
-                    problem(rule, "to", why)
+                    problem(rule, "to", "a target with a query: Netlify joins the "
+                            "request's query its own way")  # fmt: skip
                 else:
                     lines += [(rule, f"{origin}{path}  {target}  {code}!") for origin in origins]
             case HttpsAction() | SlashAction() | Maintenance() | GoneAction():
