@@ -97,6 +97,24 @@ CORPUS = (
     "/PRESS/",
     "/legacy/q?id=1",
     "/api/v0/x?y=1",
+    # from_regex: the spellings of one canonical path, and near misses.
+    "/posts/2024/hello",
+    "/posts/2024/Hello",
+    "/posts/%32024/x",
+    "/posts/202/x",
+    "/posts/2024/hello/",
+    "/docs/a%2Fb/edit",
+    "/docs/intro/edit/",
+    "/shop/a/b%20c?x=1",
+    "/ITEMS/42",
+    "/product/7",
+    "/products/7x",
+    "/team/ann/",
+    "/Team/ann/",
+    "/Team/%61nn//",
+    "/caf%c3%a9/latte",
+    "/caf%C3%A9/latte/large",
+    "/caf%C3%89/latte",
 )
 
 OTHER_HOST = "unlisted.test"

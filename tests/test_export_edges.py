@@ -49,6 +49,7 @@ rules:
         pytest.param(FIXTURES / "every_kind.yaml", id="every-kind"),
         pytest.param(FIXTURES / "strict_codes.yaml", id="strict-codes"),
         pytest.param(FIXTURES / "gone_and_matching.yaml", id="gone-and-matching"),
+        pytest.param(FIXTURES / "regex.yaml", id="from-regex"),
         pytest.param(None, id="readme"),
     ],
 )

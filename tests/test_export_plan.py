@@ -238,12 +238,40 @@ def test_case_and_slash_options_are_exported_not_ignored() -> None:
     assert "(?:o|%6[Ff])/?(?:(?P<rw1q>" in text  # /docs/intro/ matches
 
 
-def test_from_regex_is_refused_with_file_line_rule_and_key(tmp_path: Path) -> None:
+def test_from_regex_is_translated_or_refused_with_file_line_rule_and_key(
+    tmp_path: Path,
+) -> None:
+    # Before: a from_regex was exported as a rule matching every path.
     path = tmp_path / "redirects.yaml"
     path.write_text("rules:\n  - name: rx\n    from_regex: /p/(?P<id>[0-9]+)\n    to: /q/{id}\n")
+    text = export(RuleSet.from_file(path), "caddy")
+    assert "[/](?:[p]|%70)[/](?P<rw0_id>(?:(?:[0123456789]|%30|" in text
+    # One character that may be "%": the request may spell it as three.
+    path.write_text("rules:\n  - name: rx\n    from_regex: /p/(?P<c>.)\n    to: /q/{c}\n")
     with pytest.raises(ExportError, match=rf"{re.escape(str(path))}:3: rules\[0\] 'rx': "
-                       "from_regex: "):  # fmt: skip
+                       "from_regex: a single character that may be '%'"):  # fmt: skip
         export(RuleSet.from_file(path), "caddy")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "why"),
+    [
+        ("/a/(?P<x>.*)b", "must be unbounded"),
+        ("/a%41", "not a percent-escape"),
+        ("(?i)/a", "inline flags"),
+        ("/b(?i:a)", "inline flags"),
+        ("/a\\b", "anchor or \\b"),
+    ],
+)
+def test_what_a_regex_translation_refuses(pattern: str, why: str) -> None:
+    from redirectware.tools.exporting.regex import Untranslatable, translate
+
+    with pytest.raises(Untranslatable, match=re.escape(why)):
+        translate(pattern, "p_", False, False)
+    # Under trailing_slash_match: ignore, a pattern that may end with "/" is refused.
+    with pytest.raises(Untranslatable, match="may match a path ending with '/'"):
+        translate("/a/(?P<x>.*)", "p_", False, True)
+    assert translate("/a/(?P<x>[^/]+)", "p_", False, True).endswith("[^/?]+)/?")
 
 
 def test_partial_lists_every_rule_left_out_on_stderr(

@@ -51,6 +51,8 @@ from redirectware.engine.templates import HostTemplate, PathTemplate, Target, co
 from redirectware.engine.urls import UNRESERVED, canonical_literal
 from redirectware.tools.samples import sample_request
 
+from .regex import Untranslatable, translate
+
 SAFE_METHODS = ("GET", "HEAD")
 
 #: Characters a path may hold that a regular expression reads as operators: put in a class.
@@ -447,8 +449,6 @@ def _rule_problems(source: str | None, rule: Rule, target: str) -> list[Problem]
         add("active", f"a scheduled window is not exported to {target}")
     if rule.when_not_found:
         add("when", f"{target} cannot see the app's 404 before it answers")
-    if rule.regex is not None:
-        add("from_regex", f"a from_regex is not exported to {target}")
     if rule.hsts is not None:
         add("hsts", f"set Strict-Transport-Security in {target} itself")
     if rule.report_only:
@@ -607,6 +607,16 @@ class _Builder:
         template = rule.match_path or rule.path
         path = rule_path_regex(rule, template, prefix) if template is not None else "/[^?]*"
         shown = rule.path.source if rule.path is not None else "*"
+        if rule.regex is not None:
+            shown = f"from_regex {rule.regex.source}"
+            try:
+                path = translate(rule.regex.source, prefix, not rule.case_sensitive,
+                                 rule.ignore_trailing_slash)  # fmt: skip
+            except Untranslatable as error:
+                line = rule.line_of("from_regex")
+                problem = Problem(self.plan.source, line, rule.label, "from_regex", str(error))
+                self.plan.problems.append(problem)
+                return
         match action:
             case MapAction():
                 self.map_rows(rule, action, where)
