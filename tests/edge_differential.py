@@ -115,6 +115,11 @@ CORPUS = (
     "/caf%c3%a9/latte",
     "/caf%C3%A9/latte/large",
     "/caf%C3%89/latte",
+    # Chains through https and the canonical host.
+    "/api/v0/x",
+    "/legacy/gone?x=1",
+    "/retired",
+    "/healthz?x=1",
 )
 
 OTHER_HOST = "unlisted.test"

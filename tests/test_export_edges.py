@@ -63,6 +63,18 @@ def test_the_edge_answers_as_the_middleware(
 
 
 @pytest.mark.parametrize("edge", EDGES)
+@pytest.mark.parametrize("force_https", ["true", "false"])
+def test_chains_through_https_and_the_canonical_host_are_one_redirect(
+    edge: str, force_https: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # www.example.com/api/v1/x: https, then example.com, then /api/v2: the middleware
+    # sends one redirect to https://example.com/api/v2/x, and so must the edge.
+    monkeypatch.setenv("FORCE_HTTPS", force_https)
+    env = {"FORCE_HTTPS": force_https}
+    assert prove(FIXTURES / "chains.yaml", edge, EDGES[edge][0], tmp_path, env) > 100
+
+
+@pytest.mark.parametrize("edge", EDGES)
 def test_the_edge_answers_as_the_middleware_with_https_forced(
     edge: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

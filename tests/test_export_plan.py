@@ -71,16 +71,25 @@ def test_partial_leaves_out_each_rule_with_a_comment(unsupported: Path, fmt: str
         )
 
 
-def test_a_chain_the_middleware_collapses_is_refused() -> None:
-    # The middleware follows a chain onto another host only when allowed_hosts lists it.
+def test_a_chain_through_the_canonical_host_is_one_redirect() -> None:
+    # Before: refused. The middleware follows a chain onto another host when allowed_hosts
+    # lists it, and sends one redirect to the end: so does the export.
     settings = {"allowed_hosts": ["example.com", "www.example.com"]}
     ruleset = RuleSet.from_dict({"settings": settings, "rules": [
         {"name": "www", "host": "www.example.com", "to": "http://example.com{path}"},
         {"name": "api", "from": "/api/v1/{rest:path}", "to": "/api/v2/{rest}"},
     ]})  # fmt: skip
-    with pytest.raises(
-        ExportError, match=r"rules\[0\] 'www': chain https?://www.example.com/api/v1/"
-    ):
+    assert ruleset.resolve("GET", "http", "www.example.com", "/api/v1/x").location == (
+        "http://example.com/api/v2/x"
+    )
+    text = export(ruleset, "nginx")
+    assert 'return 302 "http://example.com/api/v2/${rw1_rest}${rw1q}";' in text
+    # A chain of two path rules is still refused: the rule should point at the end.
+    ruleset = RuleSet.from_dict({"settings": settings, "rules": [
+        {"name": "a", "from": "/a", "to": "/b"},
+        {"name": "b", "from": "/b", "to": "/c"},
+    ]})  # fmt: skip
+    with pytest.raises(ExportError, match=r"rules\[0\] 'a': chain https?://example.com/a -> "):
         export(ruleset, "nginx")
 
 

@@ -35,7 +35,12 @@ def export_all(engine: Engine, target: str, partial: bool = False) -> Exported:
     if plan.problems and not partial:
         raise ExportError(target, plan.problems)
     left_out = {problem.rule for problem in plan.problems}
-    plan.entries = [entry for entry in plan.entries if entry.rule.label not in left_out]
+    plan.entries = [
+        entry
+        for entry in plan.entries
+        if entry.rule.label not in left_out
+        and not any(hop.label in left_out for hop in entry.through)
+    ]
     text = TARGETS[target](plan, [str(problem) for problem in plan.problems])
     return Exported(text, list(plan.problems), [], len(plan.entries))
 

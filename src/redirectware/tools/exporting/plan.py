@@ -151,6 +151,9 @@ class Entry:
     #: Headers sent besides Location and Cache-Control: ``Sunset`` and ``Deprecation``
     #: of the rule (or of the first rule of a composed chain) that has ``sunset``.
     headers: tuple[tuple[str, str], ...] = ()
+    #: The origin hops (https, a canonical host) a composed entry is reached through: left
+    #: out with any of them.
+    through: tuple[Rule, ...] = ()
 
 
 @dataclass
@@ -511,8 +514,8 @@ class _Builder:
         self.target = target
         self.plan = EdgePlan(engine.source)
         self.allowed = allowed_regex(engine)
-        #: (https rule, later rule) pairs written as one composed redirect.
-        self.composed: set[tuple[int, int]] = set()
+        #: The rules of each chain written as one composed redirect, in order.
+        self.composed: set[tuple[int, ...]] = set()
 
     def codes(self, permanent: bool, status: int | None) -> tuple[int, int, str]:
         settings = self.engine.settings
@@ -621,7 +624,8 @@ class _Builder:
             case MapAction():
                 self.map_rows(rule, action, where)
             case GoneAction():
-                variants = [Variant(f"{path}(?:[?].*)?", ())]
+                # Named, for a chain through an origin hop that ends here (see compose).
+                variants = [Variant(f"(?P<{whole}>{path})(?:(?P<{q}>[?].+)|[?])?", ())]
                 self.add_gone(rule, f"{where}: {shown} gone ({action.status})", variants,
                               action.status)  # fmt: skip
             case ToAction():
@@ -683,70 +687,132 @@ class _Builder:
         self.add(rule, label, variants, rule.permanent, rule.status, True)
 
     def compose(self) -> None:
-        """Write each ``https`` rule's chains with the rules after it as one redirect.
+        """Write each chain the middleware collapses through origin hops as one redirect.
 
-        The middleware answers ``http://h/api/v1/x`` with one redirect to
-        ``https://h/api/v2/x`` where an https rule is followed by ``/api/v1 -> /api/v2``; an
-        edge that only knew each rule would answer two. So before the https rule's own
-        redirect come the later rules' entries, matched over http and answering with their
-        Location over https: permanent only if both are, the status of the first hop of
-        the chain's kind, as the middleware decides it.
+        An *origin hop* keeps the path and the query and changes the scheme or the host: an
+        ``https`` rule, or a pathless ``to: https://example.com{path}``. The middleware
+        answers ``http://www.example.com/api/v1/x`` with one redirect to
+        ``https://example.com/api/v2/x`` where https, the canonical host and
+        ``/api/v1 -> /api/v2`` chain; an edge that only knew each rule would answer three.
+        So before an origin rule's own redirect come, in document order, the entries of
+        every rule as they answer at the origin the hop leads to (scheme and host fixed,
+        the same path): the rule's conditions and theirs, their Location from that origin,
+        permanent only if every hop is, the explicit status of the first hop of the chain's
+        nature, the Sunset of the first rule with one (``engine/answers.py``). A rule that
+        answers 410/451 there ends the chain: the middleware redirects to where it stands.
         """
         entries = self.plan.entries
+        left_out = {problem.rule for problem in self.plan.problems}
         for rule in self.engine.rules:
-            action = rule.action
-            if not isinstance(action, HttpsAction) or rule.path is not None or rule.methods:
+            hop = _origin_hop(rule)
+            if hop is None or rule.label in left_out:
                 continue
-            own = [entry for entry in entries if entry.rule is rule]
+            own = [
+                entry
+                for entry in entries
+                if entry.rule is rule and entry.kind == "redirect" and not entry.through
+            ]
             if not own:
                 continue
-            port = f":{action.port}" if action.port else ""
-            composed: list[Entry] = []
-            for later in self.engine.rules[rule.index + 1 :]:
-                if later.scheme not in (None, "https") or isinstance(later.action, HttpsAction):
-                    continue
-                if (
-                    rule.host is not None
-                    and later.host is not None
-                    and (rule.host.source != later.host.source)
-                ):
-                    continue
-                for entry in entries:
-                    if entry.rule is not later or entry.kind != "redirect":
-                        continue
-                    composed.append(self._through_https(rule, entry, port))
-                    self.composed.add((rule.index, later.index))
+            composed = self._expand(hop, [rule], left_out)
             first = entries.index(own[0])
-            refuse = 1 if own[0].kind == "refuse" else 0
-            entries[first + refuse : first + refuse] = composed
+            entries[first:first] = composed
 
-    def _through_https(self, rule: Rule, entry: Entry, port: str) -> Entry:
-        permanent = rule.permanent and entry.permanent
+    def _serves(self, state: _State) -> bool:
+        """Whether the middleware goes on with a chain at ``state`` (``engine._serves``)."""
+        if state.host is None:
+            return True
+        settings = self.engine.settings
+        return settings.allowed_hosts_given and state.host in settings.allowed_hosts
+
+    def _expand(self, state: _State, through: list[Rule], left_out: set[str | None]) -> list[Entry]:
+        """The entries of the chains that ``through`` (origin hops) start, at ``state``."""
+        if not self._serves(state) or len(through) > len(self.engine.rules):
+            return []
+        out: list[Entry] = []
+        for later in self.engine.rules:
+            if later.label in left_out or not _applies_at(later, state):
+                continue
+            hop = _origin_hop(later)
+            if hop is not None and later not in through:
+                out += self._expand(hop.after(state), [*through, later], left_out)
+            for entry in self.plan.entries:
+                if entry.rule is later and not entry.through:
+                    out += self._composed(entry, state, through)
+        return out
+
+    def _composed(self, entry: Entry, state: _State, through: list[Rule]) -> list[Entry]:
+        """``entry`` reached through the origin hops ``through`` (GET/HEAD and the other
+        methods apart, for a 410 that was one entry); none if it cannot be written so (the
+        middleware's chain check then names it)."""
+        first = through[0]
+        # Every host condition met on the request's own host (before a hop to a fixed host)
+        # applies to the request: at most one of them, or the same one, is written.
+        conditions: list[HostMatch] = []
+        at = _State("http", None)
+        for rule in through:
+            if at.host is None and rule.host is not None:
+                conditions.append(host_regex(rule.host, f"rw{rule.index}_"))
+            hop = _origin_hop(rule)
+            assert hop is not None
+            at = hop.after(at)
+        if state.host is None and entry.host is not None:
+            conditions.append(entry.host)
+        elif state.host is not None and entry.rule.host is not None and entry.rule.host.names:
+            return []  # host captures of a fixed host: not worth a case of its own
+        if len({condition.regex for condition in conditions}) > 1:
+            return []
+        host = conditions[-1] if conditions else None
+        excepts = tuple(rule_path_regex(r, t, None) for r in through for t in r.excepts)
+        hops: list[tuple[Rule, bool, int | None]] = [(r, r.permanent, r.status) for r in through]
+        match entry.kind:
+            case "refuse":
+                return []  # the host is allowed once an origin hop has been made
+            case "gone":
+                # The chain ends before the 410: a redirect to where the last hop leads.
+                q, whole = f"rw{entry.rule.index}q", f"rw{entry.rule.index}path"
+                location: list[Part] = [("text", f"{state.scheme}://"), *state.netloc_parts(),
+                                        ("capture", whole), ("capture", q)]  # fmt: skip
+                variants = tuple(Variant(v.uri, _joined(location)) for v in entry.variants)
+            case "redirect":
+                hops.append((entry.rule, entry.permanent, entry.explicit))
+                variants = tuple(Variant(v.uri, state.located(v.location)) for v in entry.variants)
+            case _:
+                assert_never(entry.kind)
+        permanent = all(hop[1] for hop in hops)
         # The status comes from the first hop whose nature is the chain's (answers.py).
-        explicit = rule.status if rule.permanent == permanent else entry.explicit
+        explicit = next(hop[2] for hop in hops if hop[1] == permanent)
         safe, other, cache = self.codes(permanent, explicit)
-        variants = tuple(
-            Variant(variant.uri, _over_https(variant.location, port)) for variant in entry.variants
-        )
-        host = entry.host
-        if host is None and rule.host is not None:
-            host = host_regex(rule.host, f"rw{rule.index}_")
-        return replace(
+        sunset = next((hop[0] for hop in hops if hop[0].sunset is not None), None)
+        self.composed.add(tuple(hop[0].index for hop in hops))
+        names = " -> ".join(r.label for r in through)
+        made = replace(
             entry,
-            label=f"{entry.label}, reached over http through {rule.label}'s https",
-            scheme="http",
+            label=f"{entry.label}, reached through {names}",
+            scheme=first.scheme if not isinstance(first.action, HttpsAction) else "http",
             host=host,
-            excepts=entry.excepts + tuple(path_regex(t, None) for t in rule.excepts),
+            excepts=excepts + entry.excepts,
             variants=variants,
-            status=safe
-            if not entry.other_methods
-            and entry.methods is not None
-            and all(m in SAFE_METHODS for m in entry.methods)
-            else other,
+            kind="redirect",
+            status=other,
             cache_control=cache,
             permanent=permanent,
             explicit=explicit,
+            headers=sunset_headers(sunset),
+            allowed=None,
+            through=tuple(through),
         )
+        if entry.other_methods:
+            return [made]
+        # GET/HEAD and the rest apart, as add() writes them.
+        methods = SAFE_METHODS if entry.methods is None else entry.methods
+        safe_methods = tuple(m for m in methods if m in SAFE_METHODS)
+        others = None if entry.methods is None else tuple(m for m in methods
+                                                             if m not in SAFE_METHODS)  # fmt: skip
+        out = [replace(made, methods=safe_methods, status=safe)] if safe_methods else []
+        if others is None or others:
+            out.append(replace(made, methods=others, other_methods=others is None))
+        return out
 
     def map_rows(self, rule: Rule, action: MapAction, where: str) -> None:
         """An entry per row: a redirect, or a 410/451 for a row that says the URL is gone.
@@ -768,7 +834,9 @@ class _Builder:
             line = f" ({action.source}:{entry.line})" if action.source and entry.line else ""
             if entry.status in GONE_CODES:
                 exact = "".join(_escape(char) for char in query)
-                uri = f"{regex}[?]{exact}" if mark else f"{regex}(?:[?].*)?"
+                q, whole = f"rw{rule.index}q", f"rw{rule.index}path"
+                uri = (f"(?P<{whole}>{regex})(?P<{q}>[?]{exact})" if mark
+                       else f"(?P<{whole}>{regex})(?:(?P<{q}>[?].+)|[?])?")  # fmt: skip
                 label = f"{where}: row {key} gone ({entry.status}){line}"
                 self.add_gone(rule, label, [Variant(uri, ())], entry.status or 410)
                 continue
@@ -810,9 +878,7 @@ class _Builder:
                         sample.headers,
                     )  # fmt: skip
                     hops = decision.hops
-                    if len(hops) == 2 and (hops[0].rule.index, hops[1].rule.index) in (
-                        self.composed
-                    ):
+                    if tuple(hop.rule.index for hop in hops) in self.composed:
                         continue  # written as one redirect by compose()
                     if len(hops) > 1 and hops[0].rule is rule:
                         urls = " -> ".join(
@@ -831,17 +897,82 @@ class _Builder:
                 break
 
 
-def _over_https(location: tuple[Part, ...], port: str) -> tuple[Part, ...]:
-    """A Location built from the request's origin, as built after the https hop."""
-    out: list[Part] = []
-    for kind, value in location:
-        if kind == "scheme":
-            out.append(("text", "https"))
-        elif kind == "netloc":
-            out += [("host", ""), ("text", port)]
-        else:
-            out.append((kind, value))
-    return _joined(out)
+@dataclass(frozen=True)
+class _State:
+    """Where an origin hop leads: a scheme, and a fixed host (with its netloc as the
+    middleware writes it) or None for the request's own host with ``port``."""
+
+    scheme: str
+    host: str | None
+    netloc: str = ""
+    port: str = ""
+
+    def after(self, state: _State) -> _State:
+        """This hop's origin taken from ``state`` (the request's host kept, or not)."""
+        if self.host is None and state.host is not None:
+            return _State(self.scheme, state.host, state.host + self.port)
+        return self
+
+    def netloc_parts(self) -> list[Part]:
+        """The netloc a Location built from this origin has."""
+        if self.host is None:
+            return [("host", ""), ("text", self.port)]
+        return [("text", self.netloc)]
+
+    def located(self, location: tuple[Part, ...]) -> tuple[Part, ...]:
+        """A Location built from the request's origin, as built from this one."""
+        out: list[Part] = []
+        for kind, value in location:
+            match kind:
+                case "scheme":
+                    out.append(("text", self.scheme))
+                case "netloc":
+                    out += self.netloc_parts()
+                case "host":
+                    out.append(("host", "") if self.host is None else ("text", self.host))
+                case "text" | "capture":
+                    out.append((kind, value))
+                case _:
+                    assert_never(kind)
+        return _joined(out)
+
+
+#: A pathless target that keeps the path: ``https://example.com{path}``.
+_ORIGIN_TARGET = re.compile(r"(https?)://([^/{}?#@]+)\{path\}", re.IGNORECASE)
+
+
+def _origin_hop(rule: Rule) -> _State | None:
+    """Where ``rule`` sends every request it matches when it only changes the scheme or the
+    host (keeping path and query); None for another rule."""
+    if rule.path is not None or rule.regex is not None or rule.methods or rule.when_not_found:
+        return None
+    action = rule.action
+    match action:
+        case HttpsAction():
+            return _State("https", None, port=f":{action.port}" if action.port else "")
+        case ToAction():
+            found = _ORIGIN_TARGET.fullmatch(action.target.source)
+            if found is None or not rule.keep_query.keep_all or action.target.names != {"path"}:
+                return None
+            origin, _ = _static_origin(f"{found.group(1)}://{found.group(2)}")
+            scheme, _, netloc = origin.partition("://")
+            host = parse_host(netloc)
+            return None if host is None else _State(scheme, host.name, netloc)
+        case SlashAction() | Maintenance() | MapAction() | GoneAction():
+            return None
+        case _:
+            assert_never(action)
+
+
+def _applies_at(rule: Rule, state: _State) -> bool:
+    """Whether ``rule`` may match a request at ``state`` (its scheme and fixed host)."""
+    if rule.when_not_found or (rule.scheme is not None and rule.scheme != state.scheme):
+        return False
+    if isinstance(rule.action, HttpsAction) and state.scheme != "http":
+        return False
+    if state.host is not None and rule.host is not None:
+        return rule.host.match(state.host) is not None
+    return True
 
 
 def _without_slash(template: PathTemplate) -> PathTemplate:
