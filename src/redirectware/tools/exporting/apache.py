@@ -63,18 +63,21 @@ def _location(entry: Entry, variant: Variant, groups: dict[str, int]) -> str | N
     query = f"rw{entry.rule.index}q"
     out: list[str] = []
     for kind, value in variant.location:
-        if kind == "text":
-            out.append(value.replace("%", "\\%").replace("$", "\\$"))
-        elif kind == "capture" and value == query:
-            # The request's query, written as a literal "?" (see the module docstring).
-            out.append("%{QUERY_STRING}" if out and out[-1].endswith("&") else
-                       "?%{QUERY_STRING}")  # fmt: skip
-        elif kind == "capture":
-            if value not in groups or groups[value] > 9:
-                return None
-            out.append(f"%{groups[value]}")
-        else:
-            out.append(_VARIABLES[kind])
+        match kind:
+            case "text":
+                out.append(value.replace("%", "\\%").replace("$", "\\$"))
+            case "capture" if value == query:
+                # The request's query, written as a literal "?" (see the module docstring).
+                out.append("%{QUERY_STRING}" if out and out[-1].endswith("&") else
+                           "?%{QUERY_STRING}")  # fmt: skip
+            case "capture":
+                if value not in groups or groups[value] > 9:
+                    return None
+                out.append(f"%{groups[value]}")
+            case "scheme" | "host" | "netloc":
+                out.append(_VARIABLES[kind])
+            case _:
+                assert_never(kind)
     return "".join(out)
 
 

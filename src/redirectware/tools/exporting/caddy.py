@@ -33,12 +33,15 @@ def _location(entry: Entry, parts: tuple[Part, ...]) -> str:
     host_names = entry.host.names if entry.host is not None else ()
     out: list[str] = []
     for kind, value in parts:
-        if kind == "text":
-            out.append(value)
-        elif kind == "capture":
-            out.append(f"{{http.regexp.{name}{'h' if value in host_names else ''}.{value}}}")
-        else:
-            out.append(_VARIABLES[kind])
+        match kind:
+            case "text":
+                out.append(value)
+            case "capture":
+                out.append(f"{{http.regexp.{name}{'h' if value in host_names else ''}.{value}}}")
+            case "scheme" | "host" | "netloc":
+                out.append(_VARIABLES[kind])
+            case _:
+                assert_never(kind)
     return "".join(out)
 
 

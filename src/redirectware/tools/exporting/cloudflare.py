@@ -24,7 +24,18 @@ import csv
 import io
 
 from redirectware.engine.engine import Engine
-from redirectware.engine.model import MapAction, Rule, ToAction, map_targets
+from redirectware.engine.exhaustive import assert_never
+from redirectware.engine.model import (
+    GONE_CODES,
+    GoneAction,
+    HttpsAction,
+    Maintenance,
+    MapAction,
+    Rule,
+    SlashAction,
+    ToAction,
+    map_targets,
+)
 
 from .plan import Exported, ExportError, Problem
 
@@ -69,21 +80,35 @@ def export_csv(engine: Engine, partial: bool = False) -> Exported:
                     "host, or the document exact allowed_hosts")  # fmt: skip
             continue
         keep = rule.keep_query.keep_all
-        if isinstance(action, MapAction):
-            for key, row_target in map_targets(action.entries):
-                entry = action.entries[key]
-                code = _status(engine, rule, entry.permanent, entry.status)
-                if code is None:
-                    problem(rule, "map", f"row {key}: {_WHY_STATUS}")
-                    break
-                if "?" in key or ("?" in row_target and keep):
-                    problem(rule, "map", f"row {key}: a query in it is not exported")
-                    break
-                rows += [(rule, row) for row in _rows(hosts, key, row_target, code, keep, False)]
+        refusal = _refusal(rule)
+        if refusal is not None:
+            problem(rule, *refusal)
             continue
-        if not isinstance(action, ToAction) or rule.path is None:
-            problem(rule, None, "only to and map rules become Bulk Redirects")
-            continue
+        match action:
+            case MapAction():
+                for key, row_target in map_targets(action.entries):
+                    entry = action.entries[key]
+                    if entry.status in GONE_CODES:
+                        problem(rule, "map", f"row {key}: a Bulk Redirect only redirects; it "
+                                f"cannot answer {entry.status}")  # fmt: skip
+                        break
+                    code = _status(engine, rule, entry.permanent, entry.status)
+                    if code is None:
+                        problem(rule, "map", f"row {key}: {_WHY_STATUS}")
+                        break
+                    if "?" in key or ("?" in row_target and keep):
+                        problem(rule, "map", f"row {key}: a query in it is not exported")
+                        break
+                    made = _rows(hosts, key, row_target, code, keep, False)
+                    rows += [(rule, row) for row in made]
+                continue
+            case ToAction() if rule.path is not None:
+                pass
+            case ToAction() | HttpsAction() | SlashAction() | Maintenance() | GoneAction():
+                problem(rule, None, "only to and map rules become Bulk Redirects")
+                continue
+            case _:
+                assert_never(action)
         code = _status(engine, rule, rule.permanent, rule.status)
         if code is None:
             problem(rule, "status", _WHY_STATUS)
@@ -106,8 +131,7 @@ def export_csv(engine: Engine, partial: bool = False) -> Exported:
             problem(rule, "to", "a target with a query, the request's kept: not exported")
     for rule, host, prefix in subpaths:
         for later in engine.rules[rule.index + 1 :]:
-            paths = (list(later.action.entries) if isinstance(later.action, MapAction)
-                     else [later.path.source] if later.path is not None else [])  # fmt: skip
+            paths = _paths(later)
             if host in _hosts(engine, later) and any(
                 p.startswith(prefix) and p != prefix for p in paths
             ):
@@ -127,6 +151,37 @@ def export_csv(engine: Engine, partial: bool = False) -> Exported:
     writer.writerows(kept)
     notes = ["Cloudflare sets its own caching headers: Cache-Control is not exported"]
     return Exported(buffer.getvalue(), problems, notes, len(kept))
+
+
+def _refusal(rule: Rule) -> tuple[str, str] | None:
+    """The key and reason a rule's matching cannot be a Bulk Redirect's, or None."""
+    if rule.regex is not None:
+        return "from_regex", "a Bulk Redirect has no regular expressions"
+    if not rule.case_sensitive:
+        return "case_sensitive", "a Bulk Redirect row matches one spelling of its path"
+    if rule.ignore_trailing_slash:
+        return "trailing_slash_match", "a Bulk Redirect row matches one spelling of its path"
+    if rule.when_not_found:
+        return "when", "Cloudflare cannot see the app's 404 before it answers"
+    if rule.active_from is not None or rule.active_until is not None:
+        return "active", "a Bulk Redirect has no scheduled window"
+    if rule.sunset is not None:
+        return "sunset", "a Bulk Redirect cannot send Sunset/Deprecation headers"
+    if rule.report_only:
+        return "report_only", "a report-only rule only logs: there is nothing to export"
+    return None
+
+
+def _paths(rule: Rule) -> list[str]:
+    """The paths a rule's rows or ``from`` name, for the specificity check."""
+    action = rule.action
+    match action:
+        case MapAction():
+            return list(action.entries)
+        case ToAction() | HttpsAction() | SlashAction() | Maintenance() | GoneAction():
+            return [rule.path.source] if rule.path is not None else []
+        case _:
+            assert_never(action)
 
 
 _WHY_STATUS = ("Cloudflare sends one status to every method: a 301/302 would let a POST turn "

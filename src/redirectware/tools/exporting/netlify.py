@@ -252,8 +252,14 @@ def _chains(engine: Engine, problems: list[Problem]) -> None:
         if rule.label in refused:
             continue
         paths: list[str | None] = [None]
-        if isinstance(rule.action, MapAction):
-            paths = [key.partition("?")[0] for key in list(rule.action.entries)[:1000]]
+        action = rule.action
+        match action:
+            case MapAction():
+                paths = [key.partition("?")[0] for key in list(action.entries)[:1000]]
+            case ToAction() | HttpsAction() | SlashAction() | Maintenance() | GoneAction():
+                pass
+            case _:
+                assert_never(action)
         for path in paths:
             sample = sample_request(rule, engine.settings, path=path)
             scheme = sample.schemes[0]

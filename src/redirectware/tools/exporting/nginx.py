@@ -56,12 +56,15 @@ def _quoted(text: str) -> str:
 def _location(parts: tuple[Part, ...]) -> str:
     out: list[str] = []
     for kind, value in parts:
-        if kind == "text":
-            out.append(value)
-        elif kind == "capture":
-            out.append("${" + value + "}")
-        else:
-            out.append(_VARIABLES[kind])
+        match kind:
+            case "text":
+                out.append(value)
+            case "capture":
+                out.append("${" + value + "}")
+            case "scheme" | "host" | "netloc":
+                out.append(_VARIABLES[kind])
+            case _:
+                assert_never(kind)
     return "".join(out)
 
 

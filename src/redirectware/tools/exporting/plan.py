@@ -498,10 +498,9 @@ def sunset_headers(rule: Rule | None) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _uses_request_host(rule: Rule, target: Target | None) -> bool:
-    """Whether the Location is built from the request's Host (then 400 for one not allowed)."""
-    if target is None:
-        return not isinstance(rule.action, MapAction)
+def _uses_request_host(rule: Rule, target: Target) -> bool:
+    """Whether a ``to`` Location is built from the request's Host (then 400 for one not
+    allowed)."""
     host_names = set(rule.host.names) if rule.host is not None else set()
     return (not target.absolute) or bool(target.names & ({"host"} | host_names))
 
@@ -534,7 +533,7 @@ class _Builder:
             label=label,
             methods=None,
             other_methods=False,
-            scheme="http" if isinstance(rule.action, HttpsAction) else rule.scheme,
+            scheme="http" if _http_only(rule) else rule.scheme,
             host=host_regex(rule.host, prefix) if rule.host is not None else None,
             excepts=tuple(rule_path_regex(rule, t, None) for t in rule.excepts),
             variants=tuple(variants),
@@ -789,7 +788,7 @@ class _Builder:
         made = replace(
             entry,
             label=f"{entry.label}, reached through {names}",
-            scheme=first.scheme if not isinstance(first.action, HttpsAction) else "http",
+            scheme="http" if _http_only(first) else first.scheme,
             host=host,
             excepts=excepts + entry.excepts,
             variants=variants,
@@ -964,11 +963,23 @@ def _origin_hop(rule: Rule) -> _State | None:
             assert_never(action)
 
 
+def _http_only(rule: Rule) -> bool:
+    """Whether the rule's kind only ever matches plain http (an ``https`` rule)."""
+    action = rule.action
+    match action:
+        case HttpsAction():
+            return True
+        case ToAction() | SlashAction() | Maintenance() | MapAction() | GoneAction():
+            return False
+        case _:
+            assert_never(action)
+
+
 def _applies_at(rule: Rule, state: _State) -> bool:
     """Whether ``rule`` may match a request at ``state`` (its scheme and fixed host)."""
     if rule.when_not_found or (rule.scheme is not None and rule.scheme != state.scheme):
         return False
-    if isinstance(rule.action, HttpsAction) and state.scheme != "http":
+    if _http_only(rule) and state.scheme != "http":
         return False
     if state.host is not None and rule.host is not None:
         return rule.host.match(state.host) is not None
@@ -989,12 +1000,15 @@ def _probe_paths(engine: Engine) -> list[tuple[str, str]]:
     paths: list[tuple[str, str]] = []
     for rule in engine.rules:
         action = rule.action
-        if isinstance(action, MapAction):
-            for key in list(action.entries)[:PROBE_ROWS]:
-                path, _, query = key.partition("?")
-                paths.append((path, query))
-        else:
-            paths.append((sample_request(rule, engine.settings).path, ""))
+        match action:
+            case MapAction():
+                for key in list(action.entries)[:PROBE_ROWS]:
+                    path, _, query = key.partition("?")
+                    paths.append((path, query))
+            case ToAction() | HttpsAction() | SlashAction() | Maintenance() | GoneAction():
+                paths.append((sample_request(rule, engine.settings).path, ""))
+            case _:
+                assert_never(action)
     return list(dict.fromkeys(paths))
 
 
@@ -1002,11 +1016,16 @@ def _probes(rule: Rule, shared: list[tuple[str, str]]) -> Iterator[tuple[str | N
     """The paths to try a rule with: its own sample (or every row of its map), then the
     others' paths that its template matches."""
     action = rule.action
-    if isinstance(action, MapAction):
-        for key in action.entries:
-            path, _, query = key.partition("?")
-            yield path, query
-        return
+    match action:
+        case MapAction():
+            for key in action.entries:
+                path, _, query = key.partition("?")
+                yield path, query
+            return
+        case ToAction() | HttpsAction() | SlashAction() | Maintenance() | GoneAction():
+            pass
+        case _:
+            assert_never(action)
     yield None, ""
     for path, query in shared:
         if rule.path is None or rule.path.match(canonical_literal(path)) is not None:
