@@ -13,9 +13,10 @@ __all__ = ["EXPORT_HELP", "FORMATS", "run_export"]
 
 EXPORT_HELP = """\
 Write the rules of FILE for an edge server, answering as the middleware does: the same
-status for each method, the same Location (query included) and the same Cache-Control.
-What the target cannot express (header, cookie or query conditions, maintenance, chains
-the middleware collapses, ...) fails the export with FILE:LINE, the rule and why;
+status for each method, the same Location (query included), Cache-Control, Sunset and
+Deprecation. What the target cannot express (header, cookie or query conditions,
+maintenance, chains of path rules the middleware collapses, ...) fails the export with
+FILE:LINE, the rule, the key and why;
 --partial writes the rest, lists each rule left out on stderr and in the file's header
 (FILE:LINE: rule: key: why), and fails if that leaves out every rule.
 

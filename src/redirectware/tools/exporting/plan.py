@@ -1,6 +1,6 @@
 """What an edge server must do to answer as the middleware does: an :class:`EdgePlan`.
 
-The exporters (nginx, Caddy) share this plan and only differ in how they write it. Each
+The exporters (nginx, Caddy, Apache) share this plan and only differ in how they write it. Each
 :class:`Entry` is one redirect the edge tries, in document order, the first match deciding:
 
 * it is matched against the request target **as the client sent it** (nginx's
@@ -15,10 +15,17 @@ The exporters (nginx, Caddy) share this plan and only differ in how they write i
 * GET/HEAD and the other methods are separate entries, because neither server lets a
   variable choose the status code, and a 301 to a POST is the bug redirectware exists for.
 
+An entry is a redirect, a 400 for a Host not allowed, or a ``gone`` 410/451; it carries the
+rule's ``Sunset``/``Deprecation``. ``case_sensitive: false`` and ``trailing_slash_match:
+ignore`` are written as the spellings their normal form accepts; a ``from_regex`` is
+translated (:mod:`.regex`); chains through ``https`` or a canonical host are composed into
+one redirect (:meth:`_Builder.compose`).
+
 What an edge cannot do the way the middleware does is a :class:`Problem` naming the file,
-line, rule and why: header, cookie and query conditions, scheduled windows, maintenance,
-``Sunset``, HSTS, report-only rules, ``keep_query`` lists, and chains (the middleware answers
-``/a -> /b -> /c`` with one redirect to ``/c``; an edge would answer two).
+line, rule, key and why: header, cookie and query conditions, scheduled windows,
+maintenance, ``when: not_found``, HSTS, report-only rules, ``keep_query`` lists, a pattern
+that cannot be translated, and chains of path rules (the middleware answers ``/a -> /b ->
+/c`` with one redirect to ``/c``; an edge would answer two).
 """
 
 from __future__ import annotations
