@@ -2,7 +2,7 @@
 
 Each document is exported, the real server is started on 127.0.0.1 with the export, and the
 same requests go to it and to the middleware under uvicorn (tests/edge_differential.py):
-status, Location and Cache-Control must be equal for every method.
+status, Location, Cache-Control, Sunset and Deprecation must be equal for every method.
 """
 
 from __future__ import annotations
