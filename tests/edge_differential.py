@@ -1,5 +1,5 @@
 """The differential proof of an export: the same requests to an edge server and to the
-middleware, the answers compared (status, Location, Cache-Control).
+middleware, the answers compared (status, Location, Cache-Control, Sunset, Deprecation).
 
 The requests: every rule's sample request, every row of a map, the document's own
 ``tests:``, and a fixed corpus of the paths where exports most often disagree (``%20`` and
@@ -75,6 +75,51 @@ CORPUS = (
     "/s/tea",
     "/s/tea?x=1&y=%20",
     "/nothing-here",
+    # case_sensitive: false, trailing_slash_match: ignore, and their near misses.
+    "/about-us",
+    "/ABOUT-US",
+    "/About-Us/",
+    "/about-usx",
+    "/%41bout-us",
+    "/docs/intro/",
+    "/docs/intro//",
+    "/DOCS/INTRO",
+    "/old",
+    "/old/",
+    "/blocked?x=1",
+    "/CAF%C3%89/latte",
+    "/caf%c3%a9/latte/",
+    "/GUIDES/a/b/",
+    "/guides/private/x",
+    "/guides/Private/x/",
+    "/TEAM/",
+    "/jobs",
+    "/PRESS/",
+    "/legacy/q?id=1",
+    "/api/v0/x?y=1",
+    # from_regex: the spellings of one canonical path, and near misses.
+    "/posts/2024/hello",
+    "/posts/2024/Hello",
+    "/posts/%32024/x",
+    "/posts/202/x",
+    "/posts/2024/hello/",
+    "/docs/a%2Fb/edit",
+    "/docs/intro/edit/",
+    "/shop/a/b%20c?x=1",
+    "/ITEMS/42",
+    "/product/7",
+    "/products/7x",
+    "/team/ann/",
+    "/Team/ann/",
+    "/Team/%61nn//",
+    "/caf%c3%a9/latte",
+    "/caf%C3%A9/latte/large",
+    "/caf%C3%89/latte",
+    # Chains through https and the canonical host.
+    "/api/v0/x",
+    "/legacy/gone?x=1",
+    "/retired",
+    "/healthz?x=1",
 )
 
 OTHER_HOST = "unlisted.test"

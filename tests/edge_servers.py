@@ -76,6 +76,9 @@ class Answer(NamedTuple):
     status: int
     location: str | None
     cache_control: str | None
+    #: Sent by a rule with ``sunset`` (its redirects and its 410/451 answers).
+    sunset: str | None = None
+    deprecation: str | None = None
 
 
 def answer(server: Server, method: str, target: str, host: str) -> Answer:
@@ -86,7 +89,11 @@ def answer(server: Server, method: str, target: str, host: str) -> Answer:
         response = connection.getresponse()
         response.read()
         return Answer(
-            response.status, response.getheader("Location"), response.getheader("Cache-Control")
+            response.status,
+            response.getheader("Location"),
+            response.getheader("Cache-Control"),
+            response.getheader("Sunset"),
+            response.getheader("Deprecation"),
         )
     finally:
         connection.close()

@@ -81,6 +81,26 @@ def test_round_trip_answers_as_the_document(tmp_path: Path) -> None:
             "  - {name: b, from: /a/special, to: /c}\n",
             "more specific row first",
         ),
+        (
+            "settings: {get_codes: strict, allowed_hosts: [x.example]}\nrules:\n"
+            "  - {name: a, from: /About, to: /b, case_sensitive: false}\n",
+            "case_sensitive: a Bulk Redirect row matches one spelling",
+        ),
+        (
+            "settings: {get_codes: strict, allowed_hosts: [x.example]}\nrules:\n"
+            "  - {name: a, from: /a, to: /b, trailing_slash_match: ignore}\n",
+            "trailing_slash_match: a Bulk Redirect row matches one spelling",
+        ),
+        (
+            "settings: {get_codes: strict, allowed_hosts: [x.example]}\nrules:\n"
+            "  - {name: a, map: [{from: /old, status: 410}]}\n",
+            "row /old: a Bulk Redirect only redirects",
+        ),
+        (
+            "settings: {get_codes: strict, allowed_hosts: [x.example]}\nrules:\n"
+            '  - {name: a, from_regex: "/p/(?P<n>[0-9]+)", to: "/q/{n}"}\n',
+            "from_regex: a Bulk Redirect has no regular expressions",
+        ),
     ],
 )
 def test_what_a_bulk_list_cannot_say(document: str, why: str) -> None:

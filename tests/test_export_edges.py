@@ -2,7 +2,7 @@
 
 Each document is exported, the real server is started on 127.0.0.1 with the export, and the
 same requests go to it and to the middleware under uvicorn (tests/edge_differential.py):
-status, Location and Cache-Control must be equal for every method.
+status, Location, Cache-Control, Sunset and Deprecation must be equal for every method.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ rules:
     [
         pytest.param(FIXTURES / "every_kind.yaml", id="every-kind"),
         pytest.param(FIXTURES / "strict_codes.yaml", id="strict-codes"),
+        pytest.param(FIXTURES / "gone_and_matching.yaml", id="gone-and-matching"),
+        pytest.param(FIXTURES / "regex.yaml", id="from-regex"),
         pytest.param(None, id="readme"),
     ],
 )
@@ -58,6 +60,18 @@ def test_the_edge_answers_as_the_middleware(
         document = tmp_path / "redirects.yaml"
         document.write_text(README_DOC)
     assert prove(document, edge, EDGES[edge][0], tmp_path) > 100
+
+
+@pytest.mark.parametrize("edge", EDGES)
+@pytest.mark.parametrize("force_https", ["true", "false"])
+def test_chains_through_https_and_the_canonical_host_are_one_redirect(
+    edge: str, force_https: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # www.example.com/api/v1/x: https, then example.com, then /api/v2: the middleware
+    # sends one redirect to https://example.com/api/v2/x, and so must the edge.
+    monkeypatch.setenv("FORCE_HTTPS", force_https)
+    env = {"FORCE_HTTPS": force_https}
+    assert prove(FIXTURES / "chains.yaml", edge, EDGES[edge][0], tmp_path, env) > 100
 
 
 @pytest.mark.parametrize("edge", EDGES)

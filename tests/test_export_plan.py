@@ -71,16 +71,25 @@ def test_partial_leaves_out_each_rule_with_a_comment(unsupported: Path, fmt: str
         )
 
 
-def test_a_chain_the_middleware_collapses_is_refused() -> None:
-    # The middleware follows a chain onto another host only when allowed_hosts lists it.
+def test_a_chain_through_the_canonical_host_is_one_redirect() -> None:
+    # Before: refused. The middleware follows a chain onto another host when allowed_hosts
+    # lists it, and sends one redirect to the end: so does the export.
     settings = {"allowed_hosts": ["example.com", "www.example.com"]}
     ruleset = RuleSet.from_dict({"settings": settings, "rules": [
         {"name": "www", "host": "www.example.com", "to": "http://example.com{path}"},
         {"name": "api", "from": "/api/v1/{rest:path}", "to": "/api/v2/{rest}"},
     ]})  # fmt: skip
-    with pytest.raises(
-        ExportError, match=r"rules\[0\] 'www': chain https?://www.example.com/api/v1/"
-    ):
+    assert ruleset.resolve("GET", "http", "www.example.com", "/api/v1/x").location == (
+        "http://example.com/api/v2/x"
+    )
+    text = export(ruleset, "nginx")
+    assert 'return 302 "http://example.com/api/v2/${rw1_rest}${rw1q}";' in text
+    # A chain of two path rules is still refused: the rule should point at the end.
+    ruleset = RuleSet.from_dict({"settings": settings, "rules": [
+        {"name": "a", "from": "/a", "to": "/b"},
+        {"name": "b", "from": "/b", "to": "/c"},
+    ]})  # fmt: skip
+    with pytest.raises(ExportError, match=r"rules\[0\] 'a': chain https?://example.com/a -> "):
         export(ruleset, "nginx")
 
 
@@ -183,3 +192,117 @@ def test_apache_has_nine_backreferences_only() -> None:
     assert "${rw0_j}" in export(ruleset, "nginx")
     with pytest.raises(ExportError, match=r"rules\[0\] 'deep': from: more than nine groups"):
         export(ruleset, "apache")
+
+
+GONE = """\
+version: 1
+rules:
+  - name: old
+    from: /old
+    gone: true
+  - name: legal
+    from: /blocked
+    gone: 451
+  - name: rows
+    map:
+      - {from: /row-gone, status: 410}
+      - {from: /row-legal, status: 451}
+"""
+
+
+@pytest.mark.parametrize("fmt", ["nginx", "caddy", "apache"])
+def test_gone_rules_and_rows_are_exported_with_one_status_for_every_method(
+    fmt: str, tmp_path: Path
+) -> None:
+    # Before: gone rules were left out of the file, and a 410/451 map row raised KeyError.
+    path = tmp_path / "redirects.yaml"
+    path.write_text(GONE)
+    text = export(RuleSet.from_file(path), fmt)
+    answers = {"nginx": ("return 410;", "return 451;"), "caddy": ("respond 410", "respond 451"),
+               "apache": ("[R=410,", "[R=451,")}[fmt]  # fmt: skip
+    for answer in answers:
+        assert text.count(answer) == 2, text  # the rule and the map row, once each
+    assert "GET|HEAD" not in text  # one entry for every method
+
+
+def test_sunset_headers_are_exported() -> None:
+    ruleset = RuleSet.from_dict({"rules": [
+        {"name": "v1", "from": "/v1/{rest:path}", "to": "/v2/{rest}",
+         "sunset": "2030-01-01T00:00:00Z"},
+    ]})  # fmt: skip
+    assert 'set $rw_sunset "Tue, 01 Jan 2030 00:00:00 GMT";' in export(ruleset, "nginx")
+    assert 'header Deprecation "@1893456000"' in export(ruleset, "caddy")
+    assert 'Header always set Sunset "Tue, 01 Jan 2030 00:00:00 GMT" env=RW_H0' in export(
+        ruleset, "apache"
+    )
+
+
+def test_case_and_slash_options_are_exported_not_ignored() -> None:
+    ruleset = RuleSet.from_dict({"rules": [
+        {"from": "/About-Us", "to": "/about", "case_sensitive": False},
+        {"from": "/docs/intro", "to": "/d", "trailing_slash_match": "ignore"},
+    ]})  # fmt: skip
+    text = export(ruleset, "nginx")
+    assert "(?:(?:a|%61)|(?:A|%41))" in text  # /ABOUT-US matches
+    assert "(?:o|%6[Ff])/?(?:(?P<rw1q>" in text  # /docs/intro/ matches
+
+
+def test_from_regex_is_translated_or_refused_with_file_line_rule_and_key(
+    tmp_path: Path,
+) -> None:
+    # Before: a from_regex was exported as a rule matching every path.
+    path = tmp_path / "redirects.yaml"
+    path.write_text("rules:\n  - name: rx\n    from_regex: /p/(?P<id>[0-9]+)\n    to: /q/{id}\n")
+    text = export(RuleSet.from_file(path), "caddy")
+    assert "[/](?:[p]|%70)[/](?P<rw0_id>(?:(?:[0123456789]|%30|" in text
+    # One character that may be "%": the request may spell it as three.
+    path.write_text("rules:\n  - name: rx\n    from_regex: /p/(?P<c>.)\n    to: /q/{c}\n")
+    with pytest.raises(ExportError, match=rf"{re.escape(str(path))}:3: rules\[0\] 'rx': "
+                       "from_regex: a single character that may be '%'"):  # fmt: skip
+        export(RuleSet.from_file(path), "caddy")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "why"),
+    [
+        ("/a/(?P<x>.*)b", "must be unbounded"),
+        ("/a%41", "not a percent-escape"),
+        ("(?i)/a", "inline flags"),
+        ("/b(?i:a)", "inline flags"),
+        ("/a\\b", "anchor or \\b"),
+    ],
+)
+def test_what_a_regex_translation_refuses(pattern: str, why: str) -> None:
+    from redirectware.tools.exporting.regex import Untranslatable, translate
+
+    with pytest.raises(Untranslatable, match=re.escape(why)):
+        translate(pattern, "p_", False, False)
+    # Under trailing_slash_match: ignore, a pattern that may end with "/" is refused.
+    with pytest.raises(Untranslatable, match="may match a path ending with '/'"):
+        translate("/a/(?P<x>.*)", "p_", False, True)
+    assert translate("/a/(?P<x>[^/]+)", "p_", False, True).endswith("[^/?]+)/?")
+
+
+def test_partial_lists_every_rule_left_out_on_stderr(
+    unsupported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out.conf"
+    assert main(["export", "caddy", str(unsupported), "--partial", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    left = [line for line in err.splitlines() if "left out: " in line]
+    assert len(left) == 3
+    assert f"left out: {unsupported}:6: rules[0] 'beta': headers: " in err
+    header = [line for line in out.read_text().splitlines() if line.startswith("# Left out: ")]
+    assert len(header) == 3
+
+
+@pytest.mark.parametrize("fmt", ["nginx", "caddy", "apache", "cloudflare", "netlify"])
+def test_partial_that_leaves_out_everything_fails(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = tmp_path / "redirects.yaml"
+    rules.write_text("rules:\n  - {from: /a, to: /b, headers: {X-A: '1'}}\n")
+    out = tmp_path / "out"
+    assert main(["export", fmt, str(rules), "--partial", "-o", str(out)]) == 1
+    assert not out.exists()
+    assert "nothing written" in capsys.readouterr().err

@@ -195,8 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("--report", metavar="FILE", help="write the loss report as JSON")
 
     export = commands.add_parser(
-        "export", help="write the rules for nginx, Caddy or Cloudflare", description=EXPORT_HELP,
-        formatter_class=raw,
+        "export", help="write the rules for nginx, Caddy, Apache, Cloudflare or Netlify",
+        description=EXPORT_HELP, formatter_class=raw,
     )  # fmt: skip
     export.add_argument("format", choices=FORMATS, metavar="FORMAT", help=", ".join(FORMATS))
     export.add_argument("file", metavar="FILE", help="the rule document")

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 
+from redirectware.engine.exhaustive import assert_never
+
 from .plan import SAFE_METHODS, EdgePlan, Entry, ExportError, Problem, Variant, heading, labelled
 
 _VARIABLES = {"scheme": "%{REQUEST_SCHEME}", "host": "%{SERVER_NAME}", "netloc": "%{HTTP_HOST}"}
@@ -61,18 +63,21 @@ def _location(entry: Entry, variant: Variant, groups: dict[str, int]) -> str | N
     query = f"rw{entry.rule.index}q"
     out: list[str] = []
     for kind, value in variant.location:
-        if kind == "text":
-            out.append(value.replace("%", "\\%").replace("$", "\\$"))
-        elif kind == "capture" and value == query:
-            # The request's query, written as a literal "?" (see the module docstring).
-            out.append("%{QUERY_STRING}" if out and out[-1].endswith("&") else
-                       "?%{QUERY_STRING}")  # fmt: skip
-        elif kind == "capture":
-            if value not in groups or groups[value] > 9:
-                return None
-            out.append(f"%{groups[value]}")
-        else:
-            out.append(_VARIABLES[kind])
+        match kind:
+            case "text":
+                out.append(value.replace("%", "\\%").replace("$", "\\$"))
+            case "capture" if value == query:
+                # The request's query, written as a literal "?" (see the module docstring).
+                out.append("%{QUERY_STRING}" if out and out[-1].endswith("&") else
+                           "?%{QUERY_STRING}")  # fmt: skip
+            case "capture":
+                if value not in groups or groups[value] > 9:
+                    return None
+                out.append(f"%{groups[value]}")
+            case "scheme" | "host" | "netloc":
+                out.append(_VARIABLES[kind])
+            case _:
+                assert_never(kind)
     return "".join(out)
 
 
@@ -95,29 +100,55 @@ def _split(entry: Entry) -> list[Variant]:
     return out
 
 
+def _header_sets(plan: EdgePlan) -> dict[tuple[tuple[str, str], ...], str]:
+    """Each distinct set of extra headers (Sunset, Deprecation) to the variable that an
+    entry sets to have them sent: a flag's value cannot hold the comma of a date."""
+    sets: dict[tuple[tuple[str, str], ...], str] = {}
+    for entry in plan.entries:
+        if entry.headers and entry.headers not in sets:
+            sets[entry.headers] = f"RW_H{len(sets)}"
+    return sets
+
+
 def render(plan: EdgePlan, skipped: list[str]) -> str:
     """The include's text; ``skipped`` are comments for rules ``--partial`` left out."""
     where = [
         "# Include it inside a <VirtualHost> (mod_rewrite and mod_headers enabled), before",
         "# other RewriteRules. Edit the rule document and export again rather than this file.",
     ]
+    sets = _header_sets(plan)
     lines = [*heading("apache", plan, skipped, where), "", _PREAMBLE]
+    for headers, variable in sets.items():
+        lines += [f"Header always set {name} {_quoted(value)} env={variable}"
+                  for name, value in headers]  # fmt: skip
+    if sets:
+        lines.append("")
     for label, entry in labelled(plan):
         if label is not None:
             lines.append(f"# {label}")
+        extra = f",E={sets[entry.headers]}:1" if entry.headers else ""
         for variant in _split(entry):
             regex = _regex(entry, variant)
             cond = '"%{REQUEST_SCHEME} %{SERVER_NAME} %{THE_REQUEST}" ' + _quoted(regex)
-            if entry.kind == "refuse":
-                lines += [f"RewriteCond {cond}", "RewriteRule ^ - [R=400,L,E=RW_CC:no-store]"]
-                continue
-            groups = re.compile(regex).groupindex
-            location = _location(entry, variant, dict(groups))
-            if location is None:
-                rule = entry.rule
-                why = "more than nine groups in its regex: Apache has %1 to %9 only"
-                raise ExportError("apache", [Problem(plan.source, rule.line, rule.label,
-                                                     "from", why)])  # fmt: skip
-            flags = f"R={entry.status},L,NE,QSD,E=RW_CC:{entry.cache_control}"
-            lines += [f"RewriteCond {cond}", f"RewriteRule ^ {_quoted(location)} [{flags}]"]
+            match entry.kind:
+                case "refuse":
+                    lines += [f"RewriteCond {cond}",
+                              "RewriteRule ^ - [R=400,L,E=RW_CC:no-store]"]  # fmt: skip
+                case "gone":
+                    # A status outside 3xx: mod_rewrite answers it with no substitution.
+                    flags = f"R={entry.status},L,E=RW_CC:{entry.cache_control}{extra}"
+                    lines += [f"RewriteCond {cond}", f"RewriteRule ^ - [{flags}]"]
+                case "redirect":
+                    groups = re.compile(regex).groupindex
+                    location = _location(entry, variant, dict(groups))
+                    if location is None:
+                        rule = entry.rule
+                        why = "more than nine groups in its regex: Apache has %1 to %9 only"
+                        raise ExportError("apache", [Problem(plan.source, rule.line, rule.label,
+                                                             "from", why)])  # fmt: skip
+                    flags = f"R={entry.status},L,NE,QSD,E=RW_CC:{entry.cache_control}{extra}"
+                    lines += [f"RewriteCond {cond}",
+                              f"RewriteRule ^ {_quoted(location)} [{flags}]"]  # fmt: skip
+                case _:
+                    assert_never(entry.kind)
     return "\n".join(lines) + "\n"

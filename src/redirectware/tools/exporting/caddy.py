@@ -13,6 +13,8 @@ Written for the traps of doing it by hand:
 
 from __future__ import annotations
 
+from redirectware.engine.exhaustive import assert_never
+
 from .plan import SAFE_METHODS, EdgePlan, Entry, Part, Variant, heading, labelled
 
 _VARIABLES = {
@@ -31,12 +33,15 @@ def _location(entry: Entry, parts: tuple[Part, ...]) -> str:
     host_names = entry.host.names if entry.host is not None else ()
     out: list[str] = []
     for kind, value in parts:
-        if kind == "text":
-            out.append(value)
-        elif kind == "capture":
-            out.append(f"{{http.regexp.{name}{'h' if value in host_names else ''}.{value}}}")
-        else:
-            out.append(_VARIABLES[kind])
+        match kind:
+            case "text":
+                out.append(value)
+            case "capture":
+                out.append(f"{{http.regexp.{name}{'h' if value in host_names else ''}.{value}}}")
+            case "scheme" | "host" | "netloc":
+                out.append(_VARIABLES[kind])
+            case _:
+                assert_never(kind)
     return "".join(out)
 
 
@@ -81,12 +86,18 @@ def render(plan: EdgePlan, skipped: list[str]) -> str:
             lines += _matcher(entry, variant, label)
             lines.append(f"\troute @{label} {{")
             lines.append(f"\t\theader Cache-Control {_quoted(entry.cache_control)}")
-            if entry.kind == "refuse":
-                lines.append('\t\trespond "Host header not allowed" 400')
-            else:
-                lines.append(
-                    f"\t\tredir {_quoted(_location(entry, variant.location))} {entry.status}"
-                )
+            for name, value in entry.headers:
+                lines.append(f"\t\theader {name} {_quoted(value)}")
+            match entry.kind:
+                case "refuse":
+                    lines.append('\t\trespond "Host header not allowed" 400')
+                case "gone":
+                    lines.append(f"\t\trespond {entry.status}")
+                case "redirect":
+                    location = _quoted(_location(entry, variant.location))
+                    lines.append(f"\t\tredir {location} {entry.status}")
+                case _:
+                    assert_never(entry.kind)
             lines.append("\t}")
     lines.append("}")
     return "\n".join(lines) + "\n"

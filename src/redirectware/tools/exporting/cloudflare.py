@@ -24,9 +24,20 @@ import csv
 import io
 
 from redirectware.engine.engine import Engine
-from redirectware.engine.model import MapAction, Rule, ToAction, map_targets
+from redirectware.engine.exhaustive import assert_never
+from redirectware.engine.model import (
+    GONE_CODES,
+    GoneAction,
+    HttpsAction,
+    Maintenance,
+    MapAction,
+    Rule,
+    SlashAction,
+    ToAction,
+    map_targets,
+)
 
-from .plan import ExportError, Problem
+from .plan import Exported, ExportError, Problem
 
 HEADER = ("source_url", "target_url", "status_code", "preserve_query_string",
           "include_subdomains", "subpath_matching", "preserve_path_suffix")  # fmt: skip
@@ -46,8 +57,9 @@ def _status(engine: Engine, rule: Rule, permanent: bool, status: int | None) -> 
     return None
 
 
-def export_csv(engine: Engine, partial: bool = False) -> tuple[str, list[str]]:
-    """The CSV and the notes for stderr; :class:`ExportError` for what it cannot say."""
+def export_csv(engine: Engine, partial: bool = False) -> Exported:
+    """The CSV, what was left out and the notes for stderr; :class:`ExportError` for what it
+    cannot say."""
     problems: list[Problem] = []
     rows: list[tuple[Rule, tuple[str, ...]]] = []
     subpaths: list[tuple[Rule, str, str]] = []  # (rule, host, prefix)
@@ -68,21 +80,35 @@ def export_csv(engine: Engine, partial: bool = False) -> tuple[str, list[str]]:
                     "host, or the document exact allowed_hosts")  # fmt: skip
             continue
         keep = rule.keep_query.keep_all
-        if isinstance(action, MapAction):
-            for key, row_target in map_targets(action.entries):
-                entry = action.entries[key]
-                code = _status(engine, rule, entry.permanent, entry.status)
-                if code is None:
-                    problem(rule, "map", f"row {key}: {_WHY_STATUS}")
-                    break
-                if "?" in key or ("?" in row_target and keep):
-                    problem(rule, "map", f"row {key}: a query in it is not exported")
-                    break
-                rows += [(rule, row) for row in _rows(hosts, key, row_target, code, keep, False)]
+        refusal = _refusal(rule)
+        if refusal is not None:
+            problem(rule, *refusal)
             continue
-        if not isinstance(action, ToAction) or rule.path is None:
-            problem(rule, None, "only to and map rules become Bulk Redirects")
-            continue
+        match action:
+            case MapAction():
+                for key, row_target in map_targets(action.entries):
+                    entry = action.entries[key]
+                    if entry.status in GONE_CODES:
+                        problem(rule, "map", f"row {key}: a Bulk Redirect only redirects; it "
+                                f"cannot answer {entry.status}")  # fmt: skip
+                        break
+                    code = _status(engine, rule, entry.permanent, entry.status)
+                    if code is None:
+                        problem(rule, "map", f"row {key}: {_WHY_STATUS}")
+                        break
+                    if "?" in key or ("?" in row_target and keep):
+                        problem(rule, "map", f"row {key}: a query in it is not exported")
+                        break
+                    made = _rows(hosts, key, row_target, code, keep, False)
+                    rows += [(rule, row) for row in made]
+                continue
+            case ToAction() if rule.path is not None:
+                pass
+            case ToAction() | HttpsAction() | SlashAction() | Maintenance() | GoneAction():
+                problem(rule, None, "only to and map rules become Bulk Redirects")
+                continue
+            case _:
+                assert_never(action)
         code = _status(engine, rule, rule.permanent, rule.status)
         if code is None:
             problem(rule, "status", _WHY_STATUS)
@@ -105,8 +131,7 @@ def export_csv(engine: Engine, partial: bool = False) -> tuple[str, list[str]]:
             problem(rule, "to", "a target with a query, the request's kept: not exported")
     for rule, host, prefix in subpaths:
         for later in engine.rules[rule.index + 1 :]:
-            paths = (list(later.action.entries) if isinstance(later.action, MapAction)
-                     else [later.path.source] if later.path is not None else [])  # fmt: skip
+            paths = _paths(later)
             if host in _hosts(engine, later) and any(
                 p.startswith(prefix) and p != prefix for p in paths
             ):
@@ -125,8 +150,38 @@ def export_csv(engine: Engine, partial: bool = False) -> tuple[str, list[str]]:
     writer.writerow(HEADER)
     writer.writerows(kept)
     notes = ["Cloudflare sets its own caching headers: Cache-Control is not exported"]
-    notes += [f"left out: {p}" for p in problems]
-    return buffer.getvalue(), notes
+    return Exported(buffer.getvalue(), problems, notes, len(kept))
+
+
+def _refusal(rule: Rule) -> tuple[str, str] | None:
+    """The key and reason a rule's matching cannot be a Bulk Redirect's, or None."""
+    if rule.regex is not None:
+        return "from_regex", "a Bulk Redirect has no regular expressions"
+    if not rule.case_sensitive:
+        return "case_sensitive", "a Bulk Redirect row matches one spelling of its path"
+    if rule.ignore_trailing_slash:
+        return "trailing_slash_match", "a Bulk Redirect row matches one spelling of its path"
+    if rule.when_not_found:
+        return "when", "Cloudflare cannot see the app's 404 before it answers"
+    if rule.active_from is not None or rule.active_until is not None:
+        return "active", "a Bulk Redirect has no scheduled window"
+    if rule.sunset is not None:
+        return "sunset", "a Bulk Redirect cannot send Sunset/Deprecation headers"
+    if rule.report_only:
+        return "report_only", "a report-only rule only logs: there is nothing to export"
+    return None
+
+
+def _paths(rule: Rule) -> list[str]:
+    """The paths a rule's rows or ``from`` name, for the specificity check."""
+    action = rule.action
+    match action:
+        case MapAction():
+            return list(action.entries)
+        case ToAction() | HttpsAction() | SlashAction() | Maintenance() | GoneAction():
+            return [rule.path.source] if rule.path is not None else []
+        case _:
+            assert_never(action)
 
 
 _WHY_STATUS = ("Cloudflare sends one status to every method: a 301/302 would let a POST turn "

@@ -11,11 +11,15 @@ Written for the traps of doing it by hand:
   ``map`` of strings would compare without case;
 * ``return`` drops the query, so the Location carries it explicitly, as the rule says.
 
-``Cache-Control`` is one server-level ``add_header`` of a variable that only a redirect sets:
-nginx adds no header whose value is empty.
+``Cache-Control``, ``Sunset`` and ``Deprecation`` are server-level ``add_header`` lines of
+variables that only an entry sets (``add_header`` is not allowed in an ``if`` at server
+level): nginx adds no header whose value is empty. A ``gone`` entry is ``return 410;`` (or
+451), the same for every method.
 """
 
 from __future__ import annotations
+
+from redirectware.engine.exhaustive import assert_never
 
 from .plan import SAFE_METHODS, EdgePlan, Entry, Part, Variant, heading, labelled
 
@@ -37,6 +41,11 @@ if ($rw_scheme_port ~ "^(?:http:80|https:443)$") {
 set $rw_request "$request_method $scheme $host $request_uri";
 set $rw_cache_control "";
 add_header Cache-Control $rw_cache_control always;
+# Sunset and Deprecation of a rule with sunset: set only by its entries.
+set $rw_sunset "";
+set $rw_deprecation "";
+add_header Sunset $rw_sunset always;
+add_header Deprecation $rw_deprecation always;
 """
 
 
@@ -47,12 +56,15 @@ def _quoted(text: str) -> str:
 def _location(parts: tuple[Part, ...]) -> str:
     out: list[str] = []
     for kind, value in parts:
-        if kind == "text":
-            out.append(value)
-        elif kind == "capture":
-            out.append("${" + value + "}")
-        else:
-            out.append(_VARIABLES[kind])
+        match kind:
+            case "text":
+                out.append(value)
+            case "capture":
+                out.append("${" + value + "}")
+            case "scheme" | "host" | "netloc":
+                out.append(_VARIABLES[kind])
+            case _:
+                assert_never(kind)
     return "".join(out)
 
 
@@ -90,9 +102,17 @@ def render(plan: EdgePlan, skipped: list[str]) -> str:
         for variant in entry.variants:
             lines.append(f"if ($rw_request ~ {_quoted(_regex(entry, variant))}) {{")
             lines.append(f"    set $rw_cache_control {_quoted(entry.cache_control)};")
-            if entry.kind == "refuse":
-                lines.append('    return 400 "Host header not allowed\\n";')
-            else:
-                lines.append(f"    return {entry.status} {_quoted(_location(variant.location))};")
+            for name, value in entry.headers:
+                lines.append(f"    set $rw_{name.lower()} {_quoted(value)};")
+            match entry.kind:
+                case "refuse":
+                    lines.append('    return 400 "Host header not allowed\\n";')
+                case "gone":
+                    lines.append(f"    return {entry.status};")
+                case "redirect":
+                    location = _quoted(_location(variant.location))
+                    lines.append(f"    return {entry.status} {location};")
+                case _:
+                    assert_never(entry.kind)
             lines.append("}")
     return "\n".join(lines) + "\n"

@@ -1,6 +1,6 @@
 """What an edge server must do to answer as the middleware does: an :class:`EdgePlan`.
 
-The exporters (nginx, Caddy) share this plan and only differ in how they write it. Each
+The exporters (nginx, Caddy, Apache) share this plan and only differ in how they write it. Each
 :class:`Entry` is one redirect the edge tries, in document order, the first match deciding:
 
 * it is matched against the request target **as the client sent it** (nginx's
@@ -15,21 +15,35 @@ The exporters (nginx, Caddy) share this plan and only differ in how they write i
 * GET/HEAD and the other methods are separate entries, because neither server lets a
   variable choose the status code, and a 301 to a POST is the bug redirectware exists for.
 
+An entry is a redirect, a 400 for a Host not allowed, or a ``gone`` 410/451; it carries the
+rule's ``Sunset``/``Deprecation``. ``case_sensitive: false`` and ``trailing_slash_match:
+ignore`` are written as the spellings their normal form accepts; a ``from_regex`` is
+translated (:mod:`.regex`); chains through ``https`` or a canonical host are composed into
+one redirect (:meth:`_Builder.compose`).
+
 What an edge cannot do the way the middleware does is a :class:`Problem` naming the file,
-line, rule and why: header, cookie and query conditions, scheduled windows, maintenance,
-``Sunset``, HSTS, report-only rules, ``keep_query`` lists, and chains (the middleware answers
-``/a -> /b -> /c`` with one redirect to ``/c``; an edge would answer two).
+line, rule, key and why: header, cookie and query conditions, scheduled windows,
+maintenance, ``when: not_found``, HSTS, report-only rules, ``keep_query`` lists, a pattern
+that cannot be translated, and chains of path rules (the middleware answers ``/a -> /b ->
+/c`` with one redirect to ``/c``; an edge would answer two).
 """
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from email.utils import format_datetime
+from functools import lru_cache
 from typing import Literal
 
 from redirectware.engine.engine import Engine
+from redirectware.engine.exhaustive import assert_never
 from redirectware.engine.hosts import parse_host
 from redirectware.engine.model import (
+    GONE_CODES,
+    GoneAction,
     HttpsAction,
     Maintenance,
     MapAction,
@@ -44,6 +58,8 @@ from redirectware.engine.templates import HostTemplate, PathTemplate, Target, co
 from redirectware.engine.urls import UNRESERVED, canonical_literal
 from redirectware.tools.samples import sample_request
 
+from .regex import Untranslatable, translate
+
 SAFE_METHODS = ("GET", "HEAD")
 
 #: Characters a path may hold that a regular expression reads as operators: put in a class.
@@ -51,6 +67,8 @@ _REGEX_SPECIAL = frozenset(".$()*+?|^[]{}")
 #: The raw-request form of each converter (the request target, before "?").
 _RAW_CONVERTERS = {"str": "[^/?]+", "int": "(?:[0-9]|%3[0-9])+", "path": "[^?]*"}
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
+#: A run of percent-escapes in a canonical path.
+_ESCAPE_RUNS = re.compile("((?:%[0-9A-Fa-f]{2})+)")
 
 
 @dataclass(frozen=True)
@@ -127,7 +145,9 @@ class Entry:
     variants: tuple[Variant, ...]
     status: int
     cache_control: str
-    kind: Literal["redirect", "refuse"] = "redirect"
+    #: ``redirect``: a Location; ``refuse``: 400 for a Host not allowed; ``gone``: 410 or
+    #: 451 with no Location, the same for every method.
+    kind: Literal["redirect", "refuse", "gone"] = "redirect"
     #: The allowed hosts (a regex over the lower-case host) for a redirect built from the
     #: request's host; the matching ``refuse`` entry is the negation.
     allowed: str | None = None
@@ -135,6 +155,12 @@ class Entry:
     #: through it is answered with (see :meth:`_Builder.compose`).
     permanent: bool = False
     explicit: int | None = None
+    #: Headers sent besides Location and Cache-Control: ``Sunset`` and ``Deprecation``
+    #: of the rule (or of the first rule of a composed chain) that has ``sunset``.
+    headers: tuple[tuple[str, str], ...] = ()
+    #: The origin hops (https, a canonical host) a composed entry is reached through: left
+    #: out with any of them.
+    through: tuple[Rule, ...] = ()
 
 
 @dataclass
@@ -145,6 +171,17 @@ class EdgePlan:
     entries: list[Entry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Exported:
+    """An export's text, the parts ``--partial`` left out, and notes for stderr."""
+
+    text: str
+    left_out: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    #: How many redirects (entries, rows, lines) the text holds.
+    written: int = 0
 
 
 # --- regular expressions --------------------------------------------------------------------
@@ -159,42 +196,131 @@ def _hex(digit: str) -> str:
     return digit if digit.isdigit() else f"[{digit.upper()}{digit.lower()}]"
 
 
-def literal_regex(text: str) -> str:
-    """Every raw spelling of a canonical path literal (``~`` as ``~`` or ``%7E``/``%7e``)."""
+def literal_regex(text: str, fold: bool = False) -> str:
+    """Every raw spelling of a canonical path literal (``~`` as ``~`` or ``%7E``/``%7e``).
+
+    ``fold``: ``text`` is in folded form (``case_sensitive: false``, see
+    ``engine/folding.py``) and every spelling of every character that folds to it matches
+    too: ``/about`` as ``/ABOUT``, ``/caf%C3%A9`` as ``/CAF%C3%89``.
+    """
     out: list[str] = []
+    tokens = _tokens(text)
     index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "%" and index + 3 <= len(text):
-            out.append("%" + _hex(text[index + 1]) + _hex(text[index + 2]))
-            index += 3
-            continue
-        if char in UNRESERVED:
-            code = f"{ord(char):02X}"
-            out.append(f"(?:{_escape(char)}|%{_hex(code[0])}{_hex(code[1])})")
+    while index < len(tokens):
+        kind, value = tokens[index]
+        if kind == "bytes":
+            # Escapes that are not UTF-8 text: bytes, which have no case.
+            out.append("".join("%" + _hex(value[i + 1]) + _hex(value[i + 2])
+                               for i in range(0, len(value), 3)))  # fmt: skip
+        elif not fold:
+            out.append(_spelled(value, kind == "escaped"))
         else:
-            out.append(_escape(char))
+            # A character whose capital folds to two (the capital I with a dot folds to "i"
+            # and a combining dot): both spellings of those two.
+            pair = "".join(v for _, v in tokens[index : index + 2])
+            capitals = _capitals().get(pair, ()) if len(pair) == 2 else ()
+            if capitals and all(k != "bytes" for k, _ in tokens[index : index + 2]):
+                both = "".join(_folded_char(k, v) for k, v in tokens[index : index + 2])
+                alternatives = [both, *(_spelled(c, True) for c in capitals)]
+                out.append("(?:" + "|".join(alternatives) + ")")
+                index += 2
+                continue
+            out.append(_folded_char(kind, value))
         index += 1
     return "".join(out)
 
 
-def path_regex(template: PathTemplate, prefix: str | None) -> str:
-    """The raw-target form of a path template; named groups ``prefix + name`` (or none)."""
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """A canonical path literal as characters: ``("plain", c)`` as written in the path,
+    ``("escaped", c)`` for a character written as UTF-8 escapes, ``("bytes", "%XX..")`` for
+    escapes that are not UTF-8."""
+    tokens: list[tuple[str, str]] = []
+    for index, piece in enumerate(_ESCAPE_RUNS.split(text)):
+        if index % 2 == 0:
+            tokens += [("plain", char) for char in piece]
+            continue
+        try:
+            decoded = bytes.fromhex(piece.replace("%", "")).decode("utf-8")
+        except UnicodeDecodeError:
+            tokens.append(("bytes", piece))
+            continue
+        tokens += [("escaped", char) for char in decoded]
+    return tokens
+
+
+def _spelled(char: str, escaped: bool) -> str:
+    """The raw spellings of one canonical character: an unreserved one as itself or its
+    escape, any other as written (``:`` and ``%3A`` are two canonical paths)."""
+    if char in UNRESERVED:
+        code = f"{ord(char):02X}"
+        return f"(?:{_escape(char)}|%{_hex(code[0])}{_hex(code[1])})"
+    if not escaped:
+        return _escape(char)
+    return "".join("%" + _hex(f"{byte:02X}"[0]) + _hex(f"{byte:02X}"[1])
+                   for byte in char.encode("utf-8"))  # fmt: skip
+
+
+def _folded_char(kind: str, char: str) -> str:
+    """Every spelling of every character that folds to ``char``."""
+    capitals = _capitals().get(char, ())
+    if not capitals:
+        return _spelled(char, kind == "escaped")
+    options = [_spelled(char, kind == "escaped"), *(_spelled(c, c not in UNRESERVED)
+                                                      for c in capitals)]  # fmt: skip
+    return "(?:" + "|".join(options) + ")"
+
+
+@lru_cache(maxsize=1)
+def _capitals() -> dict[str, tuple[str, ...]]:
+    """Each lower-case text to the characters that ``str.lower`` turns into it (``k`` to
+    ``K`` and the Kelvin sign), as the middleware's folding does; made once, when needed."""
+    table: dict[str, list[str]] = {}
+    for code in range(sys.maxunicode + 1):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        lower = char.lower()
+        if lower != char:
+            table.setdefault(lower, []).append(char)
+    return {lower: tuple(chars) for lower, chars in table.items()}
+
+
+def path_regex(
+    template: PathTemplate, prefix: str | None, fold: bool = False, ignore_slash: bool = False
+) -> str:
+    """The raw-target form of a path template; named groups ``prefix + name`` (or none).
+
+    ``fold`` and ``ignore_slash`` are the rule's ``case_sensitive: false`` and
+    ``trailing_slash_match: ignore``: ``template`` is then in the normal form the rule
+    matches (its ``match_path``), and the regex takes every path of that normal form.
+    """
     out: list[str] = []
     source = template.source
     position = 0
     for name in (*template.names, None):
         if name is None:
-            out.append(literal_regex(canonical_literal(source[position:])))
+            out.append(literal_regex(canonical_literal(source[position:]), fold))
             break
         start = source.index("{" + name, position)
         end = source.index("}", start)
-        out.append(literal_regex(canonical_literal(source[position:start])))
+        out.append(literal_regex(canonical_literal(source[position:start]), fold))
         converter = source[start + 1 : end].partition(":")[2] or "str"
         body = _RAW_CONVERTERS[converter]
+        if ignore_slash and converter == "path" and end + 1 == len(source):
+            # Lazy, so that the trailing slash the middleware drops is not captured.
+            body += "?"
         out.append(f"(?P<{prefix}{name}>{body})" if prefix is not None else f"(?:{body})")
         position = end + 1
+    if ignore_slash:
+        # The middleware drops one trailing slash before matching: "/docs" and "/docs/"
+        # (and "/" and "//") are one path.
+        out.append("/?")
     return "".join(out)
+
+
+def rule_path_regex(rule: Rule, template: PathTemplate, prefix: str | None) -> str:
+    """:func:`path_regex` with the rule's own matching options."""
+    return path_regex(template, prefix, not rule.case_sensitive, rule.ignore_trailing_slash)
 
 
 def host_regex(template: HostTemplate, prefix: str) -> HostMatch:
@@ -331,10 +457,8 @@ def _rule_problems(source: str | None, rule: Rule, target: str) -> list[Problem]
             add(key, f"{what} is not exported to {target}")
     if rule.active_from is not None or rule.active_until is not None:
         add("active", f"a scheduled window is not exported to {target}")
-    if isinstance(rule.action, Maintenance):
-        add("maintenance", f"maintenance (flag file, allow_ips, 503) is not exported to {target}")
-    if rule.sunset is not None:
-        add("sunset", f"Sunset/Deprecation headers are not exported to {target}")
+    if rule.when_not_found:
+        add("when", f"{target} cannot see the app's 404 before it answers")
     if rule.hsts is not None:
         add("hsts", f"set Strict-Transport-Security in {target} itself")
     if rule.report_only:
@@ -343,22 +467,47 @@ def _rule_problems(source: str | None, rule: Rule, target: str) -> list[Problem]
     if not keep.keep_all and (keep.names or keep.prefixes):
         add("keep_query", f"{target} cannot keep some query parameters and drop others")
     action = rule.action
-    if isinstance(action, SlashAction) and rule.path is not None and ":path}" in rule.path.source:
-        add("from", "trailing_slash with a {name:path} in from is not exported")
-    # nginx reads "$name" in a return URL as a variable, and has no escape for "$".
-    if target == "nginx" and isinstance(action, ToAction) and "$" in action.target.source:
-        add("to", "a '$' in a target cannot be written in nginx")
-    if target == "nginx" and isinstance(action, MapAction):
-        dollar = next((key for key, to in map_targets(action.entries) if "$" in to), None)
-        if dollar is not None:
-            add("map", f"a '$' in the target of row {dollar} cannot be written in nginx")
+    match action:
+        case Maintenance():
+            add("maintenance", f"maintenance (flag file, allow_ips, 503) is not exported to "
+                f"{target}")  # fmt: skip
+        case SlashAction():
+            if rule.path is not None and ":path}" in rule.path.source:
+                add("from", "trailing_slash with a {name:path} in from is not exported")
+            if rule.ignore_trailing_slash:
+                add("trailing_slash_match", "trailing_slash on a rule that ignores the "
+                    "trailing slash is not exported")  # fmt: skip
+        case ToAction():
+            # nginx reads "$name" in a return URL as a variable, and has no escape for "$".
+            if target == "nginx" and "$" in action.target.source:
+                add("to", "a '$' in a target cannot be written in nginx")
+        case MapAction():
+            if target == "nginx":
+                dollar = next((key for key, to in map_targets(action.entries) if "$" in to), None)
+                if dollar is not None:
+                    add("map", f"a '$' in the target of row {dollar} cannot be written in nginx")
+        case HttpsAction() | GoneAction():
+            pass
+        case _:
+            assert_never(action)
     return found
 
 
-def _uses_request_host(rule: Rule, target: Target | None) -> bool:
-    """Whether the Location is built from the request's Host (then 400 for one not allowed)."""
-    if target is None:
-        return not isinstance(rule.action, MapAction)
+def sunset_headers(rule: Rule | None) -> tuple[tuple[str, str], ...]:
+    """``Sunset`` and ``Deprecation`` as the middleware sends them (``engine/answers.py``)
+    for a rule with ``sunset``; none for another."""
+    if rule is None or rule.sunset is None:
+        return ()
+    deprecated = rule.deprecated or rule.sunset
+    return (
+        ("Sunset", format_datetime(rule.sunset, usegmt=True)),
+        ("Deprecation", f"@{int(deprecated.timestamp())}"),
+    )
+
+
+def _uses_request_host(rule: Rule, target: Target) -> bool:
+    """Whether a ``to`` Location is built from the request's Host (then 400 for one not
+    allowed)."""
     host_names = set(rule.host.names) if rule.host is not None else set()
     return (not target.absolute) or bool(target.names & ({"host"} | host_names))
 
@@ -371,8 +520,8 @@ class _Builder:
         self.target = target
         self.plan = EdgePlan(engine.source)
         self.allowed = allowed_regex(engine)
-        #: (https rule, later rule) pairs written as one composed redirect.
-        self.composed: set[tuple[int, int]] = set()
+        #: The rules of each chain written as one composed redirect, in order.
+        self.composed: set[tuple[int, ...]] = set()
 
     def codes(self, permanent: bool, status: int | None) -> tuple[int, int, str]:
         settings = self.engine.settings
@@ -381,6 +530,23 @@ class _Builder:
             redirect_status("GET", permanent, status, settings.strict_codes),
             redirect_status("POST", permanent, status, settings.strict_codes),
             cache,
+        )
+
+    def base_entry(self, rule: Rule, label: str, variants: list[Variant]) -> Entry:
+        """An entry of ``rule`` with its conditions; the caller sets what it answers."""
+        prefix = f"rw{rule.index}_"
+        return Entry(
+            rule=rule,
+            label=label,
+            methods=None,
+            other_methods=False,
+            scheme="http" if _http_only(rule) else rule.scheme,
+            host=host_regex(rule.host, prefix) if rule.host is not None else None,
+            excepts=tuple(rule_path_regex(rule, t, None) for t in rule.excepts),
+            variants=tuple(variants),
+            status=0,
+            cache_control="no-store",
+            headers=sunset_headers(rule),
         )
 
     def add(
@@ -394,18 +560,10 @@ class _Builder:
     ) -> None:
         """The entries of one redirect: a 400 for hosts not allowed, GET/HEAD, the rest."""
         safe, other, cache = self.codes(permanent, status)
-        prefix = f"rw{rule.index}_"
         wanted = rule.methods
         allowed = self.allowed if uses_host else None
-        base = Entry(
-            rule=rule,
-            label=label,
-            methods=None,
-            other_methods=False,
-            scheme="http" if isinstance(rule.action, HttpsAction) else rule.scheme,
-            host=host_regex(rule.host, prefix) if rule.host is not None else None,
-            excepts=tuple(path_regex(template, None) for template in rule.excepts),
-            variants=tuple(variants),
+        base = replace(
+            self.base_entry(rule, label, variants),
             status=safe,
             cache_control=cache,
             allowed=allowed,
@@ -419,7 +577,7 @@ class _Builder:
             methods = None if wanted is None else tuple(sorted(wanted))
             entries.append(
                 replace(base, methods=methods, status=400, cache_control="no-store",
-                        kind="refuse")
+                        kind="refuse", headers=())
             )  # fmt: skip
         safe_methods = (
             SAFE_METHODS if wanted is None else tuple(m for m in SAFE_METHODS if m in wanted)
@@ -432,6 +590,18 @@ class _Builder:
                 replace(base, methods=others, other_methods=others is None, status=other)
             )
 
+    def add_gone(self, rule: Rule, label: str, variants: list[Variant], status: int) -> None:
+        """The entry of a ``gone`` answer: one status for every method (it is no redirect,
+        so nothing is re-sent), 410 cached like a permanent redirect, 451 never."""
+        max_age = self.engine.settings.permanent_max_age
+        self.plan.entries.append(replace(
+            self.base_entry(rule, label, variants),
+            methods=None if rule.methods is None else tuple(sorted(rule.methods)),
+            status=status,
+            cache_control=f"max-age={max_age}" if status == 410 else "no-store",
+            kind="gone",
+        ))  # fmt: skip
+
     def rule(self, rule: Rule) -> None:
         problems = _rule_problems(self.plan.source, rule, self.target)
         if problems:
@@ -443,126 +613,239 @@ class _Builder:
         # never be one (a capture named q or path is rwN_q, rwN_path).
         q, whole = f"rw{rule.index}q", f"rw{rule.index}path"
         where = rule.label + (f" ({self.plan.source}:{rule.line})" if self.plan.source else "")
-        if isinstance(action, MapAction):
-            self.map_rows(rule, action, where)
-            return
-        template = rule.path
-        path = path_regex(template, prefix) if template is not None else "/[^?]*"
-        if isinstance(action, ToAction):
-            target = action.target
-            if "path" in target.names:
-                path = f"(?P<{whole}>{path})"
-            parts, query, fragment = _target_parts(target, prefix)
-            variants = _query_variants(
-                path, _base(target, parts), query, fragment, rule.keep_query.keep_all, q
-            )
-            label = f"{where}: {template.source if template else '*'} -> {target.source}"
-            uses_host = _uses_request_host(rule, target)
-            self.add(rule, label, variants, rule.permanent, rule.status, uses_host)
-        elif isinstance(action, HttpsAction):
-            port = f":{action.port}" if action.port else ""
-            base: list[Part] = [("text", "https://"), ("host", ""), ("text", port)]
-            location = _joined([*base, ("capture", whole), ("capture", q)])
-            uri = f"(?P<{whole}>{path})(?:(?P<{q}>[?].+)|[?])?"
-            self.add(rule, f"{where}: https", [Variant(uri, location)], rule.permanent,
-                     rule.status, True)  # fmt: skip
-        elif isinstance(action, SlashAction):
-            origin: list[Part] = [("scheme", ""), ("text", "://"), ("netloc", "")]
-            p = whole
-            if action.add:
-                if template is not None and template.source.endswith("/"):
-                    return  # never matches: the path already ends with "/"
-                uri = f"(?P<{p}>{path if template else '/[^?]*'})" if template else (
-                    f"(?P<{p}>/[^?]*[^/?])"
-                )  # fmt: skip
-                location = _joined([*origin, ("capture", p), ("text", "/"), ("capture", q)])
-                variants = [Variant(f"{uri}(?:(?P<{q}>[?].+)|[?])?", location)]
-            else:
-                if template is not None and not template.source.endswith("/"):
-                    return  # never matches: the path never ends with "/"
-                stem = f"(?P<{p}>/[^?]*?[^/?])/+"
-                if template is not None:
-                    # The template ends with "/": what comes before it is the kept stem.
-                    stem = f"(?P<{p}>{path_regex(_without_slash(template), prefix)})/"
-                strip = _joined([*origin, ("capture", p), ("capture", q)])
-                root = _joined([*origin, ("text", "/"), ("capture", q)])
-                variants = [Variant(f"{stem}(?:(?P<{q}>[?].+)|[?])?", strip)]
-                if template is None:
-                    variants.append(Variant(f"//+(?:(?P<{q}>[?].+)|[?])?", root))
-            label = f"{where}: trailing_slash {'add' if action.add else 'remove'}"
-            self.add(rule, label, variants, rule.permanent, rule.status, True)
+        template = rule.match_path or rule.path
+        path = rule_path_regex(rule, template, prefix) if template is not None else "/[^?]*"
+        shown = rule.path.source if rule.path is not None else "*"
+        if rule.regex is not None:
+            shown = f"from_regex {rule.regex.source}"
+            try:
+                path = translate(rule.regex.source, prefix, not rule.case_sensitive,
+                                 rule.ignore_trailing_slash)  # fmt: skip
+            except Untranslatable as error:
+                line = rule.line_of("from_regex")
+                problem = Problem(self.plan.source, line, rule.label, "from_regex", str(error))
+                self.plan.problems.append(problem)
+                return
+        match action:
+            case MapAction():
+                self.map_rows(rule, action, where)
+            case GoneAction():
+                # Named, for a chain through an origin hop that ends here (see compose).
+                variants = [Variant(f"(?P<{whole}>{path})(?:(?P<{q}>[?].+)|[?])?", ())]
+                self.add_gone(rule, f"{where}: {shown} gone ({action.status})", variants,
+                              action.status)  # fmt: skip
+            case ToAction():
+                target = action.target
+                if "path" in target.names:
+                    path = f"(?P<{whole}>{path})"
+                parts, query, fragment = _target_parts(target, prefix)
+                variants = _query_variants(
+                    path, _base(target, parts), query, fragment, rule.keep_query.keep_all, q
+                )
+                label = f"{where}: {shown} -> {target.source}"
+                uses_host = _uses_request_host(rule, target)
+                self.add(rule, label, variants, rule.permanent, rule.status, uses_host)
+            case HttpsAction():
+                port = f":{action.port}" if action.port else ""
+                base: list[Part] = [("text", "https://"), ("host", ""), ("text", port)]
+                location = _joined([*base, ("capture", whole), ("capture", q)])
+                uri = f"(?P<{whole}>{path})(?:(?P<{q}>[?].+)|[?])?"
+                self.add(rule, f"{where}: https", [Variant(uri, location)], rule.permanent,
+                         rule.status, True)  # fmt: skip
+            case SlashAction():
+                self.slash(rule, action, where, template, path)
+            case Maintenance():
+                pass  # refused by _rule_problems
+            case _:
+                assert_never(action)
+
+    def slash(
+        self,
+        rule: Rule,
+        action: SlashAction,
+        where: str,
+        template: PathTemplate | None,
+        path: str,
+    ) -> None:
+        """The entries of a ``trailing_slash`` rule."""
+        prefix = f"rw{rule.index}_"
+        q, p = f"rw{rule.index}q", f"rw{rule.index}path"
+        origin: list[Part] = [("scheme", ""), ("text", "://"), ("netloc", "")]
+        if action.add:
+            if template is not None and template.source.endswith("/"):
+                return  # never matches: the path already ends with "/"
+            uri = f"(?P<{p}>{path})" if template else f"(?P<{p}>/[^?]*[^/?])"
+            location = _joined([*origin, ("capture", p), ("text", "/"), ("capture", q)])
+            variants = [Variant(f"{uri}(?:(?P<{q}>[?].+)|[?])?", location)]
+        else:
+            if template is not None and not template.source.endswith("/"):
+                return  # never matches: the path never ends with "/"
+            stem = f"(?P<{p}>/[^?]*?[^/?])/+"
+            if template is not None:
+                # The template ends with "/": what comes before it is the kept stem.
+                stem = f"(?P<{p}>{rule_path_regex(rule, _without_slash(template), prefix)})/"
+            strip = _joined([*origin, ("capture", p), ("capture", q)])
+            root = _joined([*origin, ("text", "/"), ("capture", q)])
+            variants = [Variant(f"{stem}(?:(?P<{q}>[?].+)|[?])?", strip)]
+            if template is None:
+                variants.append(Variant(f"//+(?:(?P<{q}>[?].+)|[?])?", root))
+        label = f"{where}: trailing_slash {'add' if action.add else 'remove'}"
+        self.add(rule, label, variants, rule.permanent, rule.status, True)
 
     def compose(self) -> None:
-        """Write each ``https`` rule's chains with the rules after it as one redirect.
+        """Write each chain the middleware collapses through origin hops as one redirect.
 
-        The middleware answers ``http://h/api/v1/x`` with one redirect to
-        ``https://h/api/v2/x`` where an https rule is followed by ``/api/v1 -> /api/v2``; an
-        edge that only knew each rule would answer two. So before the https rule's own
-        redirect come the later rules' entries, matched over http and answering with their
-        Location over https: permanent only if both are, the status of the first hop of
-        the chain's kind, as the middleware decides it.
+        An *origin hop* keeps the path and the query and changes the scheme or the host: an
+        ``https`` rule, or a pathless ``to: https://example.com{path}``. The middleware
+        answers ``http://www.example.com/api/v1/x`` with one redirect to
+        ``https://example.com/api/v2/x`` where https, the canonical host and
+        ``/api/v1 -> /api/v2`` chain; an edge that only knew each rule would answer three.
+        So before an origin rule's own redirect come, in document order, the entries of
+        every rule as they answer at the origin the hop leads to (scheme and host fixed,
+        the same path): the rule's conditions and theirs, their Location from that origin,
+        permanent only if every hop is, the explicit status of the first hop of the chain's
+        nature, the Sunset of the first rule with one (``engine/answers.py``). A rule that
+        answers 410/451 there ends the chain: the middleware redirects to where it stands.
         """
         entries = self.plan.entries
+        left_out = {problem.rule for problem in self.plan.problems}
         for rule in self.engine.rules:
-            action = rule.action
-            if not isinstance(action, HttpsAction) or rule.path is not None or rule.methods:
+            hop = _origin_hop(rule)
+            if hop is None or rule.label in left_out:
                 continue
-            own = [entry for entry in entries if entry.rule is rule]
+            own = [
+                entry
+                for entry in entries
+                if entry.rule is rule and entry.kind == "redirect" and not entry.through
+            ]
             if not own:
                 continue
-            port = f":{action.port}" if action.port else ""
-            composed: list[Entry] = []
-            for later in self.engine.rules[rule.index + 1 :]:
-                if later.scheme not in (None, "https") or isinstance(later.action, HttpsAction):
-                    continue
-                if (
-                    rule.host is not None
-                    and later.host is not None
-                    and (rule.host.source != later.host.source)
-                ):
-                    continue
-                for entry in entries:
-                    if entry.rule is not later or entry.kind != "redirect":
-                        continue
-                    composed.append(self._through_https(rule, entry, port))
-                    self.composed.add((rule.index, later.index))
+            composed = self._expand(hop, [rule], left_out)
             first = entries.index(own[0])
-            refuse = 1 if own[0].kind == "refuse" else 0
-            entries[first + refuse : first + refuse] = composed
+            entries[first:first] = composed
 
-    def _through_https(self, rule: Rule, entry: Entry, port: str) -> Entry:
-        permanent = rule.permanent and entry.permanent
+    def _serves(self, state: _State) -> bool:
+        """Whether the middleware goes on with a chain at ``state`` (``engine._serves``)."""
+        if state.host is None:
+            return True
+        settings = self.engine.settings
+        return settings.allowed_hosts_given and state.host in settings.allowed_hosts
+
+    def _expand(self, state: _State, through: list[Rule], left_out: set[str | None]) -> list[Entry]:
+        """The entries of the chains that ``through`` (origin hops) start, at ``state``."""
+        if not self._serves(state) or len(through) > len(self.engine.rules):
+            return []
+        out: list[Entry] = []
+        for later in self.engine.rules:
+            if later.label in left_out or not _applies_at(later, state):
+                continue
+            hop = _origin_hop(later)
+            if hop is not None and later not in through:
+                out += self._expand(hop.after(state), [*through, later], left_out)
+            for entry in self.plan.entries:
+                if entry.rule is later and not entry.through:
+                    out += self._composed(entry, state, through)
+        return out
+
+    def _composed(self, entry: Entry, state: _State, through: list[Rule]) -> list[Entry]:
+        """``entry`` reached through the origin hops ``through`` (GET/HEAD and the other
+        methods apart, for a 410 that was one entry); none if it cannot be written so (the
+        middleware's chain check then names it)."""
+        first = through[0]
+        # Every host condition met on the request's own host (before a hop to a fixed host)
+        # applies to the request: at most one of them, or the same one, is written.
+        conditions: list[HostMatch] = []
+        at = _State("http", None)
+        for rule in through:
+            if at.host is None and rule.host is not None:
+                conditions.append(host_regex(rule.host, f"rw{rule.index}_"))
+            hop = _origin_hop(rule)
+            assert hop is not None
+            at = hop.after(at)
+        if state.host is None and entry.host is not None:
+            conditions.append(entry.host)
+        elif state.host is not None and entry.rule.host is not None and entry.rule.host.names:
+            return []  # host captures of a fixed host: not worth a case of its own
+        if len({condition.regex for condition in conditions}) > 1:
+            return []
+        host = conditions[-1] if conditions else None
+        excepts = tuple(rule_path_regex(r, t, None) for r in through for t in r.excepts)
+        hops: list[tuple[Rule, bool, int | None]] = [(r, r.permanent, r.status) for r in through]
+        match entry.kind:
+            case "refuse":
+                return []  # the host is allowed once an origin hop has been made
+            case "gone":
+                # The chain ends before the 410: a redirect to where the last hop leads.
+                q, whole = f"rw{entry.rule.index}q", f"rw{entry.rule.index}path"
+                location: list[Part] = [("text", f"{state.scheme}://"), *state.netloc_parts(),
+                                        ("capture", whole), ("capture", q)]  # fmt: skip
+                variants = tuple(Variant(v.uri, _joined(location)) for v in entry.variants)
+            case "redirect":
+                hops.append((entry.rule, entry.permanent, entry.explicit))
+                variants = tuple(Variant(v.uri, state.located(v.location)) for v in entry.variants)
+            case _:
+                assert_never(entry.kind)
+        permanent = all(hop[1] for hop in hops)
         # The status comes from the first hop whose nature is the chain's (answers.py).
-        explicit = rule.status if rule.permanent == permanent else entry.explicit
+        explicit = next(hop[2] for hop in hops if hop[1] == permanent)
         safe, other, cache = self.codes(permanent, explicit)
-        variants = tuple(
-            Variant(variant.uri, _over_https(variant.location, port)) for variant in entry.variants
-        )
-        host = entry.host
-        if host is None and rule.host is not None:
-            host = host_regex(rule.host, f"rw{rule.index}_")
-        return replace(
+        sunset = next((hop[0] for hop in hops if hop[0].sunset is not None), None)
+        self.composed.add(tuple(hop[0].index for hop in hops))
+        names = " -> ".join(r.label for r in through)
+        made = replace(
             entry,
-            label=f"{entry.label}, reached over http through {rule.label}'s https",
-            scheme="http",
+            label=f"{entry.label}, reached through {names}",
+            scheme="http" if _http_only(first) else first.scheme,
             host=host,
-            excepts=entry.excepts + tuple(path_regex(t, None) for t in rule.excepts),
+            excepts=excepts + entry.excepts,
             variants=variants,
-            status=safe
-            if not entry.other_methods
-            and entry.methods is not None
-            and all(m in SAFE_METHODS for m in entry.methods)
-            else other,
+            kind="redirect",
+            status=other,
             cache_control=cache,
             permanent=permanent,
             explicit=explicit,
+            headers=sunset_headers(sunset),
+            allowed=None,
+            through=tuple(through),
         )
+        if entry.other_methods:
+            return [made]
+        # GET/HEAD and the rest apart, as add() writes them.
+        methods = SAFE_METHODS if entry.methods is None else entry.methods
+        safe_methods = tuple(m for m in methods if m in SAFE_METHODS)
+        others = None if entry.methods is None else tuple(m for m in methods
+                                                             if m not in SAFE_METHODS)  # fmt: skip
+        out = [replace(made, methods=safe_methods, status=safe)] if safe_methods else []
+        if others is None or others:
+            out.append(replace(made, methods=others, other_methods=others is None))
+        return out
 
     def map_rows(self, rule: Rule, action: MapAction, where: str) -> None:
-        rows = sorted(map_targets(action.entries), key=lambda row: "?" not in row[0])
-        for key, _ in rows:
+        """An entry per row: a redirect, or a 410/451 for a row that says the URL is gone.
+
+        A map that ignores case or a trailing slash is matched by each row's key in normal
+        form (``action.match_keys``), as the middleware looks rows up.
+        """
+        keys: list[tuple[str, str]] = (
+            [(key, key) for key, _ in map_targets(action.entries)]
+            if action.match_keys is None
+            else list(action.match_keys.items())
+        )
+        # A row with a query is tried before the row of its path alone, as the middleware does.
+        keys.sort(key=lambda row: "?" not in row[0])
+        for matched, key in keys:
             entry: MapEntry = action.entries[key]
-            path, mark, query = key.partition("?")
+            path, mark, query = matched.partition("?")
+            regex = literal_regex(path, action.fold_case) + ("/?" if action.ignore_slash else "")
+            line = f" ({action.source}:{entry.line})" if action.source and entry.line else ""
+            if entry.status in GONE_CODES:
+                exact = "".join(_escape(char) for char in query)
+                q, whole = f"rw{rule.index}q", f"rw{rule.index}path"
+                uri = (f"(?P<{whole}>{regex})(?P<{q}>[?]{exact})" if mark
+                       else f"(?P<{whole}>{regex})(?:(?P<{q}>[?].+)|[?])?")  # fmt: skip
+                label = f"{where}: row {key} gone ({entry.status}){line}"
+                self.add_gone(rule, label, [Variant(uri, ())], entry.status or 410)
+                continue
             text, _, fragment_text = entry.target.partition("#")
             text, _, target_query = text.partition("?")
             if text.startswith("/"):
@@ -573,7 +856,6 @@ class _Builder:
                 base = [("text", origin + (rest or "/"))]
             tq: list[Part] = [("text", target_query)] if target_query else []
             frag: list[Part] = [("text", fragment_text)] if fragment_text else []
-            regex = literal_regex(path)
             if mark:
                 exact = "".join(_escape(char) for char in query)
                 # A row with a query matches that exact query, which is not appended again.
@@ -583,7 +865,6 @@ class _Builder:
             else:
                 q = f"rw{rule.index}q"
                 variants = _query_variants(regex, base, tq, frag, True, q)
-            line = f" ({action.source}:{entry.line})" if action.source and entry.line else ""
             label = f"{where}: row {key} -> {entry.target}{line}"
             self.add(rule, label, variants, entry.permanent, entry.status, text.startswith("/"))
 
@@ -603,9 +884,7 @@ class _Builder:
                         sample.headers,
                     )  # fmt: skip
                     hops = decision.hops
-                    if len(hops) == 2 and (hops[0].rule.index, hops[1].rule.index) in (
-                        self.composed
-                    ):
+                    if tuple(hop.rule.index for hop in hops) in self.composed:
                         continue  # written as one redirect by compose()
                     if len(hops) > 1 and hops[0].rule is rule:
                         urls = " -> ".join(
@@ -624,17 +903,94 @@ class _Builder:
                 break
 
 
-def _over_https(location: tuple[Part, ...], port: str) -> tuple[Part, ...]:
-    """A Location built from the request's origin, as built after the https hop."""
-    out: list[Part] = []
-    for kind, value in location:
-        if kind == "scheme":
-            out.append(("text", "https"))
-        elif kind == "netloc":
-            out += [("host", ""), ("text", port)]
-        else:
-            out.append((kind, value))
-    return _joined(out)
+@dataclass(frozen=True)
+class _State:
+    """Where an origin hop leads: a scheme, and a fixed host (with its netloc as the
+    middleware writes it) or None for the request's own host with ``port``."""
+
+    scheme: str
+    host: str | None
+    netloc: str = ""
+    port: str = ""
+
+    def after(self, state: _State) -> _State:
+        """This hop's origin taken from ``state`` (the request's host kept, or not)."""
+        if self.host is None and state.host is not None:
+            return _State(self.scheme, state.host, state.host + self.port)
+        return self
+
+    def netloc_parts(self) -> list[Part]:
+        """The netloc a Location built from this origin has."""
+        if self.host is None:
+            return [("host", ""), ("text", self.port)]
+        return [("text", self.netloc)]
+
+    def located(self, location: tuple[Part, ...]) -> tuple[Part, ...]:
+        """A Location built from the request's origin, as built from this one."""
+        out: list[Part] = []
+        for kind, value in location:
+            match kind:
+                case "scheme":
+                    out.append(("text", self.scheme))
+                case "netloc":
+                    out += self.netloc_parts()
+                case "host":
+                    out.append(("host", "") if self.host is None else ("text", self.host))
+                case "text" | "capture":
+                    out.append((kind, value))
+                case _:
+                    assert_never(kind)
+        return _joined(out)
+
+
+#: A pathless target that keeps the path: ``https://example.com{path}``.
+_ORIGIN_TARGET = re.compile(r"(https?)://([^/{}?#@]+)\{path\}", re.IGNORECASE)
+
+
+def _origin_hop(rule: Rule) -> _State | None:
+    """Where ``rule`` sends every request it matches when it only changes the scheme or the
+    host (keeping path and query); None for another rule."""
+    if rule.path is not None or rule.regex is not None or rule.methods or rule.when_not_found:
+        return None
+    action = rule.action
+    match action:
+        case HttpsAction():
+            return _State("https", None, port=f":{action.port}" if action.port else "")
+        case ToAction():
+            found = _ORIGIN_TARGET.fullmatch(action.target.source)
+            if found is None or not rule.keep_query.keep_all or action.target.names != {"path"}:
+                return None
+            origin, _ = _static_origin(f"{found.group(1)}://{found.group(2)}")
+            scheme, _, netloc = origin.partition("://")
+            host = parse_host(netloc)
+            return None if host is None else _State(scheme, host.name, netloc)
+        case SlashAction() | Maintenance() | MapAction() | GoneAction():
+            return None
+        case _:
+            assert_never(action)
+
+
+def _http_only(rule: Rule) -> bool:
+    """Whether the rule's kind only ever matches plain http (an ``https`` rule)."""
+    action = rule.action
+    match action:
+        case HttpsAction():
+            return True
+        case ToAction() | SlashAction() | Maintenance() | MapAction() | GoneAction():
+            return False
+        case _:
+            assert_never(action)
+
+
+def _applies_at(rule: Rule, state: _State) -> bool:
+    """Whether ``rule`` may match a request at ``state`` (its scheme and fixed host)."""
+    if rule.when_not_found or (rule.scheme is not None and rule.scheme != state.scheme):
+        return False
+    if _http_only(rule) and state.scheme != "http":
+        return False
+    if state.host is not None and rule.host is not None:
+        return rule.host.match(state.host) is not None
+    return True
 
 
 def _without_slash(template: PathTemplate) -> PathTemplate:
@@ -651,12 +1007,15 @@ def _probe_paths(engine: Engine) -> list[tuple[str, str]]:
     paths: list[tuple[str, str]] = []
     for rule in engine.rules:
         action = rule.action
-        if isinstance(action, MapAction):
-            for key in list(action.entries)[:PROBE_ROWS]:
-                path, _, query = key.partition("?")
-                paths.append((path, query))
-        else:
-            paths.append((sample_request(rule, engine.settings).path, ""))
+        match action:
+            case MapAction():
+                for key in list(action.entries)[:PROBE_ROWS]:
+                    path, _, query = key.partition("?")
+                    paths.append((path, query))
+            case ToAction() | HttpsAction() | SlashAction() | Maintenance() | GoneAction():
+                paths.append((sample_request(rule, engine.settings).path, ""))
+            case _:
+                assert_never(action)
     return list(dict.fromkeys(paths))
 
 
@@ -664,11 +1023,16 @@ def _probes(rule: Rule, shared: list[tuple[str, str]]) -> Iterator[tuple[str | N
     """The paths to try a rule with: its own sample (or every row of its map), then the
     others' paths that its template matches."""
     action = rule.action
-    if isinstance(action, MapAction):
-        for key in action.entries:
-            path, _, query = key.partition("?")
-            yield path, query
-        return
+    match action:
+        case MapAction():
+            for key in action.entries:
+                path, _, query = key.partition("?")
+                yield path, query
+            return
+        case ToAction() | HttpsAction() | SlashAction() | Maintenance() | GoneAction():
+            pass
+        case _:
+            assert_never(action)
     yield None, ""
     for path, query in shared:
         if rule.path is None or rule.path.match(canonical_literal(path)) is not None:
