@@ -31,15 +31,6 @@ from tests.django_site import configure
 
 configure()
 
-#: How to tell, in a compiled rule, that an option is in use.
-OPTION_IN_USE: dict[str, Callable[[Rule], bool]] = {
-    "host": lambda rule: rule.host is not None,
-    "from_regex": lambda rule: rule.regex is not None,
-    "case_sensitive": lambda rule: not rule.case_sensitive,
-    "trailing_slash_match": lambda rule: rule.ignore_trailing_slash,
-    "when": lambda rule: rule.when_not_found,
-    "sunset": lambda rule: rule.sunset is not None,
-}
 #: The file name each importer reads, as the source tool names it.
 IMPORT_FILES = {
     Surface.IMPORT_NETLIFY: "_redirects",
@@ -62,13 +53,11 @@ EDGES = (Surface.EXPORT_NGINX, Surface.EXPORT_CADDY, Surface.EXPORT_APACHE)
 
 
 def uses(kind: Kind, rule: Rule) -> bool:
-    """Whether ``rule`` is of ``kind`` (an action) or uses it (an option); a map row that
-    answers 410 or 451 is the ``gone`` kind for one URL."""
+    """Whether ``rule`` is of ``kind`` or uses it; a map row that answers 410 or 451 is the
+    ``gone`` kind for one URL (what the importers write for a row with no target)."""
     if kind.action is GoneAction and isinstance(rule.action, MapAction):
         return any(entry.status in GONE_CODES for entry in rule.action.entries.values())
-    if kind.action is not None:
-        return isinstance(rule.action, kind.action)
-    return OPTION_IN_USE[kind.key](rule)
+    return kind.uses(rule)
 
 
 # --- the registry is whole --------------------------------------------------------------------
@@ -81,7 +70,8 @@ def test_every_action_has_a_row() -> None:
 
 
 def test_every_option_can_be_told_in_a_rule() -> None:
-    assert set(OPTION_IN_USE) == {kind.key for kind in OPTIONS}
+    assert all(kind.in_use is not None for kind in OPTIONS)
+    assert all(kind.in_use is None and kind.action is not None for kind in ACTIONS)
 
 
 @pytest.mark.parametrize("kind", ENTRIES, ids=lambda kind: kind.key)
@@ -177,18 +167,17 @@ def refused(kind: Kind, surface: Surface, folder: Path, path: Path, reason: str)
     assert status != 0, out
     ruleset = RuleSet.from_file(path)
     named = [
-        f"{path}:{rule.line_of(kind.key) if kind.action is None else rule.line}: {rule.label}"
+        f"{path}:{rule.line_of(kind.key)}: {rule.label}: {kind.key}: {reason}"
         for rule in ruleset.rules
         if uses(kind, rule)
     ]
     assert any(place in err for place in named), (named, err)
-    assert reason in err, err
 
 
 def list_export_cell(surface: Surface) -> Callable[[Kind, Support, Path], None]:
     def cell(kind: Kind, support: Support, folder: Path) -> None:
         # Lists send one status to every method: only 307/308 keep a POST a POST.
-        document = yaml.safe_load(kind.example)
+        document = yaml.safe_load(kind.example_for(surface))
         settings = document.setdefault("settings", {})
         settings["get_codes"] = "strict"
         settings.setdefault("allowed_hosts", ["example.com", "www.example.com"])
@@ -408,7 +397,7 @@ def test_edge_cell(kind: Kind, surface: Surface, tmp_path: Path) -> None:
 
     servers = {Surface.EXPORT_NGINX: nginx, Surface.EXPORT_CADDY: caddy,
                Surface.EXPORT_APACHE: apache}  # fmt: skip
-    path = cells.write_example(kind, tmp_path)
+    path = cells.write_example(kind, tmp_path, kind.example_for(surface))
     support = kind.support(surface)
     if isinstance(support, Refuses):
         refused(kind, surface, tmp_path, path, support.reason)

@@ -160,9 +160,24 @@ class Kind:
     parse: Parser | None = None
     #: The model class of the action (``role == "action"``).
     action: type | None = None
+    #: For an option: whether a compiled rule uses it (an action's rule is its model class).
+    in_use: Callable[[Rule], bool] | None = None
+    #: A document to prove the kind on a surface where :attr:`example` holds something else
+    #: that surface cannot say (a list export has no ``except``, no ``{name:path}``, ...).
+    surface_examples: Mapping[Surface, str] = field(default_factory=dict)
     #: The line ``redirectware explain`` adds for a rule using the kind, where the kind
     #: changes how the rule matched or answered; None when it says nothing more.
     explain: Callable[[Rule], str | None] | None = None
+
+    def uses(self, rule: Rule) -> bool:
+        """Whether ``rule`` is of this kind (an action) or uses it (an option)."""
+        if self.action is not None:
+            return isinstance(rule.action, self.action)
+        return self.in_use is not None and self.in_use(rule)
+
+    def example_for(self, surface: Surface) -> str:
+        """The document that proves the kind on ``surface``."""
+        return self.surface_examples.get(surface, self.example)
 
     def support(self, surface: Surface) -> Support:
         """What ``surface`` does with this kind."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from redirectware.kinds.base import Imported, Key, Kind, Surface, Unsayable, everywhere
+from redirectware.kinds.base import Imported, Key, Kind, Refuses, Surface, Unsayable, everywhere
 
 KIND = Kind(
     key="case_sensitive",
@@ -49,6 +49,8 @@ rules:
         "case_sensitive",
     ),
     surfaces=everywhere(
+        export_cloudflare=Refuses("a Bulk Redirect row matches one spelling of its path"),
+        export_netlify=Refuses("Netlify compares the case of paths"),
         import_netlify=Unsayable("Netlify matches paths case-sensitively"),
         import_vercel=Unsayable("Vercel matches paths case-sensitively"),
         import_apache=Unsayable(
@@ -68,4 +70,5 @@ rules:
     explain=lambda rule: (
         None if rule.case_sensitive else ("matching: case-insensitive (case_sensitive: false)")
     ),
+    in_use=lambda rule: not rule.case_sensitive,
 )

@@ -42,8 +42,8 @@ rules:
         "from_regex",
     ),
     surfaces=everywhere(
-        export_cloudflare=Refuses("a Bulk Redirect matches exact URLs and prefixes, not patterns"),
-        export_netlify=Refuses("_redirects has no regular expressions"),
+        export_cloudflare=Refuses("a Bulk Redirect has no regular expressions"),
+        export_netlify=Refuses("Netlify has no regular expressions"),
         import_netlify=Unsayable("_redirects has no regular expressions"),
         import_cloudflare=Unsayable("a Bulk Redirect matches exact URLs and prefixes"),
         import_django=Unsayable("a row's old_path is an exact path"),
@@ -72,4 +72,5 @@ rules:
     explain=lambda rule: (
         None if rule.regex is None else (f"matching: from_regex {rule.regex.source!r}, run on RE2")
     ),
+    in_use=lambda rule: rule.regex is not None,
 )

@@ -7,7 +7,16 @@ from typing import Any
 
 from redirectware.document.fields import Where
 from redirectware.engine.model import GONE_CODES, Action, GoneAction
-from redirectware.kinds.base import Imported, Key, Kind, RuleContext, Surface, Unsayable, everywhere
+from redirectware.kinds.base import (
+    Imported,
+    Key,
+    Kind,
+    Refuses,
+    RuleContext,
+    Surface,
+    Unsayable,
+    everywhere,
+)
 
 
 def parse_gone(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Action:
@@ -66,6 +75,11 @@ rules:
         "must be true (410 Gone) or 451",
     ),
     surfaces=everywhere(
+        export_cloudflare=Refuses("a Bulk Redirect only redirects: it cannot answer 410 or 451"),
+        export_netlify=Refuses(
+            "Netlify answers 410/451 by serving a page of the site: write "
+            "'/old  /gone.html  410!' with a page of yours"
+        ),
         import_vercel=Unsayable("a vercel.json redirect always has a destination"),
         import_cloudflare=Unsayable("a Bulk Redirect always has a target URL"),
         import_wagtail=Unsayable("a Wagtail redirect always has a target"),

@@ -102,7 +102,10 @@ rules:
         "must be a port number",
     ),
     surfaces=everywhere(
-        export_cloudflare=Refuses("a Bulk Redirect cannot tell http from https"),
+        export_cloudflare=Refuses(
+            "a Bulk Redirect cannot tell http from https: turn on Cloudflare's Always Use HTTPS"
+        ),
+        export_netlify=Refuses("Netlify serves https itself: turn on its Force HTTPS setting"),
         import_netlify=Unsayable(_SCHEME),
         import_vercel=Unsayable(_SCHEME),
         import_nginx=Unsayable(

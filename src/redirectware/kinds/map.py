@@ -100,4 +100,39 @@ rules:
     },
     parse=parse_map,
     action=MapAction,
+    surface_examples={
+        # A list format has no query rows and no 410 rows: exact rows only.
+        Surface.EXPORT_CLOUDFLARE: """\
+version: 1
+settings:
+  case_sensitive: true
+rules:
+  - name: legacy
+    permanent: true
+    map:
+      - {from: /about-us.html, to: /about/}
+      - {from: /contact.html, to: /contact/}
+tests:
+  - request: GET http://example.com/about-us.html
+    expect: {status: 308, location: /about/}
+  - request: GET http://example.com/about-us.htm
+    expect: pass
+""",
+        Surface.EXPORT_NETLIFY: """\
+version: 1
+settings:
+  trailing_slash_match: ignore
+rules:
+  - name: legacy
+    permanent: true
+    map:
+      - {from: /about-us.html, to: /about/}
+      - {from: /contact.html, to: /contact/}
+tests:
+  - request: GET http://example.com/about-us.html
+    expect: {status: 308, location: /about/}
+  - request: GET http://example.com/about-us.htm
+    expect: pass
+""",
+    },
 )

@@ -51,8 +51,8 @@ rules:
         "sunset",
     ),
     surfaces=everywhere(
-        export_cloudflare=Refuses("a Bulk Redirect cannot add response headers"),
-        export_netlify=Refuses("a _redirects line cannot add response headers"),
+        export_cloudflare=Refuses("a Bulk Redirect cannot send Sunset/Deprecation headers"),
+        export_netlify=Refuses("Netlify's _redirects cannot send Sunset/Deprecation headers"),
         import_netlify=Unsayable(_NONE),
         import_vercel=Unsayable(_NONE),
         import_nginx=Unsayable(_NONE),
@@ -61,4 +61,5 @@ rules:
         import_django=Unsayable(_NONE),
         import_wagtail=Unsayable(_NONE),
     ),
+    in_use=lambda rule: rule.sunset is not None,
 )

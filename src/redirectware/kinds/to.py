@@ -148,4 +148,23 @@ rules:
     },
     parse=parse_to,
     action=ToAction,
+    surface_examples={
+        # Netlify's splat also matches the path without its last slash, so {name:path} is
+        # refused there; one segment at a time it says the same.
+        Surface.EXPORT_NETLIFY: """\
+version: 1
+settings:
+  trailing_slash_match: ignore
+rules:
+  - name: blog-moved
+    from: /blog/{slug}
+    to: /articles/{slug}
+    status: 308
+tests:
+  - request: GET http://example.com/blog/hello
+    expect: {status: 308, location: /articles/hello}
+  - request: GET http://example.com/blog/hello/more
+    expect: pass
+""",
+    },
 )

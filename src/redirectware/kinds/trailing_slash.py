@@ -7,7 +7,7 @@ from typing import Any
 
 from redirectware.document.fields import Where
 from redirectware.engine.model import Action, SlashAction
-from redirectware.kinds.base import Key, Kind, RuleContext, Unsayable, everywhere
+from redirectware.kinds.base import Key, Kind, Refuses, RuleContext, Unsayable, everywhere
 
 
 def parse_trailing_slash(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Action:
@@ -59,6 +59,8 @@ rules:
         "must be 'add' or 'remove'",
     ),
     surfaces=everywhere(
+        export_cloudflare=Refuses("a Bulk Redirect cannot add or remove the slash of every path"),
+        export_netlify=Refuses("Netlify normalizes trailing slashes itself"),
         import_netlify=Unsayable(_NONE),
         import_vercel=Unsayable("vercel.json says it only site-wide, as trailingSlash"),
         import_nginx=Unsayable(_NONE),

@@ -3,7 +3,7 @@ a trailing slash."""
 
 from __future__ import annotations
 
-from redirectware.kinds.base import Imported, Key, Kind, Surface, Unsayable, everywhere
+from redirectware.kinds.base import Imported, Key, Kind, Refuses, Surface, Unsayable, everywhere
 
 KIND = Kind(
     key="trailing_slash_match",
@@ -46,6 +46,7 @@ rules:
         "must be 'strict' or 'ignore'",
     ),
     surfaces=everywhere(
+        export_cloudflare=Refuses("a Bulk Redirect row matches one spelling of its path"),
         import_vercel=Unsayable("Vercel's patterns are strict about the slash"),
         import_nginx=Unsayable("nginx locations are strict about the slash"),
         import_apache=Unsayable("the importer writes patterns as the source has them"),
@@ -70,4 +71,5 @@ rules:
         if rule.ignore_trailing_slash
         else None
     ),
+    in_use=lambda rule: rule.ignore_trailing_slash,
 )

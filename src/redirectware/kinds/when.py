@@ -49,6 +49,10 @@ rules:
         export_caddy=Refuses(_EDGE_WAIT),
         export_apache=Refuses(_EDGE_WAIT),
         export_cloudflare=Refuses(_EDGE_WAIT),
+        export_netlify=Refuses(
+            "a Netlify line without '!' yields to a file of the site, not to the app's 404: "
+            "write it yourself if that is what you mean"
+        ),
         import_vercel=Unsayable("vercel.json redirects apply before the filesystem"),
         import_nginx=Unsayable("the importer reads return and rewrite, not try_files fallbacks"),
         import_apache=Unsayable("the importer reads Redirect and RewriteRule, not ErrorDocument"),
@@ -69,4 +73,5 @@ rules:
             (("GET http://example.com/blog/hello", 301, "/articles/hello"),),
         ),
     },
+    in_use=lambda rule: rule.when_not_found,
 )

@@ -38,6 +38,7 @@ from redirectware.engine.model import (
 )
 
 from .plan import Exported, ExportError, Problem
+from .refusals import kind_refusal
 
 HEADER = ("source_url", "target_url", "status_code", "preserve_query_string",
           "include_subdomains", "subpath_matching", "preserve_path_suffix")  # fmt: skip
@@ -68,6 +69,10 @@ def export_csv(engine: Engine, partial: bool = False) -> Exported:
         problems.append(Problem(engine.source, rule.line_of(key), rule.label, key, why))
 
     for rule in engine.rules:
+        refusal = _refusal(rule)
+        if refusal is not None:
+            problem(rule, *refusal)
+            continue
         conditions = [k for k in ("query", "headers", "cookies", "methods", "excepts")
                       if getattr(rule, k)] + (["scheme"] if rule.scheme else [])  # fmt: skip
         if conditions:
@@ -80,10 +85,6 @@ def export_csv(engine: Engine, partial: bool = False) -> Exported:
                     "host, or the document exact allowed_hosts")  # fmt: skip
             continue
         keep = rule.keep_query.keep_all
-        refusal = _refusal(rule)
-        if refusal is not None:
-            problem(rule, *refusal)
-            continue
         match action:
             case MapAction():
                 for key, row_target in map_targets(action.entries):
@@ -154,19 +155,13 @@ def export_csv(engine: Engine, partial: bool = False) -> Exported:
 
 
 def _refusal(rule: Rule) -> tuple[str, str] | None:
-    """The key and reason a rule's matching cannot be a Bulk Redirect's, or None."""
-    if rule.regex is not None:
-        return "from_regex", "a Bulk Redirect has no regular expressions"
-    if not rule.case_sensitive:
-        return "case_sensitive", "a Bulk Redirect row matches one spelling of its path"
-    if rule.ignore_trailing_slash:
-        return "trailing_slash_match", "a Bulk Redirect row matches one spelling of its path"
-    if rule.when_not_found:
-        return "when", "Cloudflare cannot see the app's 404 before it answers"
+    """The key and reason a rule cannot be a Bulk Redirect at all, or None: first what the
+    registry says of its kind and options, then the keys no kind owns."""
+    refused = kind_refusal(rule, "cloudflare")
+    if refused is not None:
+        return refused
     if rule.active_from is not None or rule.active_until is not None:
         return "active", "a Bulk Redirect has no scheduled window"
-    if rule.sunset is not None:
-        return "sunset", "a Bulk Redirect cannot send Sunset/Deprecation headers"
     if rule.report_only:
         return "report_only", "a report-only rule only logs: there is nothing to export"
     return None

@@ -50,6 +50,7 @@ from redirectware.engine.templates import PathTemplate, Target
 from redirectware.tools.samples import sample_request
 
 from .plan import Exported, ExportError, Problem
+from .refusals import kind_refusal
 
 _WHY_STATUS = (
     "Netlify sends one status to every method: a 301/302 would let a POST turn into a GET; "
@@ -172,35 +173,24 @@ def export_redirects(engine: Engine, partial: bool = False) -> Exported:
 
 
 def _rule_problem(rule: Rule) -> tuple[str | None, str] | None:
-    """The key and reason a rule cannot be a Netlify line at all, or None."""
+    """The key and reason a rule cannot be a Netlify line at all, or None: first what the
+    registry says of its kind and options, then the keys no kind owns."""
+    refused = kind_refusal(rule, "netlify")
+    if refused is not None:
+        return refused
     for key in ("query", "headers", "cookies", "methods", "excepts"):
         if getattr(rule, key):
             return key, "Netlify's _redirects has no such condition"
     if rule.active_from is not None or rule.active_until is not None:
         return "active", "Netlify has no scheduled window"
-    if rule.when_not_found:
-        return "when", "write the line without '!' yourself: Netlify then yields to files"
-    if rule.sunset is not None:
-        return "sunset", "Netlify's _redirects cannot send Sunset/Deprecation headers"
     if rule.report_only:
         return "report_only", "a report-only rule only logs: there is nothing to export"
-    if rule.regex is not None:
-        return "from_regex", "Netlify has no regular expressions"
-    if not rule.case_sensitive:
-        return "case_sensitive", "Netlify compares the case of paths"
     if not rule.keep_query.keep_all:
         return "keep_query", "Netlify always passes the request's query on to the target"
     action = rule.action
     match action:
-        case HttpsAction():
-            return "https", "Netlify serves https itself: turn on its Force HTTPS setting"
-        case SlashAction():
-            return "trailing_slash", "Netlify normalizes trailing slashes itself"
-        case Maintenance():
-            return "maintenance", "Netlify has no maintenance switch"
-        case GoneAction():
-            return "gone", ("Netlify answers 410/451 by serving a page of the site: write "
-                            "'/old  /gone.html  410!' with a page of yours")  # fmt: skip
+        case HttpsAction() | SlashAction() | Maintenance() | GoneAction():
+            pass  # refused by the registry, above
         case ToAction():
             if rule.path is None:
                 return "to", "every Netlify line has a from path"

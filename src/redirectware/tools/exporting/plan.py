@@ -56,6 +56,7 @@ from redirectware.engine.model import (
 from redirectware.engine.status import redirect_status
 from redirectware.engine.templates import HostTemplate, PathTemplate, Target, compile_path
 from redirectware.engine.urls import UNRESERVED, canonical_literal
+from redirectware.tools.exporting.refusals import kind_refusal
 from redirectware.tools.samples import sample_request
 
 from .regex import Untranslatable, translate
@@ -452,13 +453,14 @@ def _rule_problems(source: str | None, rule: Rule, target: str) -> list[Problem]
     def add(key: str, why: str) -> None:
         found.append(Problem(source, rule.line_of(key), rule.label, key, why))
 
+    refused = kind_refusal(rule, target)
+    if refused is not None:
+        add(*refused)
     for key, what in _UNSUPPORTED_KEYS:
         if getattr(rule, key):
             add(key, f"{what} is not exported to {target}")
     if rule.active_from is not None or rule.active_until is not None:
         add("active", f"a scheduled window is not exported to {target}")
-    if rule.when_not_found:
-        add("when", f"{target} cannot see the app's 404 before it answers")
     if rule.hsts is not None:
         add("hsts", f"set Strict-Transport-Security in {target} itself")
     if rule.report_only:
@@ -469,8 +471,7 @@ def _rule_problems(source: str | None, rule: Rule, target: str) -> list[Problem]
     action = rule.action
     match action:
         case Maintenance():
-            add("maintenance", f"maintenance (flag file, allow_ips, 503) is not exported to "
-                f"{target}")  # fmt: skip
+            pass  # refused by the registry, above
         case SlashAction():
             if rule.path is not None and ":path}" in rule.path.source:
                 add("from", "trailing_slash with a {name:path} in from is not exported")
