@@ -180,6 +180,9 @@ def list_export_cell(surface: Surface) -> Callable[[Kind, Support, Path], None]:
         document = yaml.safe_load(kind.example_for(surface))
         settings = document.setdefault("settings", {})
         settings["get_codes"] = "strict"
+        if surface is Surface.EXPORT_NETLIFY:
+            # Netlify matches a path with or without its slash: the document says so too.
+            settings["trailing_slash_match"] = "ignore"
         settings.setdefault("allowed_hosts", ["example.com", "www.example.com"])
         path = cells.write_example(kind, folder, yaml.safe_dump(document, sort_keys=False))
         if isinstance(support, Refuses):

@@ -80,14 +80,16 @@ def gone(method: str, accept: str | None, status: int, max_age: int, rule: Rule)
             ("Content-Type", content_type),
             ("Content-Length", str(len(body))),
             ("Cache-Control", cache),
-            *_sunset_headers(rule),
+            *sunset_headers(rule),
         ),
         b"" if method == "HEAD" else body,
         rule=rule,
     )
 
 
-def _sunset_headers(rule: Rule | None) -> tuple[tuple[str, str], ...]:
+def sunset_headers(rule: Rule | None) -> tuple[tuple[str, str], ...]:
+    """``Sunset`` and ``Deprecation`` for a rule with ``sunset``; none for another. The
+    exports write the same pairs."""
     if rule is None or rule.sunset is None:
         return ()
     deprecated = rule.deprecated or rule.sunset
@@ -136,7 +138,7 @@ class Shape:
         self.safe = _Status(redirect_status("GET", permanent, explicit, strict_codes))
         self.other = _Status(redirect_status("POST", permanent, explicit, strict_codes))
         self.cache_control = ("Cache-Control", f"max-age={max_age}" if permanent else "no-store")
-        tail = list(_sunset_headers(sunset_rule))
+        tail = list(sunset_headers(sunset_rule))
         if retry_after is not None:
             tail.insert(0, ("Retry-After", str(retry_after)))
         #: Headers after Content-Length, Vary aside.

@@ -66,6 +66,10 @@ class Surface(str, enum.Enum):
         return self.value.startswith("import ")
 
 
+#: The exports that write a list, with one status for every method and no conditions.
+LIST_EXPORTS = (Surface.EXPORT_CLOUDFLARE, Surface.EXPORT_NETLIFY)
+
+
 @dataclass(frozen=True)
 class Works:
     """The surface handles the kind and answers as the middleware does."""

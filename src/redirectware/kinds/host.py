@@ -2,7 +2,32 @@
 
 from __future__ import annotations
 
-from redirectware.kinds.base import Imported, Key, Kind, Surface, Unsayable, everywhere
+from redirectware.kinds.base import (
+    Imported,
+    Key,
+    Kind,
+    Surface,
+    Unsayable,
+    everywhere,
+)
+
+# A list export says exact paths: no whole host moved (a rule without from) there.
+_LIST_EXAMPLE = """\
+version: 1
+settings:
+  allowed_hosts: [example.com, www.example.com]
+rules:
+  - name: old-about
+    host: www.example.com
+    from: /about
+    to: https://example.com/about-us
+    status: 308
+tests:
+  - request: GET http://www.example.com/about
+    expect: {status: 308, location: "https://example.com/about-us"}
+  - request: GET http://example.com/about
+    expect: pass
+"""
 
 KIND = Kind(
     key="host",
@@ -76,40 +101,7 @@ rules:
         ),
     },
     in_use=lambda rule: rule.host is not None,
-    surface_examples={
-        # A whole host moved (a rule without from) is a path rule per path there.
-        Surface.EXPORT_CLOUDFLARE: """\
-version: 1
-settings:
-  allowed_hosts: [example.com, www.example.com]
-rules:
-  - name: old-about
-    host: www.example.com
-    from: /about
-    to: https://example.com/about-us
-    status: 308
-tests:
-  - request: GET http://www.example.com/about
-    expect: {status: 308, location: "https://example.com/about-us"}
-  - request: GET http://example.com/about
-    expect: pass
-""",
-        Surface.EXPORT_NETLIFY: """\
-version: 1
-settings:
-  allowed_hosts: [example.com, www.example.com]
-  trailing_slash_match: ignore
-rules:
-  - name: old-about
-    host: www.example.com
-    from: /about
-    to: https://example.com/about-us
-    status: 308
-tests:
-  - request: GET http://www.example.com/about
-    expect: {status: 308, location: "https://example.com/about-us"}
-  - request: GET http://example.com/about
-    expect: pass
-""",
-    },
+    surface_examples=dict.fromkeys(
+        (Surface.EXPORT_CLOUDFLARE, Surface.EXPORT_NETLIFY), _LIST_EXAMPLE
+    ),
 )

@@ -8,7 +8,15 @@ from typing import Any
 from redirectware.document.fields import Where
 from redirectware.document.maps import compile_map, normal_map
 from redirectware.engine.model import Action, MapAction
-from redirectware.kinds.base import Imported, Key, Kind, RuleContext, Surface, Unsayable, everywhere
+from redirectware.kinds.base import (
+    Imported,
+    Key,
+    Kind,
+    RuleContext,
+    Surface,
+    Unsayable,
+    everywhere,
+)
 
 
 def parse_map(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Action:
@@ -27,6 +35,22 @@ def parse_map(node: Mapping[str, Any], where: Where, rule: RuleContext) -> Actio
 
 
 _OWN_RULE = "each line of the source is written as a rule of its own, naming its line"
+
+# A list export says exact rows only: no query rows, no 410 rows.
+_LIST_EXAMPLE = """\
+version: 1
+rules:
+  - name: legacy
+    permanent: true
+    map:
+      - {from: /about-us.html, to: /about/}
+      - {from: /contact.html, to: /contact/}
+tests:
+  - request: GET http://example.com/about-us.html
+    expect: {status: 308, location: /about/}
+  - request: GET http://example.com/about-us.htm
+    expect: pass
+"""
 
 KIND = Kind(
     key="map",
@@ -100,39 +124,7 @@ rules:
     },
     parse=parse_map,
     action=MapAction,
-    surface_examples={
-        # A list format has no query rows and no 410 rows: exact rows only.
-        Surface.EXPORT_CLOUDFLARE: """\
-version: 1
-settings:
-  case_sensitive: true
-rules:
-  - name: legacy
-    permanent: true
-    map:
-      - {from: /about-us.html, to: /about/}
-      - {from: /contact.html, to: /contact/}
-tests:
-  - request: GET http://example.com/about-us.html
-    expect: {status: 308, location: /about/}
-  - request: GET http://example.com/about-us.htm
-    expect: pass
-""",
-        Surface.EXPORT_NETLIFY: """\
-version: 1
-settings:
-  trailing_slash_match: ignore
-rules:
-  - name: legacy
-    permanent: true
-    map:
-      - {from: /about-us.html, to: /about/}
-      - {from: /contact.html, to: /contact/}
-tests:
-  - request: GET http://example.com/about-us.html
-    expect: {status: 308, location: /about/}
-  - request: GET http://example.com/about-us.htm
-    expect: pass
-""",
-    },
+    surface_examples=dict.fromkeys(
+        (Surface.EXPORT_CLOUDFLARE, Surface.EXPORT_NETLIFY), _LIST_EXAMPLE
+    ),
 )

@@ -153,8 +153,6 @@ rules:
         # refused there; one segment at a time it says the same.
         Surface.EXPORT_NETLIFY: """\
 version: 1
-settings:
-  trailing_slash_match: ignore
 rules:
   - name: blog-moved
     from: /blog/{slug}

@@ -34,10 +34,10 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from email.utils import format_datetime
 from functools import lru_cache
 from typing import Literal
 
+from redirectware.engine.answers import sunset_headers
 from redirectware.engine.engine import Engine
 from redirectware.engine.exhaustive import assert_never
 from redirectware.engine.hosts import parse_host
@@ -492,18 +492,6 @@ def _rule_problems(source: str | None, rule: Rule, target: str) -> list[Problem]
         case _:
             assert_never(action)
     return found
-
-
-def sunset_headers(rule: Rule | None) -> tuple[tuple[str, str], ...]:
-    """``Sunset`` and ``Deprecation`` as the middleware sends them (``engine/answers.py``)
-    for a rule with ``sunset``; none for another."""
-    if rule is None or rule.sunset is None:
-        return ()
-    deprecated = rule.deprecated or rule.sunset
-    return (
-        ("Sunset", format_datetime(rule.sunset, usegmt=True)),
-        ("Deprecation", f"@{int(deprecated.timestamp())}"),
-    )
 
 
 def _uses_request_host(rule: Rule, target: Target) -> bool:
