@@ -16,7 +16,7 @@ from redirectware.document.loading import load_source
 from redirectware.engine.decision import PASS, Decision
 from redirectware.engine.engine import Engine
 from redirectware.engine.model import Document
-from redirectware.engine.status import SAFE_METHODS
+from redirectware.engine.not_found import AfterNotFound
 from redirectware.tools.loops import check_loops
 
 
@@ -30,23 +30,15 @@ class RuleSet(Engine):
 
     #: Class-level defaults: a rule set built around ``__init__`` (as tests do) waits for none.
     waits_for_404 = False
-    _after_404: Engine | None = None
+    _after_404: AfterNotFound | None = None
 
     def __init__(self, document: Document) -> None:
         super().__init__(document)
         check_loops(self)
+        self._after_404 = AfterNotFound.of(document)
         #: Whether a rule says ``when: not_found``: then adapters watch the app's answer to
         #: GET and HEAD requests for a 404, and ask :meth:`resolve_not_found` about it.
-        self.waits_for_404 = any(rule.when_not_found for rule in document.rules)
-        if self.waits_for_404:
-            # The same rules, with the not_found ones switched on: the first that matches a
-            # request the app has answered 404 decides (any earlier rule that could have
-            # matched it already did, before the app was asked).
-            rules = tuple(
-                dataclasses.replace(rule, when_not_found=False) if rule.when_not_found else rule
-                for rule in document.rules
-            )
-            self._after_404 = Engine(dataclasses.replace(document, rules=rules))
+        self.waits_for_404 = self._after_404 is not None
 
     def resolve_not_found(
         self,
@@ -59,10 +51,10 @@ class RuleSet(Engine):
         client: str | None = None,
     ) -> Decision:
         """What a request gets once the app has answered it 404: the answer of a
-        ``when: not_found`` rule, or PASS (the app's 404 stands). Only GET and HEAD: the app
-        has consumed the body of any other request, so it cannot be sent on again. The
-        arguments are those of :meth:`resolve`."""
-        if self._after_404 is None or method not in SAFE_METHODS:
+        ``when: not_found`` rule, or PASS (the app's 404 stands); see
+        :class:`~redirectware.engine.not_found.AfterNotFound`. The arguments are those of
+        :meth:`resolve`."""
+        if self._after_404 is None:
             return PASS
         return self._after_404.resolve(method, scheme, host, path, query, headers, client)
 

@@ -11,15 +11,18 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from redirectware.document.loading import load_source
 from redirectware.document.probes import Probe, make_probe, parse_request_line
-from redirectware.engine.decision import Decision
+from redirectware.engine.decision import PASS, Decision
+from redirectware.engine.engine import Engine
 from redirectware.engine.model import Rule
+from redirectware.engine.not_found import AfterNotFound
 from redirectware.errors import RuleError
-from redirectware.ruleset import RuleSet
+from redirectware.tools.loops import check_loops
 
 from .result import Imported, ImportResult
 from .writing import render
@@ -34,13 +37,39 @@ def _write(result: ImportResult, folder: Path) -> tuple[Path, list[list[Imported
     return path, written.owners
 
 
-def _compile(result: ImportResult, folder: Path) -> tuple[RuleSet, list[list[Imported]]]:
+class _Compiled(Engine):
+    """The translation's rules, as a rule set answers: loops checked, and what they answer
+    after the app's 404."""
+
+    def __init__(self, path: Path) -> None:
+        document = load_source(path)
+        super().__init__(document)
+        check_loops(self)
+        self._after_404 = AfterNotFound.of(document)
+
+    def resolve_not_found(
+        self,
+        method: str,
+        scheme: str,
+        host: str | None,
+        path: str,
+        query: str = "",
+        headers: Mapping[str, str] | None = None,
+        client: str | None = None,
+    ) -> Decision:
+        """What a request gets after the app's 404, as :class:`~redirectware.RuleSet` says."""
+        if self._after_404 is None:
+            return PASS
+        return self._after_404.resolve(method, scheme, host, path, query, headers, client)
+
+
+def _compile(result: ImportResult, folder: Path) -> tuple[_Compiled, list[list[Imported]]]:
     """The translation compiled (and the entries behind each rule); entries the loader
     refuses moved to the losses."""
     while True:
         path, owners = _write(result, folder)
         try:
-            return RuleSet(load_source(path)), owners
+            return _Compiled(path), owners
         except RuleError as error:
             index = error.rule_index
             if index is None or index >= len(owners):
@@ -78,7 +107,7 @@ def settle(result: ImportResult) -> None:
             return
 
 
-def _answer(ruleset: RuleSet, probe: Probe, not_found: bool) -> Decision:
+def _answer(ruleset: _Compiled, probe: Probe, not_found: bool) -> Decision:
     """What ``probe`` gets; after the app's 404 too when ``not_found`` (the test says
     ``app: not_found``), as ``tests:`` are run."""
     decision = probe.resolve(ruleset)
@@ -88,7 +117,7 @@ def _answer(ruleset: RuleSet, probe: Probe, not_found: bool) -> Decision:
 
 
 def _settled(
-    ruleset: RuleSet,
+    ruleset: _Compiled,
     owners: list[list[Imported]],
     item: Imported,
     test: dict[str, Any],
