@@ -19,7 +19,7 @@ from redirectware import __version__  # noqa: E402
 
 project = "redirectware"
 author = "redirectware developers"
-copyright = "redirectware developers"  # noqa: A001
+copyright = "redirectware developers"
 release = __version__
 version = __version__
 

@@ -1,4 +1,4 @@
-"""The command-line reference's "Checking rules before you deploy" shows real output: keep it true."""
+"""The CLI reference's "Checking rules before you deploy" shows real output: keep it true."""
 
 from __future__ import annotations
 
