@@ -40,7 +40,9 @@ myst_enable_extensions = ["colon_fence", "deflist"]
 
 html_theme = "furo"
 html_title = f"redirectware {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+# A favicon of its own: without one, browsers ask for /favicon.ico and log a 404.
+html_favicon = "_static/favicon.svg"
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
