@@ -320,3 +320,18 @@ def test_the_site_renders_without_console_errors_and_search_finds_maintenance(
         assert _errors(page) == []
     assert any(href.startswith("kinds.html") for href in found), found
     assert any("maintenance" in href for href in found), found
+
+
+def test_the_errors_page_lists_every_id_check_and_django_report() -> None:
+    page = (DOCS / "reference" / "errors.md").read_text(encoding="utf-8")
+    checks = (ROOT / "src" / "redirectware" / "django" / "checks.py").read_text(encoding="utf-8")
+    django_ids = set(re.findall(r"redirectware\.[EW]\d{3}", checks))
+    assert len(django_ids) >= 12
+    from redirectware.cli.check import NOT_TRANSLATED
+    from redirectware.tools.analysis import CHAIN, NEVER_MATCHES, OFF_SITE, SHADOWED
+    from redirectware.tools.foreign_syntax import FOREIGN_SYNTAX
+
+    kinds = {CHAIN, SHADOWED, NEVER_MATCHES, OFF_SITE, FOREIGN_SYNTAX, NOT_TRANSLATED}
+    kinds |= {"invalid", "test-failed"}
+    for name in sorted(django_ids | kinds):
+        assert f"`{name}`" in page, f"docs/reference/errors.md does not list {name}"
