@@ -35,6 +35,8 @@ class Page:
         self._socket = socket
         self._ids = itertools.count(1)
         self._events: list[str] = []
+        #: Every event received, with its parameters (console messages, exceptions).
+        self.received: list[dict[str, Any]] = []
 
     def _receive(self, deadline: float) -> dict[str, Any]:
         remaining = deadline - time.monotonic()
@@ -43,6 +45,7 @@ class Page:
         message: dict[str, Any] = json.loads(self._socket.recv(timeout=remaining))
         if "method" in message:
             self._events.append(message["method"])
+            self.received.append(message)
         return message
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:

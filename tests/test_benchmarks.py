@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-# Runs the benchmark scripts in subprocesses: left out of the quick loop (README, Development).
+# Runs the benchmark scripts in subprocesses: left out of the quick loop (CONTRIBUTING.md).
 pytestmark = pytest.mark.servers
 
 ROOT = Path(__file__).resolve().parent.parent

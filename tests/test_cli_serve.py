@@ -14,7 +14,7 @@ import pytest
 from tests.console import SCRIPT, run_cli, write
 from tests.servers import STOP_TIMEOUT, Server, serve
 
-# Starts real servers: left out of the quick loop (README, Development).
+# Starts real servers: left out of the quick loop (CONTRIBUTING.md, Development).
 pytestmark = pytest.mark.servers
 
 REBRAND = """\

@@ -22,7 +22,7 @@ import requests
 
 from tests.servers import GUNICORN, UVICORN, Server, serve
 
-# Starts real servers: left out of the quick loop (README, Development).
+# Starts real servers: left out of the quick loop (CONTRIBUTING.md, Development).
 pytestmark = pytest.mark.servers
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "django_project"

@@ -25,7 +25,7 @@ import requests
 
 from tests.servers import GUNICORN, UVICORN, Server, ServerError, serve
 
-# Starts real servers: left out of the quick loop (README, Development).
+# Starts real servers: left out of the quick loop (CONTRIBUTING.md, Development).
 pytestmark = pytest.mark.servers
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -82,7 +82,7 @@ def test_bad_rule_names_file_line_rule_and_key(
 BAD_DOCUMENTS = [
     ("top-level-typo", "version: 1\nrule: []\n", 2, "rule: unknown key (did you mean 'rules'?)"),
     ("bad-version", "version: 2\nrules: []\n", 1, "version: unsupported version 2; this release reads version 1"),
-    ("rules-not-list", "version: 1\nrules: {a: 1}\n", 2, "rules: must be a list of rules, got {'a': 1}"),
+    ("rules-not-list", "version: 1\nrules: {a: 1}\n", 2, "rules: must be a list of rules, and this is a mapping: each rule starts with '- '"),
     ("settings-typo", "version: 1\nsettings:\n  allowed_host: [a.com]\n", 3, "settings.allowed_host: unknown key (did you mean 'allowed_hosts'?)"),
     ("bad-cidr", "version: 1\nsettings:\n  trusted_proxies: [10.0.0.0/33]\n", 3, "settings.trusted_proxies: '10.0.0.0/33' does not appear to be an IPv4 or IPv6 network (write an IP address or a CIDR like 10.0.0.0/8)"),
     ("bad-allowed-host", "version: 1\nsettings:\n  allowed_hosts: ['exa mple.com']\n", 3, "settings.allowed_hosts: bad host 'exa mple.com' (a host name, without port)"),

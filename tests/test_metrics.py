@@ -251,7 +251,7 @@ from redirectware import WSGIRedirectMiddleware
 def site(environ, start_response):
     path = environ["PATH_INFO"]
     if path == "/metrics":
-        # The documented way: a fresh registry that adds up every worker's files.
+        # prometheus_client's own way: a fresh registry that adds up every worker's files.
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
         start_response("200 OK", [("Content-Type", "text/plain")])
@@ -321,3 +321,114 @@ def test_multiprocess_mode_under_gunicorn_adds_up_every_worker(
     passed = sent["fine"] + sent["missing"] + scrapes
     assert value(registry, "redirectware_passed_total") == passed
     assert value(registry, "redirectware_not_found_total") == sent["missing"]
+
+
+# --- the shipped /metrics views ------------------------------------------------------------
+
+SHIPPED_FLASK_APP = """\
+from flask import Flask
+
+from redirectware.flask import Redirectware
+
+app = Flask(__name__)
+app.config.update(
+    REDIRECTWARE={"version": 1, "rules": [{"name": "old", "from": "/old", "to": "/new"}]},
+    REDIRECTWARE_METRICS=True,
+    REDIRECTWARE_METRICS_PATH="/metrics",
+)
+Redirectware(app)
+
+
+@app.get("/fine")
+def fine() -> str:
+    return "fine"
+"""
+
+
+@pytest.mark.servers
+def test_the_shipped_flask_route_adds_up_every_gunicorn_worker(tmp_path: Path) -> None:
+    # No hand-written collector: REDIRECTWARE_METRICS_PATH serves every worker's counts.
+    (tmp_path / "shipped_site.py").write_text(SHIPPED_FLASK_APP)
+    counts = tmp_path / "prometheus"
+    counts.mkdir()
+    command = [*GUNICORN, "--bind", "fd://{fd}", "--workers", "3", "shipped_site:app"]
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(counts)}
+    redirects = 0
+    with serve(command, cwd=tmp_path, env=env, ready_path="/fine") as server:
+        files: set[str] = set()
+        deadline = time.monotonic() + 60
+        # New connections until the redirects have been answered by at least two workers
+        # (each worker writes its own counter file).
+        while len(files) < 2 or redirects < 30:
+            assert time.monotonic() < deadline, f"one worker answered everything: {files}"
+            with httpx.Client() as client:
+                response = client.get(server.url + "/old")
+            assert response.status_code == 302
+            redirects += 1
+            files = {p.name for p in counts.glob("counter_*.db")}
+        wanted = f'redirectware_answers_total{{rule="old",status="302"}} {float(redirects)}'
+        deadline = time.monotonic() + 30
+        while True:
+            with httpx.Client() as client:
+                scraped = client.get(server.url + "/metrics", timeout=5)
+            if wanted in scraped.text:
+                break
+            assert time.monotonic() < deadline, scraped.text
+    assert scraped.status_code == 200
+    assert scraped.headers["content-type"].startswith("text/plain; version=0.0.4")
+
+
+def _scrape_asgi(app: Any) -> tuple[int, dict[bytes, bytes], bytes]:
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/metrics", "headers": []}
+    asyncio.run(app(scope, receive, send))
+    return sent[0]["status"], dict(sent[0]["headers"]), sent[1]["body"]
+
+
+def test_the_shipped_asgi_wsgi_and_django_views_serve_the_counters() -> None:
+    from redirectware.django import metrics_view
+    from redirectware.metrics import asgi_app as metrics_asgi_app
+    from redirectware.metrics import wsgi_app as metrics_wsgi_app
+
+    registry = CollectorRegistry()
+    middleware = RedirectMiddleware(asgi_app, rules=RULES, metrics=Metrics(registry))
+
+    async def one_request() -> None:
+        transport = httpx.ASGITransport(app=middleware)
+        async with httpx.AsyncClient(transport=transport, base_url="http://example.com") as client:
+            assert (await client.get("/about-us")).status_code == 302
+
+    asyncio.run(one_request())
+    status, headers, body = _scrape_asgi(metrics_asgi_app(registry))
+    assert status == 200
+    assert headers[b"content-type"].startswith(b"text/plain; version=0.0.4")
+    assert b'redirectware_answers_total{rule="rules[1]",status="302"} 1.0' in body
+
+    started: list[str] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> Any:
+        started.append(status)
+        return None
+
+    chunks = metrics_wsgi_app(registry)({}, start_response)
+    assert started == ["200 OK"]
+    assert b'redirectware_answers_total{rule="rules[1]",status="302"} 1.0' in b"".join(chunks)
+
+    # The Django view serves the default registry, which metrics=True counts into.
+    settings = {"REDIRECTWARE": RULES, "REDIRECTWARE_METRICS": True, "ALLOWED_HOSTS": ["*"]}
+    with override_settings(**settings):
+        before = value(REGISTRY, "redirectware_answers_total", rule="old-blog", status="301")
+        django = DjangoMiddleware(_django_view)
+        answer = django(RequestFactory().get("/blog/x", HTTP_HOST="example.com"))
+        assert answer.status_code == 301
+    response = metrics_view(RequestFactory().get("/metrics"))
+    assert response.status_code == 200
+    line = f'redirectware_answers_total{{rule="old-blog",status="301"}} {before + 1}'
+    assert line.encode() in response.content

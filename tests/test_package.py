@@ -215,7 +215,7 @@ def test_the_wheel_carries_the_mit_license(tmp_path: Path) -> None:
 
 
 #: Extras for working on redirectware, not features of it: ``all`` leaves them out.
-NOT_FEATURES = frozenset({"all", "dev", "lint", "test"})
+NOT_FEATURES = frozenset({"all", "dev", "docs", "lint", "test"})
 _EXTRA_REFERENCE = re.compile(r"^redirectware\[(?P<extras>[^\]]+)\]$")
 
 

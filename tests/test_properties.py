@@ -46,7 +46,7 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     print_blob=True,
 )
-# The edit-test loop (README, Development): a quarter of CI's examples, a few seconds.
+# The edit-test loop (CONTRIBUTING.md, Development): a quarter of CI's examples, a few seconds.
 settings.register_profile(
     "dev",
     max_examples=CI_EXAMPLES // 4,

@@ -1,4 +1,4 @@
-"""The README's "Checking rules before you deploy" shows real output: keep it true."""
+"""The CLI reference's "Checking rules before you deploy" shows real output: keep it true."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.console import run_cli
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parent.parent / "docs" / "reference" / "cli.md"
 
 
 def _section() -> str:

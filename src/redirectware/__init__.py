@@ -1,7 +1,7 @@
 """redirectware: HTTP redirect rules for ASGI, WSGI, Flask and Django.
 
 A request whose method is not GET or HEAD is only ever redirected with 307 or 308, so a POST
-stays a POST and its body is re-sent. See README.md for the rule document.
+stays a POST and its body is re-sent. The rule document is described in docs/reference/rules.md.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from ._extras import require_extra
 
 require_extra("redirectware.flask", "flask", ("flask",))
 
-from flask import Flask, current_app  # noqa: E402
+from flask import Flask, Response, current_app  # noqa: E402
 
 from .counting import parse_metrics_setting  # noqa: E402
 from .draining import DEFAULT_DRAIN_LIMIT, check_limit  # noqa: E402
@@ -39,6 +39,9 @@ CONFIG_DRAIN_LIMIT = "REDIRECTWARE_DRAIN_LIMIT"
 #: The config key switching Prometheus counters on (default ``False``): see
 #: :mod:`redirectware.metrics`.
 CONFIG_METRICS = "REDIRECTWARE_METRICS"
+#: The config key naming the route that serves the counters to Prometheus (default: none),
+#: e.g. ``"/metrics"``: every worker's counts under gunicorn with ``PROMETHEUS_MULTIPROC_DIR``.
+CONFIG_METRICS_PATH = "REDIRECTWARE_METRICS_PATH"
 #: The key under ``app.extensions``.
 EXTENSION_KEY = "redirectware"
 
@@ -113,6 +116,14 @@ class Redirectware:
         )
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions[EXTENSION_KEY] = middleware
+        metrics_path = app.config.get(CONFIG_METRICS_PATH)
+        if metrics_path is not None:
+            if not isinstance(metrics_path, str) or not metrics_path.startswith("/"):
+                raise ValueError(
+                    f"app.config[{CONFIG_METRICS_PATH!r}] must be a path such as '/metrics', "
+                    f"got {metrics_path!r}"
+                )
+            app.add_url_rule(metrics_path, "redirectware_metrics", metrics_view)
 
     @staticmethod
     def ruleset(app: Flask | None = None) -> RuleSet:
@@ -120,3 +131,15 @@ class Redirectware:
         target = current_app if app is None else app
         middleware: WSGIRedirectMiddleware = target.extensions[EXTENSION_KEY]
         return middleware.rules.current()
+
+
+def metrics_view() -> Response:
+    """The counters in Prometheus' text format, every worker's under a multi-process server.
+
+    ``REDIRECTWARE_METRICS_PATH = "/metrics"`` registers it; or register it yourself:
+    ``app.add_url_rule("/metrics", view_func=metrics_view)``. Needs the ``prometheus``
+    extra.
+    """
+    from .metrics import CONTENT_TYPE, exposition
+
+    return Response(exposition(), content_type=CONTENT_TYPE)

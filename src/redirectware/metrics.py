@@ -36,7 +36,8 @@ import atexit
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
+from typing import Any
 
 from ._extras import require_extra
 from .counting import Counting, Tally, answer_key
@@ -203,3 +204,71 @@ def shared_metrics() -> Metrics:
     if _SHARED is None:
         _SHARED = Metrics()
     return _SHARED
+
+
+# --- serving the counters ---------------------------------------------------------------------
+
+# The shapes of asgi.py and wsgi.py, spelt out here: those modules import this one.
+_Scope = MutableMapping[str, Any]
+_Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+_Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+_ASGIApp = Callable[[_Scope, _Receive, _Send], Awaitable[None]]
+_StartResponse = Callable[..., Callable[[bytes], object]]
+_WSGIApp = Callable[[dict[str, Any], _StartResponse], Iterable[bytes]]
+
+#: ``Content-Type`` of the text exposition format a Prometheus server scrapes.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def exposition(registry: CollectorRegistry | None = None) -> bytes:
+    """The counters as Prometheus scrapes them: every worker's under a multi-process server.
+
+    With ``PROMETHEUS_MULTIPROC_DIR`` set (gunicorn with several workers), the counts of every
+    worker are read from their files and added up into a fresh registry, which is what
+    ``prometheus_client``'s multiprocess mode asks for; this process's own tallies are written
+    to its file first, so a scrape never misses what the worker serving it has counted.
+    Otherwise ``registry`` (default: the default registry) is served as it is.
+    """
+    from prometheus_client import generate_latest
+
+    if registry is None and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        _flush_all()
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return generate_latest(REGISTRY if registry is None else registry)
+
+
+def asgi_app(registry: CollectorRegistry | None = None) -> _ASGIApp:
+    """An ASGI app that answers every HTTP request with :func:`exposition`.
+
+    Mount it where Prometheus scrapes, e.g. ``app.mount("/metrics", asgi_app())`` in Starlette
+    or FastAPI.
+    """
+
+    async def app(scope: _Scope, receive: _Receive, send: _Send) -> None:
+        if scope["type"] != "http":
+            return
+        body = exposition(registry)
+        headers = [
+            (b"content-type", CONTENT_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+def wsgi_app(registry: CollectorRegistry | None = None) -> _WSGIApp:
+    """A WSGI app that answers every request with :func:`exposition`."""
+
+    def app(environ: dict[str, Any], start_response: _StartResponse) -> list[bytes]:
+        body = exposition(registry)
+        start_response(
+            "200 OK", [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body)))]
+        )
+        return [body]
+
+    return app

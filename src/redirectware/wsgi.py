@@ -82,12 +82,12 @@ class WSGIRedirectMiddleware:
     :param rules: a path to a ``.yaml``/``.yml``/``.json`` file, a document ``dict``, or a
         :class:`~redirectware.RuleSet`; compiled now, so an invalid one raises
         :class:`~redirectware.RuleError` at start-up.
-    :param reload: re-read the rule file when it changes (see README, "Reloading").
+    :param reload: re-read the rule file when it changes (docs/reference/settings.md, "Reloading").
     :param reload_interval: with ``reload``, the least number of seconds between two looks
         at the file (one ``stat`` each).
     :param drain_limit: before answering a request itself, read and discard up to this many
         bytes of its body, so that the server can close the connection without resetting a
-        client still sending (see README, "Request bodies"); 0 never reads.
+        client still sending (see docs/explanation/bodies.md); 0 never reads.
     :param metrics: count answers, pass-throughs and the app's 404s: ``True`` (Prometheus,
         :mod:`redirectware.metrics`), ``"otel"`` (:mod:`redirectware.otel`), or an instance.
     """

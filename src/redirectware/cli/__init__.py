@@ -11,9 +11,13 @@ installed prints one line, the ``pip install 'redirectware[EXTRA]'`` to run, and
 from __future__ import annotations
 
 import argparse
+import difflib
+import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from redirectware import __version__
 from redirectware._extras import MissingExtra, missing_extra
@@ -38,13 +42,114 @@ class UsageError(Exception):
     """A command line that cannot be run as given; the message says what to do instead."""
 
 
+#: The tools whose files ``--format`` reads, as a sentence names them.
+_TOOL_NAMES = {
+    "netlify": "Netlify's",
+    "vercel": "Vercel's",
+    "nginx": "nginx's",
+    "apache": "Apache's",
+    "cloudflare": "Cloudflare's",
+    "django": "Django's",
+    "wagtail": "Wagtail's",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that names the closest option or command to a mistyped one, as
+    ``git`` does, with the usage of the command it was typed for."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        command = getattr(parsed, "command", None)
+        if extras and self._subparsers_by_name and command in self._subparsers_by_name:
+            # The top-level parser would report these with its own usage: the command's
+            # usage and options are the ones that help.
+            sub = self._subparsers_by_name[command]
+            sub.error(f"unrecognized arguments: {' '.join(extras)}{sub._closest(extras)}")
+        return parsed, extras
+
+    @property
+    def _subparsers_by_name(self) -> dict[str, _Parser]:
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return dict(action.choices)
+        return {}
+
+    def _closest(self, extras: Sequence[str]) -> str:
+        options = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
+        for extra in extras:
+            if extra.startswith("-"):
+                typed = extra.split("=", 1)[0]
+                near = difflib.get_close_matches(typed, options, n=1, cutoff=0.6)
+                if near:
+                    return f" (did you mean {near[0]}?)"
+        return ""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and the message, with the closest command to an invalid one."""
+        found = re.match(r"argument COMMAND: invalid choice: '([^']*)'", message)
+        if found is not None:
+            near = difflib.get_close_matches(found[1], list(self._subparsers_by_name), n=1)
+            if near:
+                message = f"'{found[1]}' is not a command; did you mean '{near[0]}'?"
+        super().error(message)
+
+
+#: What another tool's redirect file looks like inside, for a file with a generic name.
+_APACHE_LINE = re.compile(
+    r"^\s*(RewriteRule|RewriteEngine|RedirectMatch|Redirect(Permanent|Temp)?)\s", re.M
+)
+_NGINX_LINE = re.compile(r"^\s*(server\s*\{|location\s|return\s+30[1278]\s|rewrite\s)", re.M)
+
+
+def foreign_format(path: Path) -> str | None:
+    """The ``--format`` of another tool that ``path`` looks like, or None.
+
+    Known by name (``_redirects``, ``netlify.toml``, ``vercel.json``, ``.htaccess``) or, for
+    a configuration file with a generic name (``*.conf``, a file in ``sites-enabled``), by
+    the directives it holds; a ``vercel.json`` that is a rule document is left alone."""
+    name = path.name.lower()
+    if name in ("_redirects", "netlify.toml"):
+        return "netlify"
+    if name == ".htaccess":
+        return "apache"
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:65536]
+    except OSError:
+        head = ""
+    if name == "vercel.json":
+        try:
+            data = json.loads(head)
+        except ValueError:
+            return "vercel"
+        is_rules = isinstance(data, dict) and "rules" in data
+        return None if is_rules else "vercel"
+    if path.suffix.lower() in _SUFFIXES:
+        return None
+    if _APACHE_LINE.search(head):
+        return "apache"
+    if _NGINX_LINE.search(head) or name.endswith(".conf") or path.parent.name == "sites-enabled":
+        return "nginx"
+    return None
+
+
 def rule_file(text: str) -> Path:
     """An existing ``.yaml``/``.yml``/``.json`` file named on the command line."""
     path = Path(text)
+    found = foreign_format(path)
+    if found is not None:
+        raise UsageError(
+            f"{text}: this looks like {_TOOL_NAMES[found]} redirects, not a redirectware rule "
+            f"document: 'redirectware check --format {found} {text}' checks it as it is, and "
+            f"'redirectware import {found} {text} -o redirects.yaml' translates it"
+        )
     if path.suffix.lower() not in _SUFFIXES:
         raise UsageError(
             f"{text}: a rule file must be named .yaml, .yml or .json "
-            f"(got {path.suffix or 'no extension'!r})"
+            f"(got {path.suffix or 'no extension'!r}); another tool's redirects are read "
+            f"with --format ({', '.join(IMPORT_FORMATS)})"
         )
     if not path.exists():
         raise UsageError(
@@ -130,7 +235,7 @@ example:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="redirectware",
         description="Check, explain and serve redirectware rule documents; replay access logs "
         "through them and suggest redirects for 404s.",

@@ -27,7 +27,7 @@ from typing import Any  # noqa: E402
 
 from .middleware import RedirectMiddleware  # noqa: E402
 
-__all__ = ["RedirectMiddleware", "track_url_changes"]
+__all__ = ["RedirectMiddleware", "metrics_view", "track_url_changes"]
 
 
 def __getattr__(name: str) -> Any:
@@ -37,4 +37,9 @@ def __getattr__(name: str) -> Any:
         from .tracking import track_url_changes
 
         return track_url_changes
+    if name == "metrics_view":
+        # Imported when asked for, so that prometheus_client is needed only by its users.
+        from .metrics import metrics_view
+
+        return metrics_view
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

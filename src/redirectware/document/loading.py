@@ -371,8 +371,6 @@ def _answer_keys(node: Mapping[str, Any], where: Where) -> dict[str, Any]:
     deprecated = (
         as_moment(node["deprecated"], where, "deprecated") if "deprecated" in node else None
     )
-    if deprecated is not None and sunset is None:
-        where.fail("deprecated", "goes with sunset")
     return {
         "keep_query": _keep_query(node.get("keep_query", True), where),
         "sunset": sunset,
@@ -402,6 +400,14 @@ def compile_document(
         where.fail("version", f"unsupported version {version!r}; this release reads version 1")
     settings = _settings(data.get("settings"), where)
     raw_rules = data.get("rules", [])
+    if isinstance(raw_rules, dict):
+        # The commonest slip in a first document: the rule's keys written straight under
+        # rules:, without the dash that starts each item of a YAML list.
+        where.fail(
+            "rules",
+            "must be a list of rules, and this is a mapping: each rule starts with '- ' "
+            "(a dash and a space) before its first key, as in '  - name: first'",
+        )
     if not isinstance(raw_rules, list):
         where.fail("rules", f"must be a list of rules, got {raw_rules!r}")
     folder = base if base is not None else Path.cwd()

@@ -82,6 +82,19 @@ def parse_yaml(text: str, source: str | None = None) -> Any:
                 source=source,
                 line=tab,
             ) from None
+        quoted = error.context or ""
+        if "quoted scalar" in quoted and error.context_mark is not None:
+            # PyYAML names where it gave up looking for the closing quote, often the end of
+            # the file; the quote to close is where the scalar started.
+            opened = error.context_mark.line + 1
+            column = error.context_mark.column
+            quote = text.splitlines()[opened - 1][column : column + 1]
+            raise RuleError(
+                f"not valid YAML: the quote {quote or chr(34)} opened on line {opened} is never "
+                f"closed ({problem} at line {line}): close it, or remove it",
+                source=source,
+                line=opened,
+            ) from None
         raise RuleError(f"not valid YAML: {problem}", source=source, line=line) from None
     except yaml.YAMLError as error:
         raise RuleError(f"not valid YAML: {error}", source=source) from None

@@ -88,10 +88,15 @@ def gone(method: str, accept: str | None, status: int, max_age: int, rule: Rule)
 
 
 def sunset_headers(rule: Rule | None) -> tuple[tuple[str, str], ...]:
-    """``Sunset`` and ``Deprecation`` for a rule with ``sunset``; none for another. The
-    exports write the same pairs."""
-    if rule is None or rule.sunset is None:
+    """``Sunset`` and ``Deprecation`` for a rule with ``sunset``, ``Deprecation`` alone for
+    one with only ``deprecated``; none for another. The exports write the same headers."""
+    if rule is None or (rule.sunset is None and rule.deprecated is None):
         return ()
+    if rule.sunset is None:
+        # RFC 9745's Deprecation stands on its own: an API may be deprecated before it has
+        # a date on which it goes away.
+        assert rule.deprecated is not None
+        return (("Deprecation", f"@{int(rule.deprecated.timestamp())}"),)
     deprecated = rule.deprecated or rule.sunset
     return (
         ("Sunset", format_datetime(rule.sunset, usegmt=True)),
@@ -190,6 +195,11 @@ class Shape:
 ShapeKey = tuple[bool, "int | None", "Rule | None", "int | None"]
 
 
+def _announces(rule: Rule) -> bool:
+    """Whether the rule's answers carry ``Sunset`` or ``Deprecation``."""
+    return rule.sunset is not None or rule.deprecated is not None
+
+
 def shape_key(hops: Sequence[Hop]) -> ShapeKey:
     """What a chain's answer depends on besides the request: permanent only if every hop
     was; the explicit status of the first hop of that nature; the first rule with
@@ -198,10 +208,11 @@ def shape_key(hops: Sequence[Hop]) -> ShapeKey:
     if len(hops) == 1:
         last = first.rule.action
         retry = last.retry_after if isinstance(last, Maintenance) else None
-        return (first.permanent, first.status, first.rule if first.rule.sunset else None, retry)
+        announcing = first.rule if _announces(first.rule) else None
+        return (first.permanent, first.status, announcing, retry)
     permanent = all(hop.permanent for hop in hops)
     deciding = next((hop for hop in hops if hop.permanent == permanent), first)
-    sunset_rule = next((hop.rule for hop in hops if hop.rule.sunset is not None), None)
+    sunset_rule = next((hop.rule for hop in hops if _announces(hop.rule)), None)
     last = hops[-1].rule.action
     retry = last.retry_after if isinstance(last, Maintenance) else None
     return (permanent, deciding.status, sunset_rule, retry)

@@ -11,13 +11,19 @@ KIND = Kind(
     role="option",
     title="Retiring an API: sunset and deprecated",
     summary=(
-        "`sunset: 2027-06-30` adds `Sunset` (RFC 8594) to the rule's answers, and "
-        "`deprecated:` a `Deprecation` header (RFC 9745), so API clients learn that the old "
-        "URL goes away and when."
+        "`sunset: 2027-06-30` adds `Sunset` (RFC 8594) to the rule's answers and a "
+        "`Deprecation` header (RFC 9745) with the same date, so API clients learn that the old "
+        "URL goes away and when. `deprecated:` gives `Deprecation` an earlier date; on its own, "
+        "without `sunset:`, it sends `Deprecation` alone: deprecated, no end date yet."
     ),
     keys=(
         Key("sunset", "ISO 8601 date or time", "none", "the `Sunset` header"),
-        Key("deprecated", "ISO 8601 date or time", "none", "the `Deprecation` header"),
+        Key(
+            "deprecated",
+            "ISO 8601 date or time",
+            "the sunset date",
+            "the `Deprecation` header; without `sunset`, sent alone",
+        ),
     ),
     example="""\
 version: 1
@@ -61,5 +67,5 @@ rules:
         import_django=Unsayable(_NONE),
         import_wagtail=Unsayable(_NONE),
     ),
-    in_use=lambda rule: rule.sunset is not None,
+    in_use=lambda rule: rule.sunset is not None or rule.deprecated is not None,
 )

@@ -778,7 +778,7 @@ class _Builder:
         # The status comes from the first hop whose nature is the chain's (answers.py).
         explicit = next(hop[2] for hop in hops if hop[1] == permanent)
         safe, other, cache = self.codes(permanent, explicit)
-        sunset = next((hop[0] for hop in hops if hop[0].sunset is not None), None)
+        sunset = next((hop[0] for hop in hops if sunset_headers(hop[0])), None)
         self.composed.add(tuple(hop[0].index for hop in hops))
         names = " -> ".join(r.label for r in through)
         made = replace(
