@@ -39,10 +39,49 @@ _NAME = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
 _PLAIN = re.compile(r"[A-Za-z0-9._~!$&'*+,;=:@%/-]*\Z")
 
 
-def _line_of(text: str, index: int) -> int:
-    """The line of the ``index``-th ``"source"`` key: JSON keeps no line numbers."""
-    found = [m.start() for m in re.finditer(r'"source"\s*:', text)]
-    return text.count("\n", 0, found[index]) + 1 if index < len(found) else 1
+def _redirect_lines(text: str) -> tuple[list[int], int | None]:
+    """The line of each entry of the top-level ``redirects`` array (its ``"source"`` key, or
+    where the entry starts), and the line of a top-level ``trailingSlash``: JSON keeps no
+    line numbers, and ``"source"`` keys under ``headers`` and ``rewrites`` must not count."""
+    lines: list[int] = []
+    slash_line: int | None = None
+    stack: list[str] = []  # "{" or "[" for each open container
+    redirects_depth: int | None = None  # the depth of the redirects array, once opened
+    last_key: str | None = None
+    index, line = 0, 1
+    while index < len(text):
+        char = text[index]
+        if char == "\n":
+            line += 1
+        elif char == '"':
+            end = index + 1
+            while text[end] != '"':
+                end += 2 if text[end] == "\\" else 1
+            word = text[index + 1 : end]
+            after = text[end + 1 :].lstrip()
+            if after.startswith(":"):  # a key
+                last_key = word
+                if len(stack) == 1 and word == "trailingSlash":
+                    slash_line = line
+                if (
+                    redirects_depth is not None
+                    and len(stack) == redirects_depth + 1
+                    and word == "source"
+                ):
+                    lines[-1] = line
+            index = end
+        elif char in "{[":
+            stack.append(char)
+            if char == "[" and len(stack) == 2 and last_key == "redirects":
+                redirects_depth = 2
+            elif char == "{" and redirects_depth is not None and len(stack) == 3:
+                lines.append(line)
+        elif char in "}]":
+            if redirects_depth is not None and len(stack) == redirects_depth and char == "]":
+                redirects_depth = None
+            stack.pop()
+        index += 1
+    return lines, slash_line
 
 
 @dataclass(frozen=True)
@@ -103,16 +142,12 @@ def _source(source: str) -> tuple[list[tuple[str, dict[str, str]]], list[str], s
     names = [param.name for param in params]
     if len(set(names)) != len(names):
         raise ValueError("a parameter named twice in the source")
-    if any(param.pattern is not None or param.modifier == "+" for param in params):
-        if any(param.modifier in ("*", "?") for param in params):
-            raise ValueError(
-                "an optional parameter (* or ?) beside a pattern or a + is not translated: "
-                "its empty form drops a '/' from the destination"
-            )
-        return [], names, _regex(parts)
     optional = [param for param in params if param.modifier in ("*", "?")]
-    if len(optional) > 1:
-        raise ValueError("more than one optional parameter (* or ?) in the source")
+    if (
+        any(param.pattern is not None or param.modifier == "+" for param in params)
+        or len(optional) > 1
+    ):
+        return [], names, _regex(parts)
     template = "".join(
         part if isinstance(part, str) else
         "{" + part.name + (":path" if part.modifier == "*" else "") + "}"
@@ -140,11 +175,18 @@ def _regex(parts: list[str | _Param]) -> str:
             out.append(re.escape(part))
             continue
         base = part.pattern if part.pattern is not None else "[^/]+"
-        if part.modifier == "+":
+        if part.modifier in ("+", "*"):
             # One segment or more, as path-to-regexp repeats a parameter across "/".
-            out.append(f"(?P<{part.name}>(?:{base})(?:/(?:{base}))*)")
+            group = f"(?P<{part.name}>(?:{base})(?:/(?:{base}))*)"
         else:
-            out.append(f"(?P<{part.name}>{base})")
+            group = f"(?P<{part.name}>{base})"
+        if part.modifier in ("*", "?") and out and out[-1] == "/":
+            # An optional parameter takes the "/" before it along: /a/:b? matches /a.
+            out[-1] = f"(?:/{group})?"
+        elif part.modifier in ("*", "?"):
+            out.append(f"(?:{group})?")
+        else:
+            out.append(group)
     pattern = "".join(out)
     compile_regex(pattern)  # ValueError for what RE2 cannot run, with its reason
     return pattern
@@ -184,8 +226,11 @@ def parse(text: str, source: str) -> ImportResult:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"{source}: not valid JSON: {error}") from None
+    lines, slash_line = _redirect_lines(text)
+    if isinstance(data, dict) and "trailingSlash" in data:
+        _trailing_slash(result, slash_line or 1, data["trailingSlash"])
     for index, entry in enumerate(data.get("redirects", []) if isinstance(data, dict) else []):
-        line = _line_of(text, index)
+        line = lines[index] if index < len(lines) else 1
         shown = json.dumps(entry, separators=(", ", ": "))
         try:
             item = _translate(result, line, shown, entry)
@@ -194,6 +239,44 @@ def parse(text: str, source: str) -> ImportResult:
             continue
         result.items.append(item)
     return result
+
+
+#: Vercel's own routes for ``trailingSlash`` (``convertTrailingSlash`` in
+#: ``@vercel/routing-utils``), which it puts before the redirects: with ``true`` a path whose
+#: last segment has no dot gets a slash, a file-like one (``/a.html/``) loses it, and
+#: ``/.well-known`` is left alone; with ``false`` every path but ``/`` loses its slash.
+_ADD_SLASH = r"^/(?:[^/]+/)*[^/.]+$"
+_FILE_SLASH = r"^/(?:[^/]+/)*[^/]+\.\w+/$"
+
+
+def _trailing_slash(result: ImportResult, line: int, value: object) -> None:
+    shown = f'"trailingSlash": {json.dumps(value)}'
+    if not isinstance(value, bool):
+        result.lose(line, shown, "trailingSlash must be true or false")
+        return
+    if not value:
+        rule = {"name": "vercel-trailing-slash", "trailing_slash": "remove", "status": 308}
+        tests = [
+            test_entry(
+                "GET", f"https://{SAMPLE_HOST}/sample/", 308, f"https://{SAMPLE_HOST}/sample"
+            ),  # fmt: skip
+            test_entry("GET", f"https://{SAMPLE_HOST}/", None, None),
+        ]
+        result.items.append(Imported(result.source, line, shown, [rule], tests))
+        return
+    try:
+        compile_regex(_ADD_SLASH)
+    except ImportError as error:  # RE2 is not installed
+        result.lose(line, shown, str(error))
+        return
+    well_known = ["/.well-known", "/.well-known/{rest:path}"]
+    rules = [
+        {"name": "vercel-trailing-slash", "from_regex": _ADD_SLASH, "except": well_known,
+         "trailing_slash": "add", "status": 308},
+        {"name": "vercel-trailing-slash-file", "from_regex": _FILE_SLASH,
+         "except": well_known, "trailing_slash": "remove", "status": 308},
+    ]  # fmt: skip
+    result.items.append(Imported(result.source, line, shown, rules, []))
 
 
 def _translate(result: ImportResult, line: int, shown: str, entry: dict[str, Any]) -> Imported:
@@ -217,11 +300,17 @@ def _translate(result: ImportResult, line: int, shown: str, entry: dict[str, Any
     for template, fixed in spellings:
         rendered = destination
         for name in fixed:
-            # An empty :name* takes its "/" prefix with it: /blog/:path* -> /blog.
-            rendered = rendered.replace("/{" + name + "}", "").replace("{" + name + "}", "")
+            # Vercel writes the destination's :name* as $1 and fills an empty match with
+            # nothing, the "/" before it kept: /blog/:path* -> /blog/, /:splat* -> /.
+            rendered = rendered.replace("{" + name + "}", "")
         rule: dict[str, Any] = {"name": f"vercel-{line}" + (f"-{len(rules) + 1}" if rules else "")}
         rule.update(conditions)
         rule.update({"from": template, "to": rendered, "status": status})
+        if template.endswith(":path}"):
+            # Vercel's patterns are strict about a trailing slash: /a/:p* matches /a and
+            # /a/b, never /a/ or /a/b/ (a {p:path} takes both).
+            stem = template[: template.rindex("/{")]
+            rule["except"] = [stem + "/", stem + "/{rest_:path}/"]
         rules.append(rule)
         sample, values = fill(template, fixed)
         host = str(conditions.get("host", SAMPLE_HOST))
