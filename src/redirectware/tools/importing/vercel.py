@@ -259,7 +259,7 @@ def _trailing_slash(result: ImportResult, line: int, value: object) -> None:
         tests = [
             test_entry(
                 "GET", f"https://{SAMPLE_HOST}/sample/", 308, f"https://{SAMPLE_HOST}/sample"
-            ),  # fmt: skip
+            ),
             test_entry("GET", f"https://{SAMPLE_HOST}/", None, None),
         ]
         result.items.append(Imported(result.source, line, shown, [rule], tests))
