@@ -47,6 +47,10 @@ _WHY = {
     404: "status 404 serves a custom not-found page (a rewrite), not a redirect",
     303: "redirectware never sends 303 (it sends 302 to GET/HEAD, 307 to the rest)",
 }
+_STAR_INSIDE = (
+    "a '*' before the last segment: Netlify documents a splat only at the end, Cloudflare "
+    "and GitLab Pages read it as any text there; Netlify's answer is not documented"
+)
 _PLACEHOLDER = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
 _STATUS = re.compile(r"([0-9]{3})(!?)\Z")
 SAMPLE_HOST = "example.com"
@@ -89,9 +93,7 @@ def _template(path: str) -> tuple[str | None, list[str], str]:
             continue
         if segment == "*":
             if index != len(segments) - 1:
-                return None, [], ("a '*' before the last segment: Netlify documents a "
-                                  "splat only at the end, Cloudflare and GitLab Pages read it "
-                                  "as any text there; what Netlify does is not documented")  # fmt: skip
+                return None, [], _STAR_INSIDE
             if "splat" in names:
                 return None, [], "':splat' and '*' both name the splat"
             names.append("splat")
