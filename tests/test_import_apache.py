@@ -13,7 +13,6 @@ from redirectware.tools.expectations import expectations_of, run_expectations
 from redirectware.tools.importing.apache import parse
 from redirectware.tools.importing.settling import settle
 from redirectware.tools.importing.writing import render
-
 from tests import edge_servers
 from tests.judges.servers import apache_htaccess
 
