@@ -41,5 +41,5 @@ def test_django_rows_wait_for_not_found(tmp_path: Path) -> None:
     # An empty new_path: Django answers 410 Gone.
     assert answer("GET", "/discontinued/") == (410, None)
     assert answer("GET", "/discontinued/", "other.example.com") == (404, None)
-    # The app consumed a POST's body: its 404 stands.
-    assert answer("POST", "/old-page/") == (404, None)
+    # A POST after the app's 404: 308 (contrib answers 301), the client sends its body again.
+    assert answer("POST", "/old-page/") == (308, "https://shop.example.com/new-page/")

@@ -161,7 +161,7 @@ def test_unforced_lines_wait_for_not_found_and_forced_ones_always_apply(tmp_path
     for method, path, answer in [
         ("GET", "/a", (301, "https://example.com/b")),
         ("HEAD", "/a/", (301, "https://example.com/b")),
-        ("POST", "/a", (None, None)),  # the app consumed the body: its 404 stands
+        ("POST", "/a", (308, "https://example.com/b")),  # after the 404: the body sent again
         ("GET", "/c", (302, "https://example.com/d")),
         ("GET", "/c/", (302, "https://example.com/d")),
         ("POST", "/c", (307, "https://example.com/d")),  # never a POST turned into a GET

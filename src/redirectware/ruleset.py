@@ -16,7 +16,6 @@ from redirectware.document.loading import load_source
 from redirectware.engine.decision import PASS, Decision
 from redirectware.engine.engine import Engine
 from redirectware.engine.model import Document
-from redirectware.engine.status import SAFE_METHODS
 from redirectware.tools.loops import check_loops
 
 
@@ -36,7 +35,7 @@ class RuleSet(Engine):
         super().__init__(document)
         check_loops(self)
         #: Whether a rule says ``when: not_found``: then adapters watch the app's answer to
-        #: GET and HEAD requests for a 404, and ask :meth:`resolve_not_found` about it.
+        #: every request for a 404, and ask :meth:`resolve_not_found` about it.
         self.waits_for_404 = any(rule.when_not_found for rule in document.rules)
         if self.waits_for_404:
             # The same rules, with the not_found ones switched on: the first that matches a
@@ -59,10 +58,11 @@ class RuleSet(Engine):
         client: str | None = None,
     ) -> Decision:
         """What a request gets once the app has answered it 404: the answer of a
-        ``when: not_found`` rule, or PASS (the app's 404 stands). Only GET and HEAD: the app
-        has consumed the body of any other request, so it cannot be sent on again. The
+        ``when: not_found`` rule, or PASS (the app's 404 stands). Any method: a POST is
+        answered 307 or 308 (never 301/302), which tells the client to send its body again
+        to the new URL; the app's 404 did nothing that sending it again would repeat. The
         arguments are those of :meth:`resolve`."""
-        if self._after_404 is None or method not in SAFE_METHODS:
+        if self._after_404 is None:
             return PASS
         return self._after_404.resolve(method, scheme, host, path, query, headers, client)
 

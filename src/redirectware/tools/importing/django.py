@@ -2,8 +2,8 @@
 
 Django's semantics, as translated (``RedirectFallbackMiddleware``):
 
-* a row applies only when the app answers **404** (to any method; redirectware retries only
-  GET and HEAD, whose body the app has not consumed): every row is ``when: not_found``;
+* a row applies only when the app answers **404**, to any method: every row is
+  ``when: not_found`` (a POST then gets 308 where Django sends 301);
 * ``old_path`` is compared with the request's full path (a query included) exactly: each
   row is a ``map`` row, which matches a query as written (a row without a query also
   answers a request with one, which Django's lookup would not: a note says so); the
