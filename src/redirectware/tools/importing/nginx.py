@@ -28,7 +28,9 @@ nginx's semantics, as translated:
   ``from_regex`` rules after the map, in order, as nginx tries them after the strings;
   ``hostnames`` and ``include`` are reported;
 * ``server_name`` gives each rule of the server its ``host`` (one rule per name); ``_`` or
-  none gives no host condition; other ``if`` blocks are reported.
+  none gives no host condition; where one name has a TLS-only server and a plain-HTTP-only
+  one, their rules get ``scheme: https`` and ``scheme: http``; other ``if`` blocks are
+  reported.
 """
 
 from __future__ import annotations
@@ -171,6 +173,23 @@ def _url(url: str) -> tuple[str, bool]:
     return url, keep
 
 
+def _names(server: Directive) -> list[str]:
+    """A server's names, lower case."""
+    return [n.lower() for d in server.children or [] if d.name == "server_name" for n in d.args]
+
+
+def _listen_kind(server: Directive) -> str | None:
+    """``https`` when every ``listen`` of a server is TLS (``ssl``, port 443), ``http`` when
+    none is, else None (both, or no listen)."""
+    listens = [d.args for d in server.children or [] if d.name == "listen" and d.args]
+    tls = [("ssl" in args or args[0].rsplit(":", 1)[-1] == "443") for args in listens]
+    if listens and all(tls):
+        return "https"
+    if listens and not any(tls):
+        return "http"
+    return None
+
+
 def _code(directive: Directive) -> int | None:
     """The status code of a ``return`` (302 for a bare URL), or None if it has none."""
     args = directive.args
@@ -227,6 +246,7 @@ class _Reader:
             self.result.lose(error.line, error.text, error.why)
         self.walk(tree)
         servers = [d for d in self.all(tree) if d.name == "server"]
+        self.servers = servers
         if servers:
             for server in servers:
                 self.server(server)
@@ -279,6 +299,17 @@ class _Reader:
         children = server.children or []
         names = [n.lower() for d in children if d.name == "server_name" for n in d.args]
         self.hosts: list[str | None] = [n for n in names if n not in ("_", "")] or [None]
+        # Two servers of one name, one listening on TLS only and one on plain HTTP only (the
+        # usual "port 80 sends everything to https" pair): each answers its own scheme, so
+        # their rules say which. A lone server gets no scheme condition: behind a proxy that
+        # ends TLS, nginx on port 80 answers what redirectware sees as https.
+        kind = _listen_kind(server)
+        self.scheme: str | None = None
+        if kind is not None and any(
+            _listen_kind(other) not in (None, kind) and set(_names(other)) & set(_names(server))
+            for other in self.servers
+        ):
+            self.scheme = kind
         for directive in children:
             if directive.name in ("return", "rewrite"):
                 self.redirect(directive, None)
@@ -508,6 +539,11 @@ class _Reader:
         code = 301 if flag == "permanent" else 302
         keep = not replacement.endswith("?")
         replacement = replacement.rstrip("?")
+        if regex in ("^", ".*", "^.*", "^.*$") and not re.search(r"\$\d", replacement):
+            # A regex that every path matches: the rewrite applies wherever it runs (the
+            # server, or its location), capturing nothing.
+            target, _ = _url(replacement)
+            return [self.item(directive, self._path_of(loc), target, code, keep, scheme)]
         try:
             template, names = regex_template(regex)
         except ValueError:
@@ -531,6 +567,7 @@ class _Reader:
              keep: bool, scheme: str | None) -> Imported:  # fmt: skip
         """One source line's rules (one per server name) and tests; ``target`` None for
         ``gone`` (``code`` 410 or 451)."""
+        scheme = scheme or self.scheme
         self.handled.add(id(directive))
         rules: list[dict[str, Any]] = []
         tests: list[dict[str, Any]] = []
@@ -633,16 +670,19 @@ class _Reader:
             seen[folded] = entry.line
             rows.append({"from": key, "to": entry.args[0]})
             origin = host or SAMPLE_HOST
-            location = absolute(entry.args[0], "http", origin)
-            tests.append(test_entry("GET", f"http://{origin}{key}", code, location))
+            scheme = self.scheme or "http"
+            location = absolute(entry.args[0], scheme, origin)
+            tests.append(test_entry("GET", f"{scheme}://{origin}{key}", code, location))
             if key.lower() != key.upper():
                 # nginx's string keys match without case: pin the other case too.
-                tests.append(test_entry("GET", f"http://{origin}{key.swapcase()}", code,
+                tests.append(test_entry("GET", f"{scheme}://{origin}{key.swapcase()}", code,
                                         location))  # fmt: skip
         if rows:
             rule: dict[str, Any] = {"name": f"nginx-map-{block.line}"}
             if host is not None:
                 rule["host"] = host
+            if self.scheme is not None:
+                rule["scheme"] = self.scheme
             rule.update({"map": rows, "status": code, "keep_query": False,
                          "case_sensitive": False})  # fmt: skip
             self.result.items.append(
