@@ -84,66 +84,103 @@ http {{
     fastcgi_temp_path {folder}/fastcgi;
     uwsgi_temp_path {folder}/uwsgi;
     scgi_temp_path {folder}/scgi;
-    # Names of the corpus's servers can be long (several subdomains).
+    # The corpus's servers have long names (several subdomains).
     server_names_hash_bucket_size 128;
     map_hash_bucket_size 256;
+    # One self-signed certificate for every TLS listen: the tests do not verify it.
+    ssl_certificate {folder}/cert.pem;
+    ssl_certificate_key {folder}/key.pem;
     include {folder}/site.conf;
 }}
 """
 
+#: Directives of a corpus file that name the production machine (files, logs, TLS
+#: material, included snippets): left out so that the file runs here. None decides a redirect.
+_MACHINE = re.compile(
+    r"\s*(ssl_certificate\w*|include|access_log|error_log|http2|ssl_stapling\w*|"
+    r"ssl_trusted_certificate)\b"
+)
+
 
 def nginx_site(config: str) -> str:
-    """A corpus file made servable: each ``listen`` on the test's port (written ``{port}``,
-    filled in when it is known), TLS and files it names left out. What decides a redirect
-    (locations, returns, rewrites, maps, server names) is kept as written."""
+    """A corpus file made servable: each server's plain ``listen`` on the test's plain port
+    (written ``{port}``), each TLS one on its TLS port (``{tls_port}``), what names the
+    production machine left out. Locations, returns, rewrites, maps and names are kept."""
     kept: list[str] = []
+    listened: set[str] = set()
     for line in config.splitlines():
         stripped = line.strip()
-        if re.match(r"(listen|ssl_\w+|include|access_log|error_log|root|alias|"
-                     r"proxy_pass|fastcgi_pass|uwsgi_pass|http2)\b", stripped):  # fmt: skip
-            indent = line[: len(line) - len(line.lstrip())]
-            if stripped.startswith("listen") and not kept_listen(kept):
-                kept.append(indent + "listen 127.0.0.1:{port};")
-            elif stripped.startswith("listen"):
-                continue
-            elif stripped.startswith(("proxy_pass", "fastcgi_pass", "uwsgi_pass")):
-                kept.append(indent + 'return 200 "app";')
+        if re.match(r"server\s*\{", stripped):
+            listened = set()
+        if stripped.startswith("listen "):
+            tls = " ssl" in stripped or stripped.rstrip(";").split()[1].endswith(":443")
+            listen = "listen 127.0.0.1:{tls_port} ssl;" if tls else "listen 127.0.0.1:{port};"
+            if listen not in listened:
+                listened.add(listen)
+                kept.append("    " + listen)
+            continue
+        if _MACHINE.match(line):
             continue
         kept.append(line)
-        if stripped.startswith("server") and stripped.endswith("{"):
-            kept.append("    #listen-slot")
-    text = "\n".join(kept) + "\n"
-    # A server without its own listen (the file's first listen was in another) gets one.
-    return text.replace("    #listen-slot\n", "    listen 127.0.0.1:{port};\n").replace(
-        "listen 127.0.0.1:{port};\n    listen 127.0.0.1:{port};", "listen 127.0.0.1:{port};"
-    )
-
-
-def kept_listen(lines: list[str]) -> bool:
-    """Whether the server block being copied already listens on the test's port."""
-    for line in reversed(lines):
-        if "listen 127.0.0.1:{port}" in line:
-            return True
-        if line.strip().startswith("server") and line.strip().endswith("{"):
-            return False
-    return False
+    return "\n".join(kept) + "\n"
 
 
 @contextmanager
-def nginx_config(site: str, folder: Path) -> Iterator[Server]:
-    """Debian's nginx serving ``site`` (``server`` blocks, ``{port}`` where they listen)."""
+def nginx_config(site: str, folder: Path) -> Iterator[tuple[Server, int]]:
+    """Debian's nginx serving ``site`` (see :func:`nginx_site`): the server (its plain port)
+    and the TLS port."""
+    import socket
+    import subprocess
+
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (folder / name).mkdir(exist_ok=True)
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+         "/CN=localhost", "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    with socket.socket() as probe:  # a free port for TLS, chosen as the plain one is
+        probe.bind(("127.0.0.1", 0))
+        tls_port = probe.getsockname()[1]
+    # Both ports always listen (the server is ready once the plain one answers), and a
+    # request for a name no server of the file has gets a 200 here, not a file's server.
+    site = (
+        "server {\n    listen 127.0.0.1:{port} default_server;\n"
+        "    listen 127.0.0.1:{tls_port} ssl default_server;\n    return 200 'judge';\n}\n" + site
+    )
     main = _NGINX_MAIN.format(folder=folder)
     site_path, conf = folder / "site.conf", folder / "nginx.conf"
     script = folder / "start-nginx.py"
     script.write_text(
         "import os, sys\n"
         f"open({str(conf)!r}, 'w').write({main!r})\n"
-        f"open({str(site_path)!r}, 'w').write({site!r}.replace('{{port}}', sys.argv[1]))\n"
+        f"open({str(site_path)!r}, 'w').write({site!r}.replace('{{port}}', sys.argv[1])"
+        f".replace('{{tls_port}}', {str(tls_port)!r}))\n"
         f"os.execv({NGINX!r}, [{NGINX!r}, '-p', {str(folder)!r}, '-c', {str(conf)!r}, "
         "'-g', 'daemon off;'])\n"
     )
     with serve([sys.executable, str(script), "{port}"]) as server:
-        yield server
+        yield server, tls_port
+
+
+def ask(port: int, tls: bool, method: str, target: str, host: str) -> tuple[int, str | None]:
+    """One request to a judge server on 127.0.0.1: its status and Location."""
+    import http.client
+    import ssl
+
+    connection: http.client.HTTPConnection
+    if tls:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=context)
+    else:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request(method, target, headers={"Host": host, "Content-Length": "0"})
+        response = connection.getresponse()
+        response.read()
+        return response.status, response.getheader("Location")
+    finally:
+        connection.close()

@@ -206,7 +206,11 @@ class _Reader:
         gone = "G" in flags or "GONE" in flags
         redirect = "R" in flags or target.startswith(("http://", "https://")) or gone
         why = None
-        if bad:
+        if target == "-" and not redirect:
+            # "-" leaves the URL as it is: a rule for its flags (an environment variable, a
+            # header), never a redirect.
+            why = "not a redirect: the target '-' leaves the URL unchanged (the rule sets flags)"
+        elif bad:
             why = f"flag(s) {', '.join(bad)} not translated"
         elif not redirect:
             why = "an internal rewrite (the client's URL does not change), not a redirect"

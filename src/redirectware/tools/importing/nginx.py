@@ -537,7 +537,16 @@ class _Reader:
         if flag not in ("permanent", "redirect") and not absolute_url:
             raise ValueError("an internal rewrite (the client's URL does not change)")
         code = 301 if flag == "permanent" else 302
-        keep = not replacement.endswith("?")
+        # nginx appends the request's arguments after the whole replacement: after a
+        # fragment (/a#b?q=1) they are part of it and never reach the server, so the query
+        # is dropped (the Location's fragment then lacks "?q=1": a note says so).
+        keep = not replacement.endswith("?") and "#" not in replacement
+        if "#" in replacement and not replacement.endswith("?"):
+            self.result.notes.append(
+                f"{self.result.source}:{directive.line}: nginx appends the request's query after "
+                "the fragment of the replacement, where the server never sees it: the query "
+                "is dropped (keep_query: false)"
+            )
         replacement = replacement.rstrip("?")
         if regex in ("^", ".*", "^.*", "^.*$") and not re.search(r"\$\d", replacement):
             # A regex that every path matches: the rewrite applies wherever it runs (the

@@ -40,11 +40,17 @@ _PLAIN = re.compile(r"[A-Za-z0-9._~!$&'*+,;=:@%/-]*\Z")
 
 
 def _redirect_lines(text: str) -> tuple[list[int], int | None]:
+    """:func:`_entry_lines`, with only ``trailingSlash``'s line of the top-level keys."""
+    lines, top = _entry_lines(text)
+    return lines, top.get("trailingSlash")
+
+
+def _entry_lines(text: str) -> tuple[list[int], dict[str, int]]:
     """The line of each entry of the top-level ``redirects`` array (its ``"source"`` key, or
     where the entry starts), and the line of a top-level ``trailingSlash``: JSON keeps no
     line numbers, and ``"source"`` keys under ``headers`` and ``rewrites`` must not count."""
     lines: list[int] = []
-    slash_line: int | None = None
+    top: dict[str, int] = {}
     stack: list[str] = []  # "{" or "[" for each open container
     redirects_depth: int | None = None  # the depth of the redirects array, once opened
     last_key: str | None = None
@@ -61,8 +67,8 @@ def _redirect_lines(text: str) -> tuple[list[int], int | None]:
             after = text[end + 1 :].lstrip()
             if after.startswith(":"):  # a key
                 last_key = word
-                if len(stack) == 1 and word == "trailingSlash":
-                    slash_line = line
+                if len(stack) == 1:
+                    top.setdefault(word, line)
                 if (
                     redirects_depth is not None
                     and len(stack) == redirects_depth + 1
@@ -81,7 +87,7 @@ def _redirect_lines(text: str) -> tuple[list[int], int | None]:
                 redirects_depth = None
             stack.pop()
         index += 1
-    return lines, slash_line
+    return lines, top
 
 
 @dataclass(frozen=True)
@@ -97,11 +103,21 @@ def _parts(source: str) -> list[str | _Param]:
     """A Vercel source as literal text and parameters; ValueError for an unnamed group."""
     parts: list[str | _Param] = []
     index = 0
+    unnamed = 0
     while index < len(source):
         found = _NAME.match(source, index)
         if source[index] == "(":
-            raise ValueError("an unnamed regex group in the source is not translated (name "
-                             "it: :name(...))")  # fmt: skip
+            # An unnamed group is a parameter too (path-to-regexp numbers it): a pattern
+            # with a name of our own, which no destination can name.
+            end = _group_end(source, index)
+            modifier = ""
+            if end < len(source) and source[end] in "*+?":
+                modifier, end = source[end], end + 1
+            parts.append(_Param(f"g{unnamed}", source[index + 1 : end - 1 - len(modifier)],
+                                modifier))  # fmt: skip
+            unnamed += 1
+            index = end
+            continue
         if found is None:
             parts.append(source[index])
             index += 1
@@ -109,24 +125,28 @@ def _parts(source: str) -> list[str | _Param]:
         index = found.end()
         pattern = None
         if index < len(source) and source[index] == "(":
-            depth, end = 0, index
-            while end < len(source):
-                char = source[end]
-                if char == "\\":
-                    end += 2
-                    continue
-                depth += {"(": 1, ")": -1}.get(char, 0)
-                end += 1
-                if depth == 0:
-                    break
-            if depth:
-                raise ValueError("an unbalanced group in the source")
+            end = _group_end(source, index)
             pattern, index = source[index + 1 : end - 1], end
         modifier = ""
         if index < len(source) and source[index] in "*+?":
             modifier, index = source[index], index + 1
         parts.append(_Param(capture_name(found.group(1)), pattern, modifier))
     return parts
+
+
+def _group_end(source: str, index: int) -> int:
+    """Where the group that opens at ``index`` ends (just after its ``)``)."""
+    depth, end = 0, index
+    while end < len(source):
+        char = source[end]
+        if char == "\\":
+            end += 2
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        end += 1
+        if depth == 0:
+            return end
+    raise ValueError("an unbalanced group in the source")
 
 
 def _source(source: str) -> tuple[list[tuple[str, dict[str, str]]], list[str], str | None]:
@@ -226,9 +246,12 @@ def parse(text: str, source: str) -> ImportResult:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"{source}: not valid JSON: {error}") from None
-    lines, slash_line = _redirect_lines(text)
+    lines, top = _entry_lines(text)
+    if isinstance(data, dict) and data.get("cleanUrls"):
+        # Vercel's cleanUrls routes come first, then trailingSlash's, then the redirects.
+        _clean_urls(result, top.get("cleanUrls", 1), data.get("trailingSlash") is True)
     if isinstance(data, dict) and "trailingSlash" in data:
-        _trailing_slash(result, slash_line or 1, data["trailingSlash"])
+        _trailing_slash(result, top.get("trailingSlash", 1), data["trailingSlash"])
     for index, entry in enumerate(data.get("redirects", []) if isinstance(data, dict) else []):
         line = lines[index] if index < len(lines) else 1
         shown = json.dumps(entry, separators=(", ", ": "))
@@ -247,6 +270,28 @@ def parse(text: str, source: str) -> ImportResult:
 #: ``/.well-known`` is left alone; with ``false`` every path but ``/`` loses its slash.
 _ADD_SLASH = r"^/(?:[^/]+/)*[^/.]+$"
 _FILE_SLASH = r"^/(?:[^/]+/)*[^/]+\.\w+/$"
+
+
+def _clean_urls(result: ImportResult, line: int, slash: bool) -> None:
+    """``cleanUrls: true``: Vercel's ``convertCleanUrls`` routes, ``/a/index`` and
+    ``/a.html`` sent to ``/a`` (``/a/`` with ``trailingSlash: true``), 308."""
+    shown = '"cleanUrls": true'
+    target = "/{p1}/" if slash else "/{p1}"
+    try:
+        compile_regex(_CLEAN_INDEX)
+    except ImportError as error:  # RE2 is not installed
+        result.lose(line, shown, str(error))
+        return
+    rules = [
+        {"name": "vercel-clean-index", "from_regex": _CLEAN_INDEX, "to": target, "status": 308},
+        {"name": "vercel-clean-html", "from_regex": _CLEAN_HTML, "to": target, "status": 308},
+    ]
+    result.items.append(Imported(result.source, line, shown, rules, []))
+
+
+#: Vercel's cleanUrls routes, each capture named.
+_CLEAN_INDEX = r"^/(?:(?P<p1>.+)/)?index(?:\.html)?/?$"
+_CLEAN_HTML = r"^/(?P<p1>.*)\.html/?$"
 
 
 def _trailing_slash(result: ImportResult, line: int, value: object) -> None:
