@@ -262,3 +262,11 @@ def test_the_cli_exits_1_on_a_file_it_cannot_read(tmp_path: Path) -> None:
     source = tmp_path / "redirects.conf"
     source.write_text("location ~ ^/[0-9]{4}$ { return 301 /x; }\n")
     assert main(["import", "nginx", str(source), "-o", str(tmp_path / "r.yaml")]) == 1
+
+
+def test_a_regex_location_nested_in_a_prefix_one_is_reported() -> None:
+    source = "location /a/ {\n    location ~ \\.php$ {\n        return 301 /b;\n    }\n}\n"
+    result = parse(source, "redirects.conf")
+    assert [loss.line for loss in result.losses] == [3]
+    assert "nested in location /a/" in result.losses[0].why
+    assert not result.items

@@ -402,8 +402,12 @@ class _Reader:
         for child in directive.children or []:
             if child.name != "location":
                 continue
-            nested = self.location(child)
-            if loc.modifier in ("~", "~*", "=", "@") or nested.modifier in ("~", "~*", "@"):
+            # The nested one's modifier, read before anything in it is translated.
+            args = child.args
+            modifier = args[0] if len(args) == 2 else ""
+            if args and args[-1].startswith("@"):
+                modifier = "@"
+            if loc.modifier in ("~", "~*", "=", "@") or modifier in ("~", "~*", "@"):
                 for inner in self.everywhere(child.children or []):
                     if inner.name in ("return", "rewrite") and id(inner) not in self.handled:
                         self.lose(inner, f"in a location nested in location {loc.path} "
