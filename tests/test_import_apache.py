@@ -176,3 +176,20 @@ def test_htaccess_rewrite_acts_before_redirect_as_the_real_apache_does(tmp_path:
                 else:
                     assert ours == (None, None), path
     assert _answer(ruleset, "http://example.com/both") == (301, "http://example.com/from-rewrite")
+
+
+def test_a_fallback_for_a_server_without_a_module_is_reported() -> None:
+    source = (
+        "<IfModule mod_rewrite.c>\n"
+        "    RewriteRule ^old$ /new [R=301,L]\n"
+        "</IfModule>\n"
+        "<IfModule !mod_rewrite.c>\n"
+        "    RedirectMatch 307 ^/$ /index.php/\n"
+        "</IfModule>\n"
+        "Redirect 301 /a /b\n"
+    )
+    result = parse(source, ".htaccess")
+    assert [(loss.line, loss.why.split(":")[0]) for loss in result.losses] == [
+        (5, "inside <IfModule !mod_rewrite.c>")
+    ]
+    assert [item.line for item in result.items] == [2, 7]

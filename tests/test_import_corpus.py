@@ -55,6 +55,15 @@ REPORTED: dict[str, dict[int, str]] = {
         35: "the RewriteCond on line 34 is not translated",  # a capture of the host
     },
     "h5bp-rewrite_http_to_https.htaccess": {},
+    "symfony-apache-pack.htaccess": {
+        31: "not a redirect: the target '-'",
+        35: "not a redirect: the target '-'",
+        49: "the RewriteCond on line 48 is not translated",  # %{ENV:REDIRECT_STATUS}
+        54: "not a redirect: the target '-'",
+        57: "redirectware refuses it",  # a target of %{REQUEST_URI} alone
+        60: "an internal rewrite",
+        68: "inside <IfModule !mod_rewrite.c>",  # Apache here has mod_rewrite
+    },
 }
 
 #: Each file's tally, for the agreement summary (test_agreement_summary).

@@ -63,6 +63,8 @@ class _Reader:
         self.host: str | None = None
         self.conds: list[tuple[int, str, list[str]]] = []
         self.containers: list[str] = []
+        #: The negated <IfModule !mod_x.c> blocks open: (depth, module).
+        self.missing: list[tuple[int, str]] = []
         #: Items by module: Apache runs mod_rewrite and mod_alias in different phases.
         self.alias: list[Imported] = []
         self.rewrite: list[Imported] = []
@@ -88,12 +90,18 @@ class _Reader:
         if text.startswith("</"):
             closing = text[2:].rstrip(">").strip().lower()
             if self.containers and self.containers[-1] == closing:
+                if self.missing and self.missing[-1][0] == len(self.containers):
+                    self.missing.pop()
                 self.containers.pop()
                 if closing == "virtualhost":
                     self.host = None
             return
         if text.startswith("<"):
-            self.containers.append(text[1:].split()[0].rstrip(">").lower())
+            opened = text[1:].rstrip(">").split()
+            self.containers.append(opened[0].lower())
+            if opened[0].lower() == "ifmodule" and len(opened) > 1 and opened[1].startswith("!"):
+                # Read where the module is missing: a fallback for servers without it.
+                self.missing.append((len(self.containers), opened[1][1:]))
             return
         # Apache splits on spaces, honours double quotes and keeps backslashes (regexes).
         words = [w[1:-1] if w.startswith('"') and w.endswith('"') and len(w) > 1 else w
@@ -105,6 +113,14 @@ class _Reader:
         if name not in ("redirect", "redirectpermanent", "redirecttemp", "redirectmatch",
                         "rewritecond", "rewriterule", "rewritebase"):  # fmt: skip
             return  # not a redirect: not ours to translate
+        if self.missing:
+            module = self.missing[-1][1]
+            why = (
+                f"inside <IfModule !{module}>: it applies only on a server without {module}, "
+                "and the translation assumes the modules it reads"
+            )
+            self.lose(number, raw, why)
+            return
         inside = [c for c in self.containers if c not in ("virtualhost", "ifmodule")]
         if inside:
             self.lose(number, raw, f"inside <{inside[-1]}>: its scope is not translated")
