@@ -50,6 +50,13 @@ API_PERMANENT = {**API, "permanent": True}
 GO = {"name": "go", "from": "/go/{rest:path}", "to": "/{rest}"}
 HTTPS_EXCEPT_HEALTHZ = {**HTTPS, "except": ["/healthz"]}
 MAINTENANCE_EXCEPT_STATIC = {"maintenance": {"retry_after": 60}, "except": ["/static/{file:path}"]}
+#: Moved documentation: each page's .md URL to its folder, and each folder to where it moved.
+DOCS_MOVES = [
+    {"from": "/docs/a.md", "to": "/docs/a/"},
+    {"from": "/docs/a/", "to": "/docs/setup/a/"},
+    {"from": "/docs/b.md", "to": "/docs/b/"},
+    {"from": "/docs/b/", "to": "/docs/setup/b/"},
+]
 #: A body with UTF-8, CR LF, NUL and a byte that is not UTF-8: it must arrive as sent.
 BODY = b'{"order": 42, "note": "caf\xc3\xa9"}\r\n\x00\xff'
 
@@ -148,6 +155,13 @@ CASES: list[Case] = [
     Case("map-row-status", [{"map": [{"from": "/old", "to": "/new", "status": 302}], "permanent": True}], "POST", "http://example.com/old", 307, "http://example.com/new"),
     Case("map-query-key", [{"map": [{"from": "/page.php?id=3", "to": "/pages/three"}]}], "GET", "http://example.com/page.php?id=3", 302, "http://example.com/pages/three"),
     Case("map-miss", [{"map": [{"from": "/old", "to": "/new"}]}], "GET", "http://example.com/older", None),
+    # Two rows of one map are two redirects, even where the URL grows between them: a page's
+    # .md URL to its folder, and the folder to where it moved, is one redirect to the end.
+    *[
+        Case(f"map-chain-grows-{m}", [{"map": DOCS_MOVES, "permanent": True}], m, "http://example.com/docs/a.md?x=1", code, "http://example.com/docs/setup/a/?x=1")
+        for m, code in (("GET", 301), ("HEAD", 301), ("POST", 308), ("PUT", 308))
+    ],
+    Case("map-chain-grows-second-row", [{"map": DOCS_MOVES, "permanent": True}], "GET", "http://example.com/docs/b/", 301, "http://example.com/docs/setup/b/"),
     # --- maintenance ------------------------------------------------------------------
     Case("maintenance-503", [{"maintenance": {"retry_after": 600}, "except": ["/healthz"]}], "POST", "http://example.com/x", 503, expect_headers=(("Retry-After", "600"), ("Cache-Control", "no-store"))),
     Case("maintenance-except", [{"maintenance": {"retry_after": 600}, "except": ["/healthz"]}], "GET", "http://example.com/healthz", None),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +19,9 @@ import pytest
 from redirectware import RedirectMiddleware, RuleError, RuleSet
 from redirectware.document.loading import load_source
 from redirectware.engine.engine import MAX_HOPS, Engine
+from tests.cases import DOCS_MOVES
 from tests.conftest import echo_asgi_app
+from tests.console import run_cli, write
 
 GROWING = {"version": 1, "rules": [{"name": "shop", "from": "/shop/{p:path}", "to": "/shop/{p}/"}]}
 #: MAX_HOPS + 2 literal rules, each to the next: no cycle, no growth, just too long.
@@ -86,3 +89,41 @@ def test_the_middleware_passes_it_through_and_logs_one_error(
     errors = [record for record in caplog.records if record.levelno == logging.ERROR]
     assert len(errors) == 1
     assert "refused a redirect loop that grows the URL" in errors[0].getMessage()
+
+
+def test_rows_of_one_map_that_grow_the_url_are_a_chain_not_a_loop() -> None:
+    ruleset = RuleSet.from_dict({"version": 1, "rules": [{"name": "docs", "map": DOCS_MOVES}]})
+    decision = ruleset.resolve("GET", "http", "example.com", "/docs/a.md")
+    assert decision.refused is None
+    assert (decision.status, decision.location) == (302, "http://example.com/docs/setup/a/")
+    assert [hop.location for hop in decision.hops] == [
+        "http://example.com/docs/a/",
+        "http://example.com/docs/setup/a/",
+    ]
+
+
+def test_one_map_row_that_applies_again_and_grows_the_url_is_a_loop() -> None:
+    # /x adds y=1 to the query it keeps: /x?q -> /x?y=1&q -> /x?y=1&y=1&q, each URL new.
+    document = {"version": 1, "rules": [{"name": "x", "map": [{"from": "/x", "to": "/x?y=1"}]}]}
+    decision = unchecked(document).resolve("GET", "http", "example.com", "/x", "q=1")
+    assert decision.refused is not None
+    assert (decision.refused.kind, decision.refused.how) == ("loop", "grows the URL")
+    assert decision.refused.urls[1:3] == (
+        "http://example.com/x?y=1&q=1",
+        "http://example.com/x?y=1&y=1&q=1",
+    )
+
+
+def test_check_and_the_engine_agree_on_such_a_map(tmp_path: Path) -> None:
+    rows = "".join(f"      - {{from: {row['from']}, to: {row['to']}}}\n" for row in DOCS_MOVES)
+    document = write(
+        tmp_path,
+        "docs.yaml",
+        "version: 1\nrules:\n  - name: docs\n    permanent: true\n    map:\n" + rows + "tests:\n"
+        "  - request: GET http://example.com/docs/a.md\n"
+        "    expect: {status: 301, location: /docs/setup/a/}\n"
+        "  - request: POST http://example.com/docs/b.md\n"
+        "    expect: {status: 308, location: /docs/setup/b/}\n",
+    )
+    run = run_cli("check", document)
+    assert run.code == 0, run.out + run.err

@@ -53,10 +53,16 @@ def test_rows_move_in_and_posts_get_308(tmp_path: Path) -> None:
         "  shop.example.com: 1",
         "  each keeps its 301 for GET and HEAD; POST, PUT, PATCH and DELETE now get 308 "
         "(contrib.redirects answered them 301, which turns them into GETs)",
+        "  APPEND_SLASH is on: each row /a/ is copied as /a too, the second try "
+        "contrib.redirects makes",
         "not taken, 1 rows with no new_path (410 Gone): the redirect table holds redirects "
-        "only; answer these URLs with a `gone` rule in the rule document, or keep "
+        "only; answer these URLs with this gone rule in the rule document, or keep "
         "contrib.redirects for them:",
         "  example.com/gone",
+        "  - name: contrib-gone",
+        "    when: not_found",
+        "    map:",
+        '      - {from: "/gone", status: 410}',
         "not taken, 3 rows the rule set refuses:",
         "  id 6: from must be a path starting with a single '/', got 'no-slash'",
         f"  id 4: {LOOP}",

@@ -13,6 +13,8 @@ from redirectware.tools.expectations import expectations_of, run_expectations
 from redirectware.tools.importing.apache import parse
 from redirectware.tools.importing.settling import settle
 from redirectware.tools.importing.writing import render
+from tests import edge_servers
+from tests.judges.servers import apache_htaccess
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import" / "apache"
 
@@ -138,3 +140,56 @@ def test_cli(tmp_path: Path) -> None:
     out = tmp_path / "redirects.yaml"
     assert main(["import", "apache", str(source), "-o", str(out)]) == 0
     assert "# " + str(source) + ":1: Redirect 301 /a https://example.com/b" in out.read_text()
+
+
+#: A path that a Redirect and a RewriteRule [R] both name, the Redirect first in the file.
+BOTH = """\
+Redirect 301 /both /from-alias
+Redirect 302 /alias-only /alias-target
+RewriteEngine On
+RewriteRule ^both$ /from-rewrite [R=301,L]
+RewriteRule ^rewrite-only/(.*)$ /rewrite-target/$1 [R=302,L]
+"""
+
+
+def _from_path(url: str) -> str:
+    """A URL from its path on: what two servers on different ports agree on."""
+    return "/" + url.partition("://")[2].partition("/")[2]
+
+
+def test_htaccess_rewrite_acts_before_redirect_as_the_real_apache_does(tmp_path: Path) -> None:
+    ruleset, losses = _translate(BOTH, str(tmp_path / ".htaccess"), tmp_path)
+    assert not losses
+    paths = ["/both", "/both/x", "/alias-only/a?q=1", "/rewrite-only/a/b", "/other"]
+    with apache_htaccess(BOTH, tmp_path / "apache") as server:
+        for path in paths:
+            for method in ("GET", "POST"):
+                source = edge_servers.answer(server, method, path, "example.com")
+                ours = _answer(ruleset, "http://example.com" + path, method)
+                if source.status in (301, 302):
+                    # 307/308 to a POST: redirectware's one documented difference.
+                    code = source.status if method == "GET" else {301: 308, 302: 307}[source.status]
+                    assert (ours[0], _from_path(ours[1] or "")) == (
+                        code,
+                        _from_path(source.location or ""),
+                    ), path
+                else:
+                    assert ours == (None, None), path
+    assert _answer(ruleset, "http://example.com/both") == (301, "http://example.com/from-rewrite")
+
+
+def test_a_fallback_for_a_server_without_a_module_is_reported() -> None:
+    source = (
+        "<IfModule mod_rewrite.c>\n"
+        "    RewriteRule ^old$ /new [R=301,L]\n"
+        "</IfModule>\n"
+        "<IfModule !mod_rewrite.c>\n"
+        "    RedirectMatch 307 ^/$ /index.php/\n"
+        "</IfModule>\n"
+        "Redirect 301 /a /b\n"
+    )
+    result = parse(source, ".htaccess")
+    assert [(loss.line, loss.why.split(":")[0]) for loss in result.losses] == [
+        (5, "inside <IfModule !mod_rewrite.c>")
+    ]
+    assert [item.line for item in result.items] == [2, 7]

@@ -161,7 +161,7 @@ def test_unforced_lines_wait_for_not_found_and_forced_ones_always_apply(tmp_path
     for method, path, answer in [
         ("GET", "/a", (301, "https://example.com/b")),
         ("HEAD", "/a/", (301, "https://example.com/b")),
-        ("POST", "/a", (None, None)),  # the app consumed the body: its 404 stands
+        ("POST", "/a", (308, "https://example.com/b")),  # after the 404: the body sent again
         ("GET", "/c", (302, "https://example.com/d")),
         ("GET", "/c/", (302, "https://example.com/d")),
         ("POST", "/c", (307, "https://example.com/d")),  # never a POST turned into a GET
@@ -259,3 +259,37 @@ def test_netlify_toml_force_and_gone(tmp_path: Path) -> None:
     assert _answers(ruleset, "GET", "/old/") == (301, "https://example.com/new")
     assert _answers(ruleset, "POST", "/always") == (307, "https://example.com/here")
     assert _answers(ruleset, "GET", "/removed") == (410, None)
+
+
+def test_a_star_that_ends_the_path_is_a_splat_and_a_target_query_replaces_the_request_one(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "/inbox*  /mail/:splat  301!\n"  # 1: a splat, as Netlify's documentation reads it
+        "/form    /f?usp=sharing  302!\n"  # 2: the target's query, not the request's
+        "/news/*  /n/:splat?from=news\n"  # 3: the same, unforced, with a splat
+        "/a*b     /c  301!\n"  # 4: a * inside the path: ambiguous, reported
+    )
+    result = parse_redirects(text, "_redirects")
+    settle(result)
+    assert [(loss.line, loss.why.split(":")[0]) for loss in result.losses] == [
+        (4, "a '*' inside the path")
+    ]
+    assert any("_redirects:1: the '*' that ends /inbox*" in note for note in result.notes)
+    ruleset = _load(render(result).document, tmp_path)
+    for path, query, answer in [
+        ("/inbox", "", (301, "https://example.com/mail/")),
+        ("/inboxes", "", (301, "https://example.com/mail/es")),
+        ("/inbox/a/b/", "x=1", (301, "https://example.com/mail//a/b/?x=1")),
+        ("/inbo", "", (None, None)),
+        ("/form", "utm=1", (302, "https://example.com/f?usp=sharing")),
+        ("/form/", "", (302, "https://example.com/f?usp=sharing")),
+    ]:
+        got = ruleset.resolve("GET", "https", "example.com", path, query)
+        assert ((got.status, got.location) if got.location else (None, None)) == answer, path
+    # The unforced line answers after the app's 404, its target's query as written.
+    decision = ruleset.resolve("GET", "https", "example.com", "/news/a", "utm=1")
+    assert decision.passes
+    assert not run_expectations(ruleset, expectations_of(ruleset))
+    document = render(result).document
+    assert "keep_query: false" in document

@@ -1,4 +1,4 @@
-"""``when: not_found``: a rule that applies only when the app answers 404 to GET or HEAD.
+"""``when: not_found``: a rule that applies only when the app answers 404, to any method.
 
 Through real apps that answer 404 for what they do not serve: a raw ASGI app and Starlette's
 router, a raw WSGI app and Flask's, and Django's middleware in both modes. (The shared table
@@ -38,8 +38,11 @@ TABLE = [
     ("GET", "/old/a%2Fb?x=1", 301, "http://example.com/new/a%2Fb?x=1"),
     ("HEAD", "/old/a", 301, "http://example.com/new/a"),
     ("GET", "/dead", 410, None),
-    ("POST", "/old/a", 404, None),  # the app consumed the body: never retried
-    ("DELETE", "/dead", 404, None),
+    # Any method: the app has read the body, and the 308 has the client send it again.
+    ("POST", "/old/a", 308, "http://example.com/new/a"),
+    ("PUT", "/old/a?x=1", 308, "http://example.com/new/a?x=1"),
+    ("DELETE", "/dead", 410, None),
+    ("POST", "/unknown", 404, None),
     ("GET", "/old/served", 200, None),  # the app serves it: the rule never applies
     ("GET", "/unknown", 404, None),  # no rule: the app's 404 stands
     ("GET", "/always", 302, "http://example.com/elsewhere"),  # before the app is asked
@@ -53,7 +56,7 @@ def _check(status: int, headers: dict[str, str], body: bytes, row: tuple[Any, ..
     assert headers.get("location") == location
     if want == 404:
         assert headers.get("x-app") == "404", "the app's own 404 must reach the client"
-    if want in (301, 410):
+    if want in (301, 308, 410):
         assert "x-app" not in headers, "the app's 404 headers must never reach the client"
         assert headers.get("cache-control") == "max-age=60"
         assert body == b"" if method == "HEAD" else b"not here" not in body
@@ -82,7 +85,7 @@ async def _not_found(request: Any, exc: Exception) -> PlainTextResponse:
 
 
 STARLETTE = Starlette(
-    routes=[Route("/old/served", _served, methods=["GET", "HEAD", "POST", "DELETE"])],
+    routes=[Route("/old/served", _served, methods=["GET", "HEAD", "POST", "PUT", "DELETE"])],
     exception_handlers={404: _not_found},
 )
 
@@ -103,6 +106,38 @@ def test_asgi(app: Any, method: str, path: str, status: int, location: str | Non
         response.content,
         (method, path, status, location),
     )
+
+
+def test_a_post_after_the_apps_404_is_sent_again_with_its_body() -> None:
+    """The app reads the POST's body and answers 404; the rule's 308 has the client send
+    the same method and body to the new URL, where the app takes it."""
+    seen: list[tuple[str, str, bytes]] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        seen.append((scope["method"], scope["path"], body))
+        status = 200 if scope["path"].startswith("/new/") else 404
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b"taken" if status == 200 else b""})
+
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=RedirectMiddleware(app, rules=DOC))
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://example.com", follow_redirects=True
+        ) as client:
+            return await client.post("/old/a", content=b'{"order": 42}')
+
+    response = asyncio.run(go())
+    assert [(r.status_code, r.headers.get("location")) for r in response.history] == [
+        (308, "http://example.com/new/a")
+    ]
+    assert (response.status_code, response.content) == (200, b"taken")
+    assert seen == [("POST", "/old/a", b'{"order": 42}'), ("POST", "/new/a", b'{"order": 42}')]
 
 
 def test_asgi_streams_what_it_does_not_replace() -> None:
@@ -159,7 +194,7 @@ def lazy_wsgi(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
 FLASK = Flask(__name__)
 
 
-@FLASK.route("/old/served", methods=["GET", "HEAD", "POST", "DELETE"])
+@FLASK.route("/old/served", methods=["GET", "HEAD", "POST", "PUT", "DELETE"])
 def flask_served() -> tuple[str, int, dict[str, str]]:
     return "served", 200, {"X-App": "200"}
 
@@ -267,7 +302,7 @@ def test_explain_and_tests_entries(tmp_path: Path) -> None:
         "    expect: pass\n"
         "  - request: POST http://example.com/old/a\n"
         "    app: not_found\n"
-        "    expect: pass\n",
+        "    expect: {status: 307, location: http://example.com/new/a}\n",
     )
     run = run_cli("explain", doc, "GET", "http://example.com/old/a")
     assert run.code == 0, run

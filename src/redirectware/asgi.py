@@ -152,12 +152,13 @@ async def _respond(decision: Decision, send: Send) -> None:
 
 
 class NotFoundWatch:
-    """``send`` for a GET or HEAD request when a rule says ``when: not_found``: a 404
+    """``send`` for a request when a rule says ``when: not_found``: a 404
     response start from the app is held back and the rule set asked about the request again
     (:meth:`RuleSet.resolve_not_found <redirectware.RuleSet.resolve_not_found>`). When a rule
     answers, its answer is sent instead and every message the app sends after (its 404 body)
     is dropped; otherwise, and for any other status, the app's messages go through as sent,
-    streaming included."""
+    streaming included. Any method: the app has read a POST's body by then, and the rule's
+    307 or 308 tells the client to send it again to the new URL."""
 
     __slots__ = ("_metrics", "_ruleset", "_scope", "_send", "_state")
 
@@ -265,7 +266,7 @@ class RedirectMiddleware:
         # Every request of the site comes through here, and most pass: so the http path is
         # written out inline (a helper coroutine or function costs as much as the rest).
         ruleset = self._fixed_rules or self.rules.current()
-        if ruleset.waits_for_404 and scope.get("method") in ("GET", "HEAD"):
+        if ruleset.waits_for_404:
             send = NotFoundWatch(send, ruleset, scope, self._metrics)  # see when: not_found
         raw = scope.get("headers", ())
         host: bytes | None = None

@@ -37,7 +37,7 @@ class RuleSet(Engine):
         check_loops(self)
         self._after_404 = AfterNotFound.of(document)
         #: Whether a rule says ``when: not_found``: then adapters watch the app's answer to
-        #: GET and HEAD requests for a 404, and ask :meth:`resolve_not_found` about it.
+        #: every request for a 404, and ask :meth:`resolve_not_found` about it.
         self.waits_for_404 = self._after_404 is not None
 
     def resolve_not_found(
@@ -52,8 +52,10 @@ class RuleSet(Engine):
     ) -> Decision:
         """What a request gets once the app has answered it 404: the answer of a
         ``when: not_found`` rule, or PASS (the app's 404 stands); see
-        :class:`~redirectware.engine.not_found.AfterNotFound`. The arguments are those of
-        :meth:`resolve`."""
+        :class:`~redirectware.engine.not_found.AfterNotFound`. Any method: a POST is answered
+        307 or 308 (never 301/302), which tells the client to send its body again to the new
+        URL; the app's 404 did nothing that sending it again would repeat. The arguments are
+        those of :meth:`resolve`."""
         if self._after_404 is None:
             return PASS
         return self._after_404.resolve(method, scheme, host, path, query, headers, client)

@@ -114,7 +114,7 @@ class WSGIRedirectMiddleware:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         ruleset = self._fixed_rules or self.rules.current()
-        if ruleset.waits_for_404 and environ["REQUEST_METHOD"] in ("GET", "HEAD"):
+        if ruleset.waits_for_404:
             watch = NotFoundWatch(
                 start_response, ruleset, environ, self._metrics
             )  # when: not_found
@@ -168,7 +168,8 @@ class WSGIRedirectMiddleware:
 
 
 class NotFoundWatch:
-    """``start_response`` for a GET or HEAD request when a rule says ``when: not_found``.
+    """``start_response`` for a request when a rule says ``when: not_found`` (any method: a
+    POST gets the rule's 307 or 308, which has the client send its body again).
 
     A 404 from the app makes the rule set look at the request again
     (:meth:`RuleSet.resolve_not_found <redirectware.RuleSet.resolve_not_found>`). When a rule

@@ -298,6 +298,14 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("source", metavar="SOURCE", help="the other tool's file")
     importing.add_argument("-o", "--output", metavar="OUT", help="write here (default: stdout)")
     importing.add_argument("--report", metavar="FILE", help="write the loss report as JSON")
+    importing.add_argument(
+        "--site-id", type=int, metavar="ID",
+        help="django: the project's SITE_ID (its rows answer on every host)",
+    )  # fmt: skip
+    importing.add_argument(
+        "--append-slash", choices=("on", "off"), default="on",
+        help="django: the project's APPEND_SLASH (default on, as Django's)",
+    )  # fmt: skip
 
     export = commands.add_parser(
         "export", help="write the rules for nginx, Caddy, Apache, Cloudflare or Netlify",
@@ -445,7 +453,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "import":
             from .importing import run_import
 
-            return run_import(args.format, source_file(args.source), args.output, args.report)
+            return run_import(
+                args.format, source_file(args.source), args.output, args.report,
+                args.site_id, args.append_slash == "on",
+            )  # fmt: skip
         if args.command == "export":
             from .exporting import run_export
 

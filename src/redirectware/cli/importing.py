@@ -37,6 +37,7 @@ example:
   redirectware import netlify _redirects -o redirects.yaml
   redirectware import netlify netlify.toml --report losses.json
   redirectware import wagtail redirects.xlsx -o redirects.yaml   (needs redirectware[wagtail])
+  redirectware import django dump.json --site-id 1 --append-slash on
 """
 
 
@@ -78,9 +79,17 @@ def report(result: ImportResult, report_file: str | None) -> None:
         Path(report_file).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
-def run_import(fmt: str, source: Path, output: str | None, report_file: str | None) -> int:
-    """Import ``source``; print or write the document; return the exit status."""
-    result = import_file(fmt, source)
+def run_import(
+    fmt: str,
+    source: Path,
+    output: str | None,
+    report_file: str | None,
+    site_id: int | None = None,
+    append_slash: bool = True,
+) -> int:
+    """Import ``source``; print or write the document; return the exit status.
+    ``site_id`` and ``append_slash``: a Django project's settings (``django`` only)."""
+    result = import_file(fmt, source, site_id=site_id, append_slash=append_slash)
     written = write(result, output)
     if written is None:
         with tempfile.TemporaryDirectory() as folder:

@@ -164,8 +164,9 @@ class RedirectMiddleware:
         return self._logged(decision, values)
 
     def _after_404(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
-        """The app's response, or, when it is a 404 to a GET or HEAD request and a
-        ``when: not_found`` rule answers, that rule's answer (the 404 is closed unsent)."""
+        """The app's response, or, when it is a 404 and a ``when: not_found`` rule answers,
+        that rule's answer (the 404 is closed unsent), to any method: a POST gets 307 or
+        308, which has the client send its body again to the new URL."""
         if response.status_code != 404:
             return response
         ruleset = self.rules.current()

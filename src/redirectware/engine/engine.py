@@ -334,6 +334,8 @@ class Engine:
         """The hops from ``request`` while rules keep matching; or a final answer (a 503, a
         400) from the first rule; or a refusal when the chain is a loop."""
         hops: list[Hop] = []
+        #: The request each hop was worked out from: a map's row is looked up from it.
+        origins: list[RequestView] = []
         current = request
         seen: set[str] = set()
         while True:
@@ -353,8 +355,9 @@ class Engine:
                 seen.add(own)
                 refusal = None
             else:
-                refusal = _refusal(request, hops, outcome, seen, current)
+                refusal = self._refusal(request, hops, origins, outcome, seen, current)
             hops.append(outcome)
+            origins.append(current)
             if refusal is not None:
                 return _refused(rule, refusal)
             seen.add(outcome.location)
@@ -401,6 +404,44 @@ class Engine:
         )
         found = self._index.first_match(current, candidates)
         return None if found is None else (current, found)
+
+    def _refusal(
+        self,
+        request: RequestView,
+        hops: list[Hop],
+        origins: list[RequestView],
+        hop: Hop,
+        seen: set[str],
+        current: RequestView,
+    ) -> Refusal | None:
+        """Why ``hop`` must not be sent, if it must not: it comes back to a URL the chain
+        visited, or what made it (a template rule, or one row of a map) already applied in
+        this chain and now makes the URL longer, which no number of further hops undoes
+        (``/shop/{p:path}`` to ``/shop/{p}/``). Two rows of one map are two redirects
+        (``/a.md`` to ``/a/``, then ``/a/`` to ``/setup/a/``): the URL growing across them
+        is an ordinary chain."""
+        if hop.location in seen:
+            urls = (request.url(), *(h.location for h in hops), hop.location)
+            return Refusal("self", urls) if not hops else Refusal("loop", urls)
+        rule = hop.rule
+        # A trailing_slash rule adds (or drops) one slash where it is missing (or present), so
+        # it may rightly act twice in a chain (/old -> /old/ -> /new -> /new/) without growing
+        # for ever; a loop through it comes back to a URL seen, which the test above catches.
+        if isinstance(rule.action, SlashAction) or len(hop.location) <= len(current.url()):
+            return None
+        if isinstance(rule.action, MapAction):
+            # Compared by value: a compiled map builds a new row object on each lookup.
+            row = self._index.map_entry(rule.action, current)[0]
+            again = any(
+                earlier.rule is rule and self._index.map_entry(rule.action, origin)[0] == row
+                for earlier, origin in zip(hops, origins, strict=True)
+            )
+        else:
+            again = any(earlier.rule is rule for earlier in hops)
+        if again:
+            urls = (request.url(), *(h.location for h in hops), hop.location)
+            return Refusal("loop", urls, "grows the URL")
+        return None
 
     def _serves(self, hop: Hop, current: RequestView) -> bool:
         """Whether the engine answers for the host a hop leads to, so the chain goes on."""
@@ -592,28 +633,6 @@ class Engine:
                 cached = self._pass_with[value] = Decision(PASS_KIND, headers=(header,))
             return cached
         return decision._replace(headers=(*decision.headers, header))
-
-
-def _refusal(
-    request: RequestView, hops: list[Hop], hop: Hop, seen: set[str], current: RequestView
-) -> Refusal | None:
-    """Why ``hop`` must not be sent, if it must not: it comes back to a URL the chain
-    visited, or its rule already applied in this chain and now makes the URL longer, which
-    no number of further hops undoes (``/shop/{p:path}`` to ``/shop/{p}/``)."""
-    if hop.location in seen:
-        urls = (request.url(), *(h.location for h in hops), hop.location)
-        return Refusal("self", urls) if not hops else Refusal("loop", urls)
-    # A trailing_slash rule adds (or drops) one slash where it is missing (or present), so it
-    # may rightly act twice in a chain (/old -> /old/ -> /new -> /new/) without growing for
-    # ever; a loop through it comes back to a URL seen, which the test above catches.
-    if (
-        not isinstance(hop.rule.action, SlashAction)
-        and any(earlier.rule is hop.rule for earlier in hops)
-        and len(hop.location) > len(current.url())
-    ):
-        urls = (request.url(), *(h.location for h in hops), hop.location)
-        return Refusal("loop", urls, "grows the URL")
-    return None
 
 
 def _refused(rule: Rule, refusal: Refusal) -> Decision:

@@ -1,8 +1,9 @@
 """What a request meets once the app has answered it 404: the ``when: not_found`` rules.
 
-A rule with ``when: not_found`` lets the app answer first. The rules a request meets then
-are the document's own with those rules switched on: the first that matches decides (any
-earlier rule that could have matched the request already did, before the app was asked).
+A rule with ``when: not_found`` lets the app answer first. The rules a request (of any
+method) meets then are the document's own with those rules switched on: the first that
+matches decides (any earlier rule that could have matched the request already did, before
+the app was asked).
 :class:`redirectware.RuleSet` and the importers' settling both ask through here, so the
 policy (which methods, which rules) is written once.
 """
@@ -12,10 +13,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from .decision import PASS, Decision
+from .decision import Decision
 from .engine import Engine
 from .model import Document
-from .status import SAFE_METHODS
 
 
 class AfterNotFound:
@@ -45,8 +45,7 @@ class AfterNotFound:
         headers: Mapping[str, str] | None = None,
         client: str | None = None,
     ) -> Decision:
-        """What the request gets now, as :meth:`Engine.resolve` says; PASS (the app's 404
-        stands) for a method other than GET and HEAD, whose body the app has consumed."""
-        if method not in SAFE_METHODS:
-            return PASS
+        """What the request gets now, as :meth:`Engine.resolve` says, for any method: a POST
+        gets 307 or 308, so the client sends its body again to the new URL (the app's 404
+        did nothing that sending it again would repeat)."""
         return self._engine.resolve(method, scheme, host, path, query, headers, client)

@@ -15,8 +15,9 @@ KIND = Kind(
     title="Only for missing pages: when: not_found",
     summary=(
         "`when: not_found` (on a `to`, `map` or `gone` rule) lets the app answer first: the "
-        "rule applies only when the app answers a GET or HEAD with 404, as Netlify's unforced "
-        "rules, Django's redirects app and Wagtail's do."
+        "rule applies only when the app answers 404, as Netlify's unforced rules, Django's "
+        "redirects app and Wagtail's do. Any method: a POST then gets 307 or 308, and the "
+        "client sends its body again to the new URL."
     ),
     keys=(Key("when", "always | not_found", "always", "not_found: only after the app's 404"),),
     example="""\

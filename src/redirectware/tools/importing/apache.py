@@ -63,19 +63,22 @@ class _Reader:
         self.host: str | None = None
         self.conds: list[tuple[int, str, list[str]]] = []
         self.containers: list[str] = []
+        #: The negated <IfModule !mod_x.c> blocks open: (depth, module).
+        self.missing: list[tuple[int, str]] = []
         #: Items by module: Apache runs mod_rewrite and mod_alias in different phases.
         self.alias: list[Imported] = []
         self.rewrite: list[Imported] = []
         for number, line in _logical_lines(text):
             self.line(number, line)
-        # In server context mod_rewrite translates first; in .htaccess mod_alias's Redirect
-        # acts first and per-directory RewriteRules come after: whatever their lines say.
-        first, then = (self.alias, self.rewrite) if self.per_dir else (self.rewrite, self.alias)
-        self.result.items = first + then
+        # mod_rewrite acts before mod_alias, whatever their lines say: in server context
+        # (both translate the URL, mod_rewrite first) and in an .htaccess too, where Debian's
+        # apache2 answers a path that a RewriteRule [R] and a Redirect both name with the
+        # RewriteRule's redirect (tests/test_import_apache.py asks the real server).
+        self.result.items = self.rewrite + self.alias
         if self.alias and self.rewrite:
-            which = "Redirect* before RewriteRule" if self.per_dir else (
-                "RewriteRule before Redirect*")  # fmt: skip
-            self.result.notes.append(f"{source}: ordered as Apache applies them: {which}")
+            self.result.notes.append(
+                f"{source}: ordered as Apache applies them: RewriteRule before Redirect*"
+            )
 
     def lose(self, number: int, text: str, why: str) -> None:
         self.result.lose(number, text, why)
@@ -87,12 +90,18 @@ class _Reader:
         if text.startswith("</"):
             closing = text[2:].rstrip(">").strip().lower()
             if self.containers and self.containers[-1] == closing:
+                if self.missing and self.missing[-1][0] == len(self.containers):
+                    self.missing.pop()
                 self.containers.pop()
                 if closing == "virtualhost":
                     self.host = None
             return
         if text.startswith("<"):
-            self.containers.append(text[1:].split()[0].rstrip(">").lower())
+            opened = text[1:].rstrip(">").split()
+            self.containers.append(opened[0].lower())
+            if opened[0].lower() == "ifmodule" and len(opened) > 1 and opened[1].startswith("!"):
+                # Read where the module is missing: a fallback for servers without it.
+                self.missing.append((len(self.containers), opened[1][1:]))
             return
         # Apache splits on spaces, honours double quotes and keeps backslashes (regexes).
         words = [w[1:-1] if w.startswith('"') and w.endswith('"') and len(w) > 1 else w
@@ -104,6 +113,14 @@ class _Reader:
         if name not in ("redirect", "redirectpermanent", "redirecttemp", "redirectmatch",
                         "rewritecond", "rewriterule", "rewritebase"):  # fmt: skip
             return  # not a redirect: not ours to translate
+        if self.missing:
+            module = self.missing[-1][1]
+            why = (
+                f"inside <IfModule !{module}>: it applies only on a server without {module}, "
+                "and the translation assumes the modules it reads"
+            )
+            self.lose(number, raw, why)
+            return
         inside = [c for c in self.containers if c not in ("virtualhost", "ifmodule")]
         if inside:
             self.lose(number, raw, f"inside <{inside[-1]}>: its scope is not translated")
@@ -205,7 +222,11 @@ class _Reader:
         gone = "G" in flags or "GONE" in flags
         redirect = "R" in flags or target.startswith(("http://", "https://")) or gone
         why = None
-        if bad:
+        if target == "-" and not redirect:
+            # "-" leaves the URL as it is: a rule for its flags (an environment variable, a
+            # header), never a redirect.
+            why = "not a redirect: the target '-' leaves the URL unchanged (the rule sets flags)"
+        elif bad:
             why = f"flag(s) {', '.join(bad)} not translated"
         elif not redirect:
             why = "an internal rewrite (the client's URL does not change), not a redirect"

@@ -28,9 +28,12 @@ FILE_READERS: dict[str, Callable[[Path], ImportResult]] = {
 FORMATS = (*READERS, *FILE_READERS)
 
 
-def import_file(fmt: str, path: Path) -> ImportResult:
+def import_file(
+    fmt: str, path: Path, *, site_id: int | None = None, append_slash: bool = True
+) -> ImportResult:
     """Read ``path`` as ``fmt``; ``ValueError`` when it cannot be read at all (a reader
-    that needs a missing extra says which, in one line)."""
+    that needs a missing extra says which, in one line). ``site_id`` and ``append_slash``
+    are a Django project's ``SITE_ID`` and ``APPEND_SLASH`` (``django`` only)."""
     if fmt in FILE_READERS:
         try:
             result = FILE_READERS[fmt](path)
@@ -41,6 +44,9 @@ def import_file(fmt: str, path: Path) -> ImportResult:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
             raise ValueError(f"{path}: not UTF-8 text") from None
-        result = READERS[fmt](text, str(path))
+        if fmt == "django":
+            result = django.parse(text, str(path), site_id=site_id, append_slash=append_slash)
+        else:
+            result = READERS[fmt](text, str(path))
     settle(result)
     return result

@@ -13,9 +13,14 @@ Netlify's semantics, as translated:
   that path, since the slash-less path is not a spelling of ``/foo/{splat:path}``;
 * matching is case-sensitive (Netlify answers ``/About`` and ``/about`` differently today);
 * ``:name`` as a whole segment captures it and ``*`` as the last segment captures the rest
-  (``:splat`` in the target). A placeholder inside a segment is plain text, as Netlify and
-  GitLab Pages read it. A ``*`` anywhere else, a ``:name`` twice, or a target placeholder
-  ``from`` does not capture is reported as not translated;
+  (``:splat`` in the target), and so does a ``*`` that ends the path inside a segment
+  (``/inbox*`` matches ``/inbox``, ``/inboxes``, ``/inbox/a``: a splat, as Netlify's
+  documentation and the open implementations read it). A placeholder inside a segment is
+  plain text, as Netlify and GitLab Pages read it. A ``*`` anywhere else (what Netlify does
+  with it is not documented), a ``:name`` twice, or a target placeholder ``from`` does not
+  capture is reported as not translated;
+* the request's query is passed on, unless the target has its own (``/form?usp=sharing``):
+  then the target is sent as written (``keep_query: false``), as Cloudflare Pages does;
 * an **unforced** rule (no ``!``, or ``force = false``) yields to a file that exists at its
   path: it applies only where the site would answer 404, so it becomes ``when: not_found``
   (its tests say ``app: not_found``). A **forced** rule (``!``, ``force = true``) applies
@@ -42,6 +47,10 @@ _WHY = {
     404: "status 404 serves a custom not-found page (a rewrite), not a redirect",
     303: "redirectware never sends 303 (it sends 302 to GET/HEAD, 307 to the rest)",
 }
+_STAR_INSIDE = (
+    "a '*' before the last segment: Netlify documents a splat only at the end, Cloudflare "
+    "and GitLab Pages read it as any text there; Netlify's answer is not documented"
+)
 _PLACEHOLDER = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
 _STATUS = re.compile(r"([0-9]{3})(!?)\Z")
 SAMPLE_HOST = "example.com"
@@ -68,10 +77,23 @@ def _template(path: str) -> tuple[str | None, list[str], str]:
     names: list[str] = []
     out: list[str] = []
     for index, segment in enumerate(segments):
+        if "*" in segment and segment != "*":
+            if index != len(segments) - 1 or segment.count("*") > 1 or not segment.endswith("*"):
+                return None, [], ("a '*' inside the path: Netlify documents a splat only at "
+                                  "the end, Cloudflare and GitLab Pages read it as any text "
+                                  "there; what Netlify does is not documented")  # fmt: skip
+            # /inbox*: Netlify's documentation says a splat matches anything that follows
+            # it, and both open implementations (Cloudflare Pages, GitLab Pages) read a
+            # final * this way, /inbox, /inboxes and /inbox/a alike.
+            # GitLab Pages alone reads it as text: a note says so (see translate).
+            if "splat" in names:
+                return None, [], "':splat' and '*' both name the splat"
+            names.append("splat")
+            out.append(segment[:-1] + "{splat:path}")
+            continue
         if segment == "*":
             if index != len(segments) - 1:
-                return None, [], ("a '*' before the last segment (Netlify also matches it "
-                                  "empty, which a template cannot say)")  # fmt: skip
+                return None, [], _STAR_INSIDE
             if "splat" in names:
                 return None, [], "':splat' and '*' both name the splat"
             names.append("splat")
@@ -99,6 +121,8 @@ def _spellings(template: str) -> list[tuple[str, dict[str, str], bool]]:
         return [(template, {}, False)]  # it matches "/" itself, with an empty splat
     if template.endswith("/{splat:path}"):
         return [(template, {}, False), (template[: -len("/{splat:path}")], {"splat": ""}, True)]
+    if template.endswith("{splat:path}"):
+        return [(template, {}, False)]  # /inbox*: the splat takes any trailing slash
     return [(template, {}, True)]
 
 
@@ -160,6 +184,12 @@ def translate(
     if why is not None or template is None or target is None:
         result.lose(line, text, why or "not translated")
         return
+    if re.search(r"[^/]\*\Z", path):
+        result.notes.append(
+            f"{result.source}:{line}: the '*' that ends {path} is read as a splat, as "
+            "Netlify's documentation (a splat matches anything that follows it) and Cloudflare "
+            "Pages read it; GitLab Pages reads it as text"
+        )
     if gone is not None and to:
         result.notes.append(
             f"{result.source}:{line}: Netlify serves {to} with status {status}; redirectware "
@@ -168,6 +198,10 @@ def translate(
     rules: list[dict[str, Any]] = []
     tests: list[dict[str, Any]] = []
     rows: list[Row] = []
+    # A target with its own query (/form?usp=sharing) is sent as written: the Netlify-
+    # compatible matchers (Cloudflare Pages: the target's search, else the request's) drop
+    # the request's query then.
+    own_query = gone is None and "?" in target.partition("#")[0]
     for spelling, fixed, ignore in _spellings(template):
         rule: dict[str, Any] = {"name": f"{result.fmt}-{line}" + ("" if not rules else "-stem")}
         if host is not None:
@@ -186,6 +220,8 @@ def translate(
             rule["status"] = status
         if ignore:
             rule["trailing_slash_match"] = "ignore"
+        if own_query:
+            rule["keep_query"] = False
         if not force:
             rule["when"] = "not_found"
         rules.append(rule)
@@ -200,6 +236,8 @@ def translate(
                                request_path, conditions_query, force))  # fmt: skip
     exact = not names and host is None and not conditions_query
     options: dict[str, Any] = {"trailing_slash_match": "ignore"}
+    if own_query:
+        options["keep_query"] = False
     if not force:
         options["when"] = "not_found"
     item = Imported(result.source, line, text, rules, tests, rows if exact else None, options)
@@ -236,8 +274,8 @@ def _test(
         location = location.replace("{" + name + "}", value)
     if not location.startswith("http"):
         location = base + location
-    if wanted:
-        # Netlify passes the request's query on to the target.
+    if wanted and "?" not in location.partition("#")[0]:
+        # Netlify passes the request's query on to a target without one of its own.
         head, mark, fragment = location.partition("#")
         location = head + ("&" if "?" in head else "?") + wanted + mark + fragment
     return test_entry("GET", url, status, location, not_found=not force)

@@ -28,7 +28,9 @@ nginx's semantics, as translated:
   ``from_regex`` rules after the map, in order, as nginx tries them after the strings;
   ``hostnames`` and ``include`` are reported;
 * ``server_name`` gives each rule of the server its ``host`` (one rule per name); ``_`` or
-  none gives no host condition; other ``if`` blocks are reported.
+  none gives no host condition; where one name has a TLS-only server and a plain-HTTP-only
+  one, their rules get ``scheme: https`` and ``scheme: http``; other ``if`` blocks are
+  reported.
 """
 
 from __future__ import annotations
@@ -91,31 +93,65 @@ def _tokens(text: str) -> list[tuple[str, int, bool]]:
     return out
 
 
-def parse_config(text: str) -> list[Directive]:
-    """The directives of a configuration, blocks nested."""
+@dataclass(frozen=True)
+class ParseError:
+    """Where the configuration cannot be read as nginx reads it, and why."""
+
+    line: int
+    text: str
+    why: str
+
+
+def parse_config(text: str) -> tuple[list[Directive], list[ParseError]]:
+    """The directives of a configuration, blocks nested, and what nginx would refuse to read
+    (an unquoted ``{`` in a regex, a missing ``;`` or ``}``): each with its line, so that no
+    directive in a part the parser could not read is dropped without a word."""
     lines = text.splitlines()
+
+    def shown(line: int) -> str:
+        return lines[line - 1].strip() if 0 < line <= len(lines) else ""
+
     stack: list[list[Directive]] = [[]]
+    opened: list[int] = []  # the line of each open block
+    errors: list[ParseError] = []
     current: list[str] = []
     start = 0
     for token, line, quoted in _tokens(text):
         if token in ";{" and not quoted:
             if current:
-                directive = Directive(current[0], current[1:], start,
-                                      text=lines[start - 1].strip())  # fmt: skip
+                directive = Directive(current[0], current[1:], start, text=shown(start))
                 stack[-1].append(directive)
                 if token == "{":
                     directive.children = []
                     stack.append(directive.children)
+                    opened.append(start)
+            else:
+                errors.append(ParseError(line, shown(line), f"nginx cannot read this: an "
+                                         f"unexpected '{token}'"))  # fmt: skip
             current = []
         elif token == "}" and not quoted:
+            if current:
+                errors.append(ParseError(start, shown(start), "nginx cannot read this: a "
+                                         "directive without ';' before '}' (a regex with '{' "
+                                         "must be quoted)"))  # fmt: skip
             if len(stack) > 1:
                 stack.pop()
+                opened.pop()
+            else:
+                errors.append(ParseError(line, shown(line), "nginx cannot read this: an "
+                                         "unexpected '}'"))  # fmt: skip
             current = []
         else:
             if not current:
                 start = line
             current.append(token)
-    return stack[0]
+    if current:
+        errors.append(ParseError(start, shown(start), "nginx cannot read this: a directive "
+                                 "without ';' at the end of the file"))  # fmt: skip
+    for line in opened:
+        errors.append(ParseError(line, shown(line), "nginx cannot read this: a block that "
+                                 "is never closed with '}'"))  # fmt: skip
+    return stack[0], errors
 
 
 _VARIABLES = {"$scheme": "{scheme}", "$host": "{host}", "$request_uri": "{path}", "$uri": "{path}"}
@@ -135,6 +171,46 @@ def _url(url: str) -> tuple[str, bool]:
     if left:
         raise ValueError(f"the variable {left[0]} in the URL is not translated")
     return url, keep
+
+
+def _names(server: Directive) -> list[str]:
+    """A server's names, lower case."""
+    return [n.lower() for d in server.children or [] if d.name == "server_name" for n in d.args]
+
+
+def _listen_kind(server: Directive) -> str | None:
+    """``https`` when every ``listen`` of a server is TLS (``ssl``, port 443), ``http`` when
+    none is, else None (both, or no listen)."""
+    listens = [d.args for d in server.children or [] if d.name == "listen" and d.args]
+    tls = [("ssl" in args or args[0].rsplit(":", 1)[-1] == "443") for args in listens]
+    if listens and all(tls):
+        return "https"
+    if listens and not any(tls):
+        return "http"
+    return None
+
+
+def _code(directive: Directive) -> int | None:
+    """The status code of a ``return`` (302 for a bare URL), or None if it has none."""
+    args = directive.args
+    if len(args) == 1 and args[0].startswith(("http://", "https://", "$scheme")):
+        return 302
+    return int(args[0]) if args and args[0].isdigit() else None
+
+
+def _redirects(directive: Directive) -> bool:
+    """Whether a ``return`` redirects or says a page is gone (what an importer translates)."""
+    code = _code(directive)
+    return code is not None and (code in _REDIRECT_CODES or code in _GONE_CODES)
+
+
+def _not_a_redirect(directive: Directive) -> str:
+    code = _code(directive)
+    return (
+        f"return {code if code is not None else ' '.join(directive.args)} is not a "
+        "redirect: nginx answers the request itself (the app behind redirectware answers "
+        "such paths)"
+    )
 
 
 @dataclass(frozen=True)
@@ -163,15 +239,42 @@ class _Reader:
     def __init__(self, text: str, source: str) -> None:
         self.result = ImportResult("nginx", source)
         self.maps: dict[str, Directive] = {}
-        tree = parse_config(text)
+        #: Every return and rewrite translated or reported: the rest are reported at the end.
+        self.handled: set[int] = set()
+        tree, errors = parse_config(text)
+        for error in errors:
+            self.result.lose(error.line, error.text, error.why)
         self.walk(tree)
         servers = [d for d in self.all(tree) if d.name == "server"]
+        self.servers = servers
         if servers:
             for server in servers:
                 self.server(server)
         else:
             # A server-level include: the file's directives are one server's.
             self.server(Directive("server", [], 1, tree))
+        self.unread(tree, errors)
+
+    def unread(self, tree: list[Directive], errors: list[ParseError]) -> None:
+        """Report each return and rewrite that no step above translated or reported: in a
+        block the importer does not read (``limit_except``, a misread regex's block)."""
+        broken = {error.line for error in errors}
+        for directive in self.everywhere(tree):
+            if directive.name in ("return", "rewrite") and id(directive) not in self.handled:
+                why = (
+                    "in a part of the file nginx cannot read (see the error above)"
+                    if broken
+                    else "in a block whose directives are not translated"
+                )
+                self.lose(directive, why)
+
+    def everywhere(self, directives: list[Directive]) -> list[Directive]:
+        """Every directive, at any depth."""
+        found: list[Directive] = []
+        for directive in directives:
+            found.append(directive)
+            found += self.everywhere(directive.children or [])
+        return found
 
     def all(self, directives: list[Directive]) -> list[Directive]:
         found: list[Directive] = []
@@ -187,6 +290,7 @@ class _Reader:
                 self.maps[directive.args[1]] = directive
 
     def lose(self, directive: Directive, why: str) -> None:
+        self.handled.add(id(directive))
         self.result.lose(directive.line, directive.text or directive.name, why)
 
     # --- a server ---------------------------------------------------------------------------
@@ -195,12 +299,26 @@ class _Reader:
         children = server.children or []
         names = [n.lower() for d in children if d.name == "server_name" for n in d.args]
         self.hosts: list[str | None] = [n for n in names if n not in ("_", "")] or [None]
+        # Two servers of one name, one listening on TLS only and one on plain HTTP only (the
+        # usual "port 80 sends everything to https" pair): each answers its own scheme, so
+        # their rules say which. A lone server gets no scheme condition: behind a proxy that
+        # ends TLS, nginx on port 80 answers what redirectware sees as https.
+        kind = _listen_kind(server)
+        self.scheme: str | None = None
+        if kind is not None and any(
+            _listen_kind(other) not in (None, kind) and set(_names(other)) & set(_names(server))
+            for other in self.servers
+        ):
+            self.scheme = kind
         for directive in children:
             if directive.name in ("return", "rewrite"):
                 self.redirect(directive, None)
             elif directive.name == "if":
                 self.if_block(directive)
-        locations = [self.location(d) for d in children if d.name == "location"]
+        locations: list[_Location] = []
+        for directive in children:
+            if directive.name == "location":
+                locations += self.locations(directive)
         regexes = [loc for loc in locations if loc.modifier in ("~", "~*")]
         exact = [loc for loc in locations if loc.modifier == "="]
         prefixes = sorted((loc for loc in locations if loc.modifier in ("", "^~")),
@@ -268,6 +386,37 @@ class _Reader:
     def except_of(self, location: _Location) -> str:
         return location.path if location.modifier == "=" else location.path + "{x:path}"
 
+    def locations(self, directive: Directive, outer: _Location | None = None) -> list[_Location]:
+        """A location and the locations nested in it, as one list.
+
+        nginx looks for a nested location only inside the prefix location it chose, among
+        paths that start with that prefix: a nested exact or prefix location is the longer
+        match there, which is what it is in one flat list too. A prefix location nested in
+        a ``^~`` one stops the regex search as its outer one does, so it counts as ``^~``.
+        A regex location nested in another is searched only after the outer one is chosen,
+        before the server's regexes: not said by a flat list, so reported."""
+        loc = self.location(directive)
+        if outer is not None and outer.modifier == "^~" and loc.modifier == "":
+            loc.modifier = "^~"
+        found = [loc]
+        for child in directive.children or []:
+            if child.name != "location":
+                continue
+            # The nested one's modifier, read before anything in it is translated.
+            args = child.args
+            modifier = args[0] if len(args) == 2 else ""
+            if args and args[-1].startswith("@"):
+                modifier = "@"
+            if loc.modifier in ("~", "~*", "=", "@") or modifier in ("~", "~*", "@"):
+                for inner in self.everywhere(child.children or []):
+                    if inner.name in ("return", "rewrite") and id(inner) not in self.handled:
+                        self.lose(inner, f"in a location nested in location {loc.path} "
+                                  f"(line {loc.directive.line}) that is not translated: only "
+                                  "exact and prefix locations inside a prefix one are")  # fmt: skip
+                continue
+            found += self.locations(child, loc)
+        return found
+
     def location(self, directive: Directive) -> _Location:
         args = directive.args
         modifier, path = (args[0], args[1]) if len(args) == 2 else ("", args[0] if args else "")
@@ -285,6 +434,19 @@ class _Reader:
             except ImportError as error:  # RE2 is not installed
                 why = str(error)
         for child in directive.children or []:
+            if child.name == "if":
+                # An if inside a location runs only for its condition: the location serves
+                # content otherwise, and what the if does is not translated.
+                for inner in child.children or []:
+                    if inner.name in ("return", "rewrite"):
+                        loc.redirects = True
+                        condition = " ".join(child.args).strip("()").strip()
+                        self.lose(inner, f"inside an if ({condition}) in location {path}: "
+                                  "not translated")  # fmt: skip
+                continue
+            if child.name == "return" and not _redirects(child):
+                self.lose(child, _not_a_redirect(child))
+                break  # nothing after a return runs; the location answers itself
             if child.name in ("return", "rewrite"):
                 loc.redirects = True
                 if why is not None:
@@ -360,7 +522,7 @@ class _Reader:
         if code in _GONE_CODES:
             return [self.item(directive, path, None, code, False, scheme)]
         if code not in _REDIRECT_CODES:
-            return []  # not a redirect (a 200, a 404, a 444): not ours to translate
+            raise ValueError(_not_a_redirect(directive))
         if code not in _KEPT:
             raise ValueError("redirectware never sends 303")
         if path.regex is not None:
@@ -379,8 +541,22 @@ class _Reader:
         if flag not in ("permanent", "redirect") and not absolute_url:
             raise ValueError("an internal rewrite (the client's URL does not change)")
         code = 301 if flag == "permanent" else 302
-        keep = not replacement.endswith("?")
+        # nginx appends the request's arguments after the whole replacement: after a
+        # fragment (/a#b?q=1) they are part of it and never reach the server, so the query
+        # is dropped (the Location's fragment then lacks "?q=1": a note says so).
+        keep = not replacement.endswith("?") and "#" not in replacement
+        if "#" in replacement and not replacement.endswith("?"):
+            self.result.notes.append(
+                f"{self.result.source}:{directive.line}: nginx appends the request's query after "
+                "the fragment of the replacement, where the server never sees it: the query "
+                "is dropped (keep_query: false)"
+            )
         replacement = replacement.rstrip("?")
+        if regex in ("^", ".*", "^.*", "^.*$") and not re.search(r"\$\d", replacement):
+            # A regex that every path matches: the rewrite applies wherever it runs (the
+            # server, or its location), capturing nothing.
+            target, _ = _url(replacement)
+            return [self.item(directive, self._path_of(loc), target, code, keep, scheme)]
         try:
             template, names = regex_template(regex)
         except ValueError:
@@ -404,6 +580,8 @@ class _Reader:
              keep: bool, scheme: str | None) -> Imported:  # fmt: skip
         """One source line's rules (one per server name) and tests; ``target`` None for
         ``gone`` (``code`` 410 or 451)."""
+        scheme = scheme or self.scheme
+        self.handled.add(id(directive))
         rules: list[dict[str, Any]] = []
         tests: list[dict[str, Any]] = []
         for host in self.hosts:
@@ -447,6 +625,7 @@ class _Reader:
     # --- map --------------------------------------------------------------------------------
 
     def map_rule(self, block: Directive, ret: Directive) -> None:
+        self.handled.add(id(ret))
         source_var = block.args[0]
         if source_var not in ("$uri", "$request_uri"):
             self.lose(block, f"a map on {source_var} (only $uri and $request_uri translate)")
@@ -504,16 +683,19 @@ class _Reader:
             seen[folded] = entry.line
             rows.append({"from": key, "to": entry.args[0]})
             origin = host or SAMPLE_HOST
-            location = absolute(entry.args[0], "http", origin)
-            tests.append(test_entry("GET", f"http://{origin}{key}", code, location))
+            scheme = self.scheme or "http"
+            location = absolute(entry.args[0], scheme, origin)
+            tests.append(test_entry("GET", f"{scheme}://{origin}{key}", code, location))
             if key.lower() != key.upper():
                 # nginx's string keys match without case: pin the other case too.
-                tests.append(test_entry("GET", f"http://{origin}{key.swapcase()}", code,
+                tests.append(test_entry("GET", f"{scheme}://{origin}{key.swapcase()}", code,
                                         location))  # fmt: skip
         if rows:
             rule: dict[str, Any] = {"name": f"nginx-map-{block.line}"}
             if host is not None:
                 rule["host"] = host
+            if self.scheme is not None:
+                rule["scheme"] = self.scheme
             rule.update({"map": rows, "status": code, "keep_query": False,
                          "case_sensitive": False})  # fmt: skip
             self.result.items.append(

@@ -143,11 +143,14 @@ def _settled(
     first = first_rule()
     if first is not None and url.startswith("http://"):
         # An earlier rule (an https redirect, say) takes the plain-http sample: try https.
+        origin = url[: url.find("/", len("http://"))] if "/" in url[7:] else url
         url = "https://" + url[len("http://") :]
         decision = _answer(ruleset, make_probe(method, url), not_found)
         first = first_rule()
-        if str(expect.get("location", "")).startswith("http://"):
-            expect["location"] = "https://" + expect["location"][len("http://") :]
+        location = str(expect.get("location", ""))
+        # A target on the request's own origin follows it to https; another site's stays.
+        if location == origin or location.startswith(origin + "/"):
+            expect["location"] = "https://" + location[len("http://") :]
         test["request"] = f"{method} {url}"
     if first is not None and not_found and not first.when_not_found and first.index > own:
         # The source tries this line first where the app would answer 404; redirectware

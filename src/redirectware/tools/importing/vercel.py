@@ -39,10 +39,55 @@ _NAME = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
 _PLAIN = re.compile(r"[A-Za-z0-9._~!$&'*+,;=:@%/-]*\Z")
 
 
-def _line_of(text: str, index: int) -> int:
-    """The line of the ``index``-th ``"source"`` key: JSON keeps no line numbers."""
-    found = [m.start() for m in re.finditer(r'"source"\s*:', text)]
-    return text.count("\n", 0, found[index]) + 1 if index < len(found) else 1
+def _redirect_lines(text: str) -> tuple[list[int], int | None]:
+    """:func:`_entry_lines`, with only ``trailingSlash``'s line of the top-level keys."""
+    lines, top = _entry_lines(text)
+    return lines, top.get("trailingSlash")
+
+
+def _entry_lines(text: str) -> tuple[list[int], dict[str, int]]:
+    """The line of each entry of the top-level ``redirects`` array (its ``"source"`` key, or
+    where the entry starts), and the line of a top-level ``trailingSlash``: JSON keeps no
+    line numbers, and ``"source"`` keys under ``headers`` and ``rewrites`` must not count."""
+    lines: list[int] = []
+    top: dict[str, int] = {}
+    stack: list[str] = []  # "{" or "[" for each open container
+    redirects_depth: int | None = None  # the depth of the redirects array, once opened
+    last_key: str | None = None
+    index, line = 0, 1
+    while index < len(text):
+        char = text[index]
+        if char == "\n":
+            line += 1
+        elif char == '"':
+            end = index + 1
+            while text[end] != '"':
+                end += 2 if text[end] == "\\" else 1
+            word = text[index + 1 : end]
+            after = text[end + 1 :].lstrip()
+            if after.startswith(":"):  # a key
+                last_key = word
+                if len(stack) == 1:
+                    top.setdefault(word, line)
+                if (
+                    redirects_depth is not None
+                    and len(stack) == redirects_depth + 1
+                    and word == "source"
+                ):
+                    lines[-1] = line
+            index = end
+        elif char in "{[":
+            stack.append(char)
+            if char == "[" and len(stack) == 2 and last_key == "redirects":
+                redirects_depth = 2
+            elif char == "{" and redirects_depth is not None and len(stack) == 3:
+                lines.append(line)
+        elif char in "}]":
+            if redirects_depth is not None and len(stack) == redirects_depth and char == "]":
+                redirects_depth = None
+            stack.pop()
+        index += 1
+    return lines, top
 
 
 @dataclass(frozen=True)
@@ -58,11 +103,21 @@ def _parts(source: str) -> list[str | _Param]:
     """A Vercel source as literal text and parameters; ValueError for an unnamed group."""
     parts: list[str | _Param] = []
     index = 0
+    unnamed = 0
     while index < len(source):
         found = _NAME.match(source, index)
         if source[index] == "(":
-            raise ValueError("an unnamed regex group in the source is not translated (name "
-                             "it: :name(...))")  # fmt: skip
+            # An unnamed group is a parameter too (path-to-regexp numbers it): a pattern
+            # with a name of our own, which no destination can name.
+            end = _group_end(source, index)
+            modifier = ""
+            if end < len(source) and source[end] in "*+?":
+                modifier, end = source[end], end + 1
+            parts.append(_Param(f"g{unnamed}", source[index + 1 : end - 1 - len(modifier)],
+                                modifier))  # fmt: skip
+            unnamed += 1
+            index = end
+            continue
         if found is None:
             parts.append(source[index])
             index += 1
@@ -70,24 +125,28 @@ def _parts(source: str) -> list[str | _Param]:
         index = found.end()
         pattern = None
         if index < len(source) and source[index] == "(":
-            depth, end = 0, index
-            while end < len(source):
-                char = source[end]
-                if char == "\\":
-                    end += 2
-                    continue
-                depth += {"(": 1, ")": -1}.get(char, 0)
-                end += 1
-                if depth == 0:
-                    break
-            if depth:
-                raise ValueError("an unbalanced group in the source")
+            end = _group_end(source, index)
             pattern, index = source[index + 1 : end - 1], end
         modifier = ""
         if index < len(source) and source[index] in "*+?":
             modifier, index = source[index], index + 1
         parts.append(_Param(capture_name(found.group(1)), pattern, modifier))
     return parts
+
+
+def _group_end(source: str, index: int) -> int:
+    """Where the group that opens at ``index`` ends (just after its ``)``)."""
+    depth, end = 0, index
+    while end < len(source):
+        char = source[end]
+        if char == "\\":
+            end += 2
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        end += 1
+        if depth == 0:
+            return end
+    raise ValueError("an unbalanced group in the source")
 
 
 def _source(source: str) -> tuple[list[tuple[str, dict[str, str]]], list[str], str | None]:
@@ -103,16 +162,12 @@ def _source(source: str) -> tuple[list[tuple[str, dict[str, str]]], list[str], s
     names = [param.name for param in params]
     if len(set(names)) != len(names):
         raise ValueError("a parameter named twice in the source")
-    if any(param.pattern is not None or param.modifier == "+" for param in params):
-        if any(param.modifier in ("*", "?") for param in params):
-            raise ValueError(
-                "an optional parameter (* or ?) beside a pattern or a + is not translated: "
-                "its empty form drops a '/' from the destination"
-            )
-        return [], names, _regex(parts)
     optional = [param for param in params if param.modifier in ("*", "?")]
-    if len(optional) > 1:
-        raise ValueError("more than one optional parameter (* or ?) in the source")
+    if (
+        any(param.pattern is not None or param.modifier == "+" for param in params)
+        or len(optional) > 1
+    ):
+        return [], names, _regex(parts)
     template = "".join(
         part if isinstance(part, str) else
         "{" + part.name + (":path" if part.modifier == "*" else "") + "}"
@@ -140,11 +195,18 @@ def _regex(parts: list[str | _Param]) -> str:
             out.append(re.escape(part))
             continue
         base = part.pattern if part.pattern is not None else "[^/]+"
-        if part.modifier == "+":
+        if part.modifier in ("+", "*"):
             # One segment or more, as path-to-regexp repeats a parameter across "/".
-            out.append(f"(?P<{part.name}>(?:{base})(?:/(?:{base}))*)")
+            group = f"(?P<{part.name}>(?:{base})(?:/(?:{base}))*)"
         else:
-            out.append(f"(?P<{part.name}>{base})")
+            group = f"(?P<{part.name}>{base})"
+        if part.modifier in ("*", "?") and out and out[-1] == "/":
+            # An optional parameter takes the "/" before it along: /a/:b? matches /a.
+            out[-1] = f"(?:/{group})?"
+        elif part.modifier in ("*", "?"):
+            out.append(f"(?:{group})?")
+        else:
+            out.append(group)
     pattern = "".join(out)
     compile_regex(pattern)  # ValueError for what RE2 cannot run, with its reason
     return pattern
@@ -184,8 +246,14 @@ def parse(text: str, source: str) -> ImportResult:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"{source}: not valid JSON: {error}") from None
+    lines, top = _entry_lines(text)
+    if isinstance(data, dict) and data.get("cleanUrls"):
+        # Vercel's cleanUrls routes come first, then trailingSlash's, then the redirects.
+        _clean_urls(result, top.get("cleanUrls", 1), data.get("trailingSlash") is True)
+    if isinstance(data, dict) and "trailingSlash" in data:
+        _trailing_slash(result, top.get("trailingSlash", 1), data["trailingSlash"])
     for index, entry in enumerate(data.get("redirects", []) if isinstance(data, dict) else []):
-        line = _line_of(text, index)
+        line = lines[index] if index < len(lines) else 1
         shown = json.dumps(entry, separators=(", ", ": "))
         try:
             item = _translate(result, line, shown, entry)
@@ -194,6 +262,66 @@ def parse(text: str, source: str) -> ImportResult:
             continue
         result.items.append(item)
     return result
+
+
+#: Vercel's own routes for ``trailingSlash`` (``convertTrailingSlash`` in
+#: ``@vercel/routing-utils``), which it puts before the redirects: with ``true`` a path whose
+#: last segment has no dot gets a slash, a file-like one (``/a.html/``) loses it, and
+#: ``/.well-known`` is left alone; with ``false`` every path but ``/`` loses its slash.
+_ADD_SLASH = r"^/(?:[^/]+/)*[^/.]+$"
+_FILE_SLASH = r"^/(?:[^/]+/)*[^/]+\.\w+/$"
+
+
+def _clean_urls(result: ImportResult, line: int, slash: bool) -> None:
+    """``cleanUrls: true``: Vercel's ``convertCleanUrls`` routes, ``/a/index`` and
+    ``/a.html`` sent to ``/a`` (``/a/`` with ``trailingSlash: true``), 308."""
+    shown = '"cleanUrls": true'
+    target = "/{p1}/" if slash else "/{p1}"
+    try:
+        compile_regex(_CLEAN_INDEX)
+    except ImportError as error:  # RE2 is not installed
+        result.lose(line, shown, str(error))
+        return
+    rules = [
+        {"name": "vercel-clean-index", "from_regex": _CLEAN_INDEX, "to": target, "status": 308},
+        {"name": "vercel-clean-html", "from_regex": _CLEAN_HTML, "to": target, "status": 308},
+    ]
+    result.items.append(Imported(result.source, line, shown, rules, []))
+
+
+#: Vercel's cleanUrls routes, each capture named.
+_CLEAN_INDEX = r"^/(?:(?P<p1>.+)/)?index(?:\.html)?/?$"
+_CLEAN_HTML = r"^/(?P<p1>.*)\.html/?$"
+
+
+def _trailing_slash(result: ImportResult, line: int, value: object) -> None:
+    shown = f'"trailingSlash": {json.dumps(value)}'
+    if not isinstance(value, bool):
+        result.lose(line, shown, "trailingSlash must be true or false")
+        return
+    if not value:
+        rule = {"name": "vercel-trailing-slash", "trailing_slash": "remove", "status": 308}
+        tests = [
+            test_entry(
+                "GET", f"https://{SAMPLE_HOST}/sample/", 308, f"https://{SAMPLE_HOST}/sample"
+            ),
+            test_entry("GET", f"https://{SAMPLE_HOST}/", None, None),
+        ]
+        result.items.append(Imported(result.source, line, shown, [rule], tests))
+        return
+    try:
+        compile_regex(_ADD_SLASH)
+    except ImportError as error:  # RE2 is not installed
+        result.lose(line, shown, str(error))
+        return
+    well_known = ["/.well-known", "/.well-known/{rest:path}"]
+    rules = [
+        {"name": "vercel-trailing-slash", "from_regex": _ADD_SLASH, "except": well_known,
+         "trailing_slash": "add", "status": 308},
+        {"name": "vercel-trailing-slash-file", "from_regex": _FILE_SLASH,
+         "except": well_known, "trailing_slash": "remove", "status": 308},
+    ]  # fmt: skip
+    result.items.append(Imported(result.source, line, shown, rules, []))
 
 
 def _translate(result: ImportResult, line: int, shown: str, entry: dict[str, Any]) -> Imported:
@@ -217,11 +345,17 @@ def _translate(result: ImportResult, line: int, shown: str, entry: dict[str, Any
     for template, fixed in spellings:
         rendered = destination
         for name in fixed:
-            # An empty :name* takes its "/" prefix with it: /blog/:path* -> /blog.
-            rendered = rendered.replace("/{" + name + "}", "").replace("{" + name + "}", "")
+            # Vercel writes the destination's :name* as $1 and fills an empty match with
+            # nothing, the "/" before it kept: /blog/:path* -> /blog/, /:splat* -> /.
+            rendered = rendered.replace("{" + name + "}", "")
         rule: dict[str, Any] = {"name": f"vercel-{line}" + (f"-{len(rules) + 1}" if rules else "")}
         rule.update(conditions)
         rule.update({"from": template, "to": rendered, "status": status})
+        if template.endswith(":path}"):
+            # Vercel's patterns are strict about a trailing slash: /a/:p* matches /a and
+            # /a/b, never /a/ or /a/b/ (a {p:path} takes both).
+            stem = template[: template.rindex("/{")]
+            rule["except"] = [stem + "/", stem + "/{rest_:path}/"]
         rules.append(rule)
         sample, values = fill(template, fixed)
         host = str(conditions.get("host", SAMPLE_HOST))

@@ -15,8 +15,8 @@ without a ``From`` and a ``To``, the first two columns are taken, as Wagtail doe
 Wagtail's semantics, as translated (``RedirectMiddleware`` and ``Redirect.normalise_path``):
 
 * a redirect applies only when the app answers **404** (``when: not_found``). Wagtail also
-  redirects other methods then; redirectware retries only GET and HEAD (the app has consumed
-  any other request's body), so a POST keeps the app's 404;
+  redirects other methods then, and so does redirectware, with 307/308 to them (the client
+  sends the body again to the new URL);
 * ``From`` is normalised as Wagtail stores it: scheme, host and fragment dropped, a leading
   ``/`` added, a trailing ``/`` dropped; and a request matches it with or without a trailing
   slash (``trailing_slash_match: ignore``). The case is kept: Wagtail matches paths with the
