@@ -22,10 +22,12 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from redirectware.engine.compiled_rows import (
     FIRST_SEGMENTS,
@@ -34,10 +36,12 @@ from redirectware.engine.compiled_rows import (
     PATH_MARK,
     TARGET_PREFIX,
     CompiledRows,
-    forget,
+    MemoryFallback,
+    on_damage,
 )
 from redirectware.engine.model import MapEntry, PlainRows, map_targets
 from redirectware.engine.urls import canonical_literal
+from redirectware.errors import RuleError
 
 logger = logging.getLogger("redirectware")
 
@@ -45,6 +49,8 @@ logger = logging.getLogger("redirectware")
 Build = Callable[[], tuple[Mapping[str, MapEntry], bool]]
 
 _warned: set[str] = set()
+#: Beside ``data.mdb``: its size and SHA-256 when it was written, checked before it is opened.
+SEAL = "seal.json"
 
 
 def lmdb_available() -> bool:
@@ -86,36 +92,98 @@ def compiled_map(
     ``build`` validates the rows: its :class:`~redirectware.RuleError` propagates, and no
     file is written for an invalid CSV.
     """
-    key = digest(csv_path, permanent, status)
+    try:
+        key = digest(csv_path, permanent, status)
+    except OSError:
+        # Unreadable (permissions, a directory, gone since): the caller's build() reads it
+        # with the reader's own errors, a RuleError naming the file.
+        return None
     name = f"{csv_path.name}.{key[:24]}.lmdb"
+    fallback = _memory_fallback(csv_path, permanent, status, build, key)
     for folder in folders:
-        found = _open_valid(folder / name, key)
+        found = _open_valid(folder / name, key, fallback)
         if found is not None:
             return found
     entries, has_query = build()
+    problems: list[str] = []
     for folder in folders:
-        written = _write(folder, name, key, entries, has_query)
+        written = _write(folder, name, key, entries, has_query, csv_path, fallback, problems)
         if written is not None:
             return written
-    where = ", ".join(str(folder) for folder in folders)
     if str(csv_path) not in _warned:
         _warned.add(str(csv_path))
         logger.warning(
-            "map %s: could not write its compiled file in %s; loaded in memory instead "
+            "map %s: could not write its compiled file (%s); loaded in memory instead "
             "(set settings.map_cache to a writable folder, or run `redirectware compile` "
             "where it can write)",
             csv_path,
-            where,
+            "; ".join(problems),
         )
     return None
 
 
-def _open_valid(path: Path, key: str) -> CompiledRows | None:
+def _memory_fallback(
+    csv_path: Path, permanent: bool, status: int | None, build: Build, key: str
+) -> MemoryFallback:
+    """What a compiled map serves when its file fails under a running process: the CSV's
+    rows in memory, but only while the CSV still holds the rows the file was compiled
+    from (an edited CSV is for the next reload to validate against the whole document)."""
+
+    def rebuild() -> Mapping[str, MapEntry] | None:
+        try:
+            if digest(csv_path, permanent, status) != key:
+                return None
+            return build()[0]
+        except (OSError, RuleError):
+            return None
+
+    return rebuild
+
+
+def seal_of(data: Path) -> dict[str, Any]:
+    """The size and SHA-256 of a compiled file's ``data.mdb``, read with plain reads (never
+    through a mapping, where a truncated file would kill the process with SIGBUS)."""
+    hasher = hashlib.sha256()
+    size = 0
+    with data.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(block)
+            size += len(block)
+    return {"size": size, "sha256": hasher.hexdigest()}
+
+
+def damage(path: Path) -> str | None:
+    """Why the compiled file at ``path`` cannot be trusted, or None when it is whole: its
+    ``data.mdb`` must have the size and checksum written beside it when it was compiled."""
+    try:
+        sealed = json.loads((path / SEAL).read_text(encoding="utf-8"))
+        expected = {"size": int(sealed["size"]), "sha256": str(sealed["sha256"])}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return f"no valid {SEAL} ({type(error).__name__})"
+    try:
+        found = seal_of(path / "data.mdb")
+    except OSError as error:
+        return f"data.mdb unreadable ({error.strerror or error})"
+    if found["size"] != expected["size"]:
+        return f"data.mdb has {found['size']} bytes, {expected['size']} were written"
+    if found["sha256"] != expected["sha256"]:
+        return "data.mdb does not match the checksum written with it"
+    return None
+
+
+def _open_valid(path: Path, key: str, fallback: MemoryFallback) -> CompiledRows | None:
     if not path.is_dir():
         return None
+    # Checked before LMDB maps it: a truncated file would raise SIGBUS on the first read
+    # past its end, and junk in it an error on some lookup long after the start.
+    problem = damage(path)
+    if problem is not None:
+        logger.warning("compiled map %s is damaged (%s); compiling it again", path, problem)
+        _remove(path)
+        return None
     try:
-        rows = CompiledRows(path)
-    except Exception as error:  # a corrupt or foreign file: never trusted, rebuilt
+        rows = CompiledRows(path, fallback)
+    except Exception as error:  # a foreign file, or another format: never trusted, rebuilt
         logger.warning("compiled map %s is unreadable (%s); compiling it again", path, error)
         _remove(path)
         return None
@@ -126,35 +194,103 @@ def _open_valid(path: Path, key: str) -> CompiledRows | None:
     return rows
 
 
+def _discard_if_damaged(path: Path) -> None:
+    # A file that passes its check is left alone: another process may have compiled it anew.
+    if path.is_dir() and damage(path) is not None:
+        _remove(path)
+
+
+on_damage(_discard_if_damaged)
+
+
 def _remove(path: Path) -> None:
-    forget(path)
-    # In a read-only cache this fails, and the rebuilt file goes to the next folder.
+    # Processes that have it mapped keep reading their copy (the inode lives on until they
+    # close it). In a read-only cache this fails, and the rebuilt file goes to the next folder.
     with contextlib.suppress(OSError):
         shutil.rmtree(path)
 
 
+def _write_errors() -> tuple[type[BaseException], ...]:
+    import lmdb
+
+    # lmdb.Error (a full disk is lmdb.DiskError) is no OSError: both mean "not here".
+    return (OSError, lmdb.Error)
+
+
 def _write(
-    folder: Path, name: str, key: str, entries: Mapping[str, MapEntry], has_query: bool
+    folder: Path,
+    name: str,
+    key: str,
+    entries: Mapping[str, MapEntry],
+    has_query: bool,
+    csv_path: Path,
+    fallback: MemoryFallback,
+    problems: list[str],
 ) -> CompiledRows | None:
     """Write the rows into ``folder / name`` through a temporary folder renamed at the end,
-    so that a reader never sees half a file; None when the folder cannot be written."""
+    so that a reader never sees half a file; None when the folder cannot be written (why is
+    added to ``problems``), and nothing of the attempt is left behind."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=folder))
-    except OSError:
+    except OSError as error:
+        problems.append(f"{folder}: {error.strerror or error}")
         return None
     try:
         _fill(scratch, key, entries, has_query)
+        data = scratch / "data.mdb"
+        seal = {**seal_of(data), "csv": str(csv_path.resolve())}
+        # Read-only: a tool that would rewrite it in place (cp, a shell's >) is refused, and
+        # must replace it (a new file), which processes that have the old one mapped survive.
+        data.chmod(0o444)
+        with (scratch / SEAL).open("w", encoding="utf-8") as handle:
+            json.dump(seal, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
         final = folder / name
         try:
             scratch.rename(final)
         except OSError:
             # Another process compiled the same CSV first: its file is as good as ours.
             shutil.rmtree(scratch, ignore_errors=True)
-        return CompiledRows(final)
-    except OSError:
+        else:
+            _prune(folder, name, csv_path)
+        return _open_valid(final, key, fallback)
+    except _write_errors() as error:
         shutil.rmtree(scratch, ignore_errors=True)
+        problems.append(f"{folder}: {type(error).__name__}: {error}")
         return None
+
+
+def _prune(folder: Path, name: str, csv_path: Path) -> None:
+    """Remove files compiled from earlier versions of the same CSV, but the newest one.
+
+    The one before stays for a process still starting with the previous rules; files of
+    another CSV of the same name (a shared ``map_cache``) are told apart by their seal.
+    Files of an older format have no seal and are of no use to anyone.
+    """
+    pattern = re.compile(re.escape(csv_path.name) + r"\.[0-9a-f]{24}\.lmdb")
+    mine = str(csv_path.resolve())
+    older: list[tuple[float, Path]] = []
+    try:
+        listed = list(folder.iterdir())
+    except OSError:
+        return
+    for path in listed:
+        if path.name == name or not pattern.fullmatch(path.name):
+            continue
+        try:
+            sealed = json.loads((path / SEAL).read_text(encoding="utf-8"))
+            owner = sealed.get("csv") if isinstance(sealed, dict) else None
+        except (OSError, ValueError):
+            owner = None
+        if owner is not None and owner != mine:
+            continue
+        with contextlib.suppress(OSError):
+            older.append((path.stat().st_mtime, path))
+    older.sort(reverse=True)
+    for _, path in older[1:]:
+        _remove(path)
 
 
 def _fill(path: Path, key: str, entries: Mapping[str, MapEntry], has_query: bool) -> None:
