@@ -7,11 +7,23 @@ name carries a digest of the CSV's bytes and of the rule's defaults, so every wo
 every restart finds and reuses it, and an edited CSV is compiled anew, never matched against
 a stale file. A file that does not open, or whose record does not match, is rebuilt.
 
+A compiled file is never trusted on its name alone. Beside its ``data.mdb`` stands
+:data:`SEAL`, the size and SHA-256 the file had when it was written; both are checked with
+plain reads before LMDB maps the file (a mapping of a truncated file kills the process with
+SIGBUS on the first read past its end, which no Python code can catch). A file that fails is
+removed and compiled again. It is written once, through a folder renamed into place, and
+never rewritten: ``data.mdb`` is read-only, so that a tool that would rewrite it in place is
+refused and must replace it instead, which processes that have the old one mapped survive.
+Under a running process, a file that fails a lookup anyway (junk written over it) makes that
+map serve from the CSV in memory (see :class:`~redirectware.engine.compiled_rows.CompiledRows`).
+Compiling anew removes the files of earlier versions of the CSV but the one just before.
+
 Where: the document's ``settings.map_cache`` folder when it names one, else a
 ``.redirectware`` folder beside the CSV, else ``$XDG_CACHE_HOME/redirectware`` (or
 ``~/.cache/redirectware``). A file already compiled in any of them is used, even on a
-read-only file system; when none can be written, the map is loaded in memory as before,
-with one warning. ``settings.map_cache: false`` keeps every map in memory. Without the
+read-only file system; when none can be written (a full disk included: LMDB's own errors
+count), the map is loaded in memory as before, with one warning, and nothing of the attempt
+is left behind. ``settings.map_cache: false`` keeps every map in memory. Without the
 ``lmdb`` package (``pip install 'redirectware[lmdb]'``) maps are loaded in memory too.
 """
 
@@ -19,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -49,6 +62,7 @@ logger = logging.getLogger("redirectware")
 Build = Callable[[], tuple[Mapping[str, MapEntry], bool]]
 
 _warned: set[str] = set()
+_removals = itertools.count()
 #: Beside ``data.mdb``: its size and SHA-256 when it was written, checked before it is opened.
 SEAL = "seal.json"
 
@@ -155,6 +169,21 @@ def seal_of(data: Path) -> dict[str, Any]:
 def damage(path: Path) -> str | None:
     """Why the compiled file at ``path`` cannot be trusted, or None when it is whole: its
     ``data.mdb`` must have the size and checksum written beside it when it was compiled."""
+    problem = _damage(path)
+    return None if problem is None else problem[0]
+
+
+def _damage(path: Path) -> tuple[str, int | None] | None:
+    """Why ``path`` cannot be trusted, and the inode of the ``data.mdb`` found wanting."""
+    try:
+        inode: int | None = (path / "data.mdb").stat().st_ino
+    except OSError:
+        inode = None
+    found = _check(path)
+    return None if found is None else (found, inode)
+
+
+def _check(path: Path) -> str | None:
     try:
         sealed = json.loads((path / SEAL).read_text(encoding="utf-8"))
         expected = {"size": int(sealed["size"]), "sha256": str(sealed["sha256"])}
@@ -176,10 +205,10 @@ def _open_valid(path: Path, key: str, fallback: MemoryFallback) -> CompiledRows 
         return None
     # Checked before LMDB maps it: a truncated file would raise SIGBUS on the first read
     # past its end, and junk in it an error on some lookup long after the start.
-    problem = damage(path)
+    problem = _damage(path)
     if problem is not None:
-        logger.warning("compiled map %s is damaged (%s); compiling it again", path, problem)
-        _remove(path)
+        logger.warning("compiled map %s is damaged (%s); compiling it again", path, problem[0])
+        _remove(path, problem[1])
         return None
     try:
         rows = CompiledRows(path, fallback)
@@ -196,18 +225,35 @@ def _open_valid(path: Path, key: str, fallback: MemoryFallback) -> CompiledRows 
 
 def _discard_if_damaged(path: Path) -> None:
     # A file that passes its check is left alone: another process may have compiled it anew.
-    if path.is_dir() and damage(path) is not None:
-        _remove(path)
+    problem = _damage(path) if path.is_dir() else None
+    if problem is not None:
+        _remove(path, problem[1])
 
 
 on_damage(_discard_if_damaged)
 
 
-def _remove(path: Path) -> None:
+def _remove(path: Path, inode: int | None = None) -> None:
+    """Remove the compiled file at ``path``; with ``inode``, only if its ``data.mdb`` is still
+    that one (several workers may find one damaged file at once, and the first to compile
+    it again puts a good file under the same name, which the others must leave alone)."""
     # Processes that have it mapped keep reading their copy (the inode lives on until they
     # close it). In a read-only cache this fails, and the rebuilt file goes to the next folder.
-    with contextlib.suppress(OSError):
-        shutil.rmtree(path)
+    aside = path.with_name(f".{path.name}.{os.getpid()}.{next(_removals)}.removed")
+    try:
+        path.rename(aside)
+    except OSError:
+        return
+    try:
+        moved = (aside / "data.mdb").stat().st_ino
+    except OSError:
+        moved = None
+    if inode is not None and moved != inode:
+        # Replaced since it was judged: put the good one back, unless yet another is there.
+        with contextlib.suppress(OSError):
+            aside.rename(path)
+            return
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def _write_errors() -> tuple[type[BaseException], ...]:
@@ -242,7 +288,11 @@ def _write(
         seal = {**seal_of(data), "csv": str(csv_path.resolve())}
         # Read-only: a tool that would rewrite it in place (cp, a shell's >) is refused, and
         # must replace it (a new file), which processes that have the old one mapped survive.
-        data.chmod(0o444)
+        # As readable as the CSV (mkdtemp makes a folder for its owner alone): workers that
+        # run as another user than the one that compiled must read it too.
+        readable = csv_path.stat().st_mode & 0o444
+        data.chmod(readable)
+        scratch.chmod(0o700 | readable | readable >> 2)
         with (scratch / SEAL).open("w", encoding="utf-8") as handle:
             json.dump(seal, handle)
             handle.flush()

@@ -16,7 +16,11 @@ Layout of the file's keys (UTF-8):
 * ``\\x01meta`` -> JSON: format, rows, content digest, loops found inside the map.
 
 Lookups run in C; a read transaction is kept per thread and opened again after a fork,
-as LMDB requires.
+as LMDB requires. One environment per file and process is shared by the rows that use it and
+closed when the last of them is garbage (a reload's old rules, once no request holds them):
+a process that reloads an edited map a hundred times holds one or two files open, not a
+hundred. A lookup that fails (an LMDB error, a record that does not decode) never reaches the
+request: the rows switch to the CSV in memory, once, with one error logged.
 """
 
 from __future__ import annotations
@@ -64,10 +68,12 @@ class _Lease:
     """What one :class:`CompiledRows` holds of a shared environment; given back when the
     rows are garbage (no rule set, so no request, refers to them any more)."""
 
-    __slots__ = ("env", "key", "pid")
+    __slots__ = ("env", "key", "path", "pid")
 
-    def __init__(self, key: str) -> None:
-        self.key = key
+    def __init__(self, path: str) -> None:
+        self.path = path
+        #: Where the environment is registered: the path, device and inode of the file.
+        self.key = path
         self.env: Any = None
         self.pid = 0
 
@@ -92,6 +98,10 @@ def _acquire(lease: _Lease) -> Any:
     import lmdb  # the extra redirectware[lmdb]; callers check that it is installed
 
     pid = os.getpid()
+    # Shared only with rows of the same file, not the same name: a damaged file removed
+    # and compiled again under its name is another file, which another environment maps.
+    info = os.stat(os.path.join(lease.path, "data.mdb"))
+    lease.key = f"{lease.path}\0{info.st_dev}\0{info.st_ino}"
     with _OPENING:
         known = _ENVIRONMENTS.get(lease.key)
         if known is not None and known.pid == pid:
@@ -101,7 +111,7 @@ def _acquire(lease: _Lease) -> Any:
                 # Inherited through a fork: the parent's handle is not ours to use.
                 with contextlib.suppress(Exception):
                     known.env.close()
-            env = lmdb.open(lease.key, readonly=True, lock=False, subdir=True, max_readers=4096)
+            env = lmdb.open(lease.path, readonly=True, lock=False, subdir=True, max_readers=4096)
             known = _ENVIRONMENTS[lease.key] = _Shared(env, pid)
         lease.env, lease.pid = known.env, pid
         return known.env
