@@ -256,13 +256,6 @@ def _remove(path: Path, inode: int | None = None) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def _write_errors() -> tuple[type[BaseException], ...]:
-    import lmdb
-
-    # lmdb.Error (a full disk is lmdb.DiskError) is no OSError: both mean "not here".
-    return (OSError, lmdb.Error)
-
-
 def _write(
     folder: Path,
     name: str,
@@ -290,7 +283,7 @@ def _write(
         # must replace it (a new file), which processes that have the old one mapped survive.
         # As readable as the CSV (mkdtemp makes a folder for its owner alone): workers that
         # run as another user than the one that compiled must read it too.
-        readable = csv_path.stat().st_mode & 0o444
+        readable = csv_path.stat().st_mode & 0o444 | 0o400
         data.chmod(readable)
         scratch.chmod(0o700 | readable | readable >> 2)
         with (scratch / SEAL).open("w", encoding="utf-8") as handle:
@@ -301,12 +294,16 @@ def _write(
         try:
             scratch.rename(final)
         except OSError:
-            # Another process compiled the same CSV first: its file is as good as ours.
+            # Another process compiled the same CSV first: its file is as good as ours, once
+            # it passes the same check as any file found.
             shutil.rmtree(scratch, ignore_errors=True)
-        else:
-            _prune(folder, name, csv_path)
-        return _open_valid(final, key, fallback)
-    except _write_errors() as error:
+            return _open_valid(final, key, fallback)
+        _prune(folder, name, csv_path)
+        # Ours, just sealed: not read a second time for its checksum.
+        return CompiledRows(final, fallback)
+    except Exception as error:
+        # An OSError, or an lmdb.Error (a full disk is lmdb.DiskError, no OSError): either
+        # means "not here"; the rows are valid (build() checked them), so memory will do.
         shutil.rmtree(scratch, ignore_errors=True)
         problems.append(f"{folder}: {type(error).__name__}: {error}")
         return None
