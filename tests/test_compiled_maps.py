@@ -12,6 +12,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -441,6 +442,21 @@ def test_superseded_files_are_closed_and_pruned_but_one(tmp_path: Path) -> None:
     names = list((tmp_path / ".maps").glob("legacy.csv.*.lmdb"))
     # The current file, the one before it, and the other CSV's.
     assert len(names) == 3, names
+
+
+def test_abandoned_scratch_folders_are_removed_at_the_next_compile(tmp_path: Path) -> None:
+    write_map(tmp_path)
+    cache = tmp_path / ".maps"
+    abandoned = cache / ".legacy.csv.0123456789abcdef01234567.lmdb.killed"
+    recent = cache / ".legacy.csv.0123456789abcdef01234567.lmdb.running"
+    for folder in (abandoned, recent):
+        folder.mkdir(parents=True)
+        (folder / "data.mdb").write_bytes(b"half a file")
+    two_hours_ago = time.time() - 7200
+    os.utime(abandoned, (two_hours_ago, two_hours_ago))
+    load(tmp_path, ".maps")
+    assert not abandoned.exists()
+    assert recent.exists(), "a compile under way in another process is left alone"
 
 
 BIG = [(f"/m/{number}", f"/n/{number}", "", "") for number in range(20_000)]

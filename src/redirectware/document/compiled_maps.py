@@ -38,6 +38,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -64,6 +65,8 @@ Build = Callable[[], tuple[Mapping[str, MapEntry], bool]]
 
 _warned: set[str] = set()
 _removals = itertools.count()
+#: Seconds after which a scratch folder left beside compiled files is known to be abandoned.
+SCRATCH_AGE = 3600.0
 #: Beside ``data.mdb``: its size and CRC-32 when it was written, checked before it is opened.
 SEAL = "seal.json"
 
@@ -317,7 +320,8 @@ def _write(
 
 
 def _prune(folder: Path, name: str, csv_path: Path) -> None:
-    """Remove files compiled from earlier versions of the same CSV, but the newest one.
+    """Remove files compiled from earlier versions of the same CSV, but the newest one, and
+    scratch folders abandoned by processes killed while they compiled it.
 
     The one before stays for a process still starting with the previous rules; files of
     another CSV of the same name (a shared ``map_cache``) are told apart by their seal.
@@ -331,6 +335,13 @@ def _prune(folder: Path, name: str, csv_path: Path) -> None:
     except OSError:
         return
     for path in listed:
+        if path.name.startswith(f".{csv_path.name}."):
+            # A scratch folder (or one set aside for removal) that a process killed in the
+            # middle left behind; one younger than an hour may still be in use.
+            with contextlib.suppress(OSError):
+                if time.time() - path.stat().st_mtime > SCRATCH_AGE:
+                    shutil.rmtree(path, ignore_errors=True)
+            continue
         if path.name == name or not pattern.fullmatch(path.name):
             continue
         try:
