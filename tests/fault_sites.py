@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,10 +107,15 @@ def all_workers(server: Server, workers: int, timeout: float = 60.0) -> set[str]
 
 @contextmanager
 def gunicorn(
-    folder: Path, workers: int, *extra: str, reload: bool = False, interval: float = 1.0
+    folder: Path,
+    workers: int,
+    *extra: str,
+    reload: bool = False,
+    interval: float = 1.0,
+    launcher: Sequence[str] = GUNICORN,
 ) -> Iterator[Server]:
-    """The site under gunicorn with ``workers`` sync workers."""
-    command = [*GUNICORN, "--workers", str(workers), "--bind", "fd://{fd}", *extra, "app:app"]
+    """The site under gunicorn with ``workers`` sync workers (started by ``launcher``)."""
+    command = [*launcher, "--workers", str(workers), "--bind", "fd://{fd}", *extra, "app:app"]
     env = site_env(folder, reload=reload, interval=interval)
     with serve(command, env=env, cwd=folder, ready_path="/ready") as server:
         all_workers(server, workers)

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ from tests.fault_sites import (
     versions_of,
     write_rows,
 )
+from tests.servers import GUNICORN
 
 pytestmark = pytest.mark.servers
 
@@ -181,10 +183,40 @@ def test_a_compiled_map_overwritten_with_junk_falls_back_to_the_csv_without_a_5x
     assert "its rows are served from the CSV in memory" not in log
 
 
-@pytest.fixture
-def full_disk() -> Iterator[Path]:
-    """A 64 KiB tmpfs: a real ENOSPC from the kernel. Mounting needs root (CI runs as root)."""
+#: Where a small file system cannot be mounted: gunicorn with a limit on the size of any file
+#: it writes (RLIMIT_FSIZE), so that a write past it fails (EFBIG) as on a full disk
+#: (ENOSPC). SIGXFSZ, which would kill the writer, is ignored, and stays ignored through exec.
+#: The server's log is written under the same limit: it stays far below it.
+FSIZE_LIMIT = 256 * 1024
+LIMITED_GUNICORN = [
+    sys.executable,
+    "-c",
+    "import os, resource, signal, sys\n"
+    "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+    f"resource.setrlimit(resource.RLIMIT_FSIZE, ({FSIZE_LIMIT}, {FSIZE_LIMIT}))\n"
+    "os.execv(sys.executable, [sys.executable, '-m', 'gunicorn', *sys.argv[1:]])",
+]
+
+
+@dataclass(frozen=True)
+class FullDisk:
+    """A folder for the map cache that fills up, and how to start gunicorn against it."""
+
+    folder: Path
+    launcher: list[str]
+
+
+@pytest.fixture(params=["tmpfs", "file-size-limit"])
+def full_disk(request: pytest.FixtureRequest) -> Iterator[FullDisk]:
+    """A 64 KiB tmpfs (a real ENOSPC; mounting needs root, which CI has), or a file size
+    limit on the server (anywhere)."""
     folder = Path(tempfile.mkdtemp(prefix="redirectware-full-"))
+    if request.param == "file-size-limit":
+        try:
+            yield FullDisk(folder, LIMITED_GUNICORN)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
         capture_output=True,
@@ -194,18 +226,18 @@ def full_disk() -> Iterator[Path]:
         folder.rmdir()
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
     try:
-        yield folder
+        yield FullDisk(folder, GUNICORN)
     finally:
         subprocess.run(["umount", str(folder)], check=True)
         folder.rmdir()
 
 
 def test_a_full_disk_for_the_map_cache_serves_from_memory_and_leaves_nothing_behind(
-    tmp_path: Path, full_disk: Path
+    tmp_path: Path, full_disk: FullDisk
 ) -> None:
-    site = make_site(tmp_path / "site", ROWS, map_cache=str(full_disk))
+    site = make_site(tmp_path / "site", ROWS, map_cache=str(full_disk.folder))
     with (
-        gunicorn(site, 2, reload=True, interval=0.5) as server,
+        gunicorn(site, 2, reload=True, interval=0.5, launcher=full_disk.launcher) as server,
         Traffic(server.url, ROWS) as traffic,
     ):
         _serving(traffic)
@@ -226,9 +258,9 @@ def test_a_full_disk_for_the_map_cache_serves_from_memory_and_leaves_nothing_beh
     # One warning per process, naming the cause; no traceback; the scratch files are gone.
     assert log.count("loaded in memory instead") == 2, log[-3000:]
     # LMDB words a full disk as it likes ("Input/output error" from mdb_txn_commit).
-    assert f"could not write its compiled file ({full_disk}: " in log
+    assert f"could not write its compiled file ({full_disk.folder}: " in log
     assert "Traceback" not in log, log[-3000:]
-    assert list(full_disk.iterdir()) == []
+    assert list(full_disk.folder.iterdir()) == []
 
 
 def _descriptors(pid: int) -> int:
