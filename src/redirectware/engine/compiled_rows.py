@@ -166,8 +166,8 @@ class CompiledRows(Mapping[str, MapEntry]):
         self._lease = _Lease(str(path))
         # Gives the environment back once these rows are garbage: a reloaded map's old file
         # is closed when the last request that holds the old rules is done with them.
-        self._release = weakref.finalize(self, _release, self._lease)
-        self._release.atexit = False
+        self._give_back = weakref.finalize(self, _release, self._lease)
+        self._give_back.atexit = False
         try:
             self._open()
             raw = self._txn().get(META_KEY)
@@ -179,7 +179,7 @@ class CompiledRows(Mapping[str, MapEntry]):
                 raise ValueError(f"{path}: compiled map of format {self.meta.get('format')!r}")
             self._rows = int(self.meta["rows"])
         except BaseException:
-            self._release()
+            self._give_back()
             raise
         self.has_query_keys = bool(self.meta.get("has_query_keys"))
         #: Every target is an absolute URL or a path already in canonical form.
