@@ -12,6 +12,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -316,3 +317,146 @@ def test_the_hostile_corpus_gets_the_same_answers_from_compiled_maps(tmp_path: P
         assert _decisions(compiled, requests) == _decisions(
             RuleSet.from_dict(document), requests
         ), name
+
+
+# Damage, full disks, superseded files: what the server tests in tests/test_map_faults.py
+# show under real workers, here in one process where each step can be looked at.
+
+
+def _junk_second_half(data: Path) -> None:
+    size = data.stat().st_size
+    with data.open("r+b") as handle:
+        handle.seek(size // 2)
+        handle.write(os.urandom(size - size // 2))
+
+
+def test_a_truncated_file_is_found_by_its_seal_before_it_is_mapped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_map(tmp_path, BIG)
+    path = compile_elsewhere(tmp_path, ".maps")
+    data = path / "data.mdb"
+    made = data.stat().st_mode
+    assert made & 0o222 == 0, "written once, read-only"
+    os.truncate(data, data.stat().st_size // 2)
+    with caplog.at_level(logging.WARNING, logger="redirectware"):
+        rows = rows_of(load(tmp_path, ".maps"))
+    assert rows["/m/4321"].target == "/n/4321"
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert "is damaged (data.mdb has" in message and "bytes, " in message
+
+
+def test_a_file_junked_under_a_running_process_falls_back_to_the_csv_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_map(tmp_path, BIG)
+    ruleset = load(tmp_path, ".maps")
+    rows = rows_of(ruleset)
+    assert isinstance(rows, CompiledRows)
+    _junk_second_half(rows.path / "data.mdb")
+    with caplog.at_level(logging.ERROR, logger="redirectware"):
+        for number in range(0, len(BIG), 37):
+            decision = ruleset.resolve("GET", "http", "example.com", f"/m/{number}")
+            assert decision.location == f"http://example.com/n/{number}"
+        assert ruleset.resolve("GET", "http", "example.com", "/m/none").kind == "pass"
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert "its rows are served from the CSV in memory" in message
+    assert not rows.path.exists(), "the damaged file is removed, for the next load to compile"
+    assert len(list(rows)) == len(BIG)
+
+
+def test_a_failed_file_whose_csv_changed_matches_nothing_rather_than_other_rows(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    csv = write_map(tmp_path, BIG)
+    ruleset = load(tmp_path, ".maps")
+    rows = rows_of(ruleset)
+    csv.write_text("from,to\n/m/1,/elsewhere\n", encoding="utf-8")  # not yet reloaded
+    _junk_second_half(rows.path / "data.mdb")
+    with caplog.at_level(logging.ERROR, logger="redirectware"):
+        assert ruleset.resolve("GET", "http", "example.com", "/m/1").kind == "pass"
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert "its CSV no longer holds the compiled rows" in message
+
+
+def test_an_lmdb_error_while_compiling_loads_in_memory_and_leaves_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lmdb
+
+    from redirectware.document import compiled_maps
+
+    real_fill = compiled_maps._fill
+
+    def full_disk(path: Path, *args: Any) -> None:
+        real_fill(path, *args)  # the file is half there when the disk fills up
+        raise lmdb.DiskError(f"{path}: No space left on device")
+
+    monkeypatch.setattr(compiled_maps, "_fill", full_disk)
+    write_map(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="redirectware"):
+        ruleset = load(tmp_path, "cache")
+    assert not isinstance(rows_of(ruleset), CompiledRows)
+    assert answers(ruleset) == answers(load(tmp_path, False))
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert "DiskError" in message and "No space left on device" in message
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_an_unreadable_csv_is_a_rule_error_not_an_os_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As root, no mode makes a file unreadable: the refusal is simulated here, and real
+    # (workers run as nobody) in tests/test_map_faults.py.
+    write_map(tmp_path)
+    real_open = Path.open
+
+    def refused(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self.name == "legacy.csv":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refused)
+    with pytest.raises(RuleError, match=r"cannot read map file .*Permission denied"):
+        load(tmp_path, ".maps")
+
+
+def test_superseded_files_are_closed_and_pruned_but_one(tmp_path: Path) -> None:
+    from redirectware.engine.compiled_rows import open_environments
+
+    write_map(tmp_path)
+    # Another CSV of the same name sharing the cache folder: its file is not ours to prune.
+    other = tmp_path / "other"
+    other.mkdir()
+    write_map(other, [("/x", "/y", "", "")])
+    settings = {"map_cache": str(tmp_path / ".maps")}
+    rules = [{"name": "o", "map": str(other / "legacy.csv")}]
+    RuleSet.from_dict({"version": 1, "settings": settings, "rules": rules})
+    baseline = open_environments()
+    for version in range(5):
+        write_map(tmp_path, [("/old/a", f"/v{version}/a", "", ""), *ROWS[1:]])
+        ruleset = load(tmp_path, ".maps")
+        assert rows_of(ruleset)["/old/a"].target == f"/v{version}/a"
+        del ruleset
+    assert open_environments() <= baseline + 1
+    names = list((tmp_path / ".maps").glob("legacy.csv.*.lmdb"))
+    # The current file, the one before it, and the other CSV's.
+    assert len(names) == 3, names
+
+
+def test_abandoned_scratch_folders_are_removed_at_the_next_compile(tmp_path: Path) -> None:
+    write_map(tmp_path)
+    cache = tmp_path / ".maps"
+    abandoned = cache / ".legacy.csv.0123456789abcdef01234567.lmdb.killed"
+    recent = cache / ".legacy.csv.0123456789abcdef01234567.lmdb.running"
+    for folder in (abandoned, recent):
+        folder.mkdir(parents=True)
+        (folder / "data.mdb").write_bytes(b"half a file")
+    two_hours_ago = time.time() - 7200
+    os.utime(abandoned, (two_hours_ago, two_hours_ago))
+    load(tmp_path, ".maps")
+    assert not abandoned.exists()
+    assert recent.exists(), "a compile under way in another process is left alone"
+
+
+BIG = [(f"/m/{number}", f"/n/{number}", "", "") for number in range(20_000)]

@@ -160,7 +160,8 @@ def test_a_load_error_on_reload_is_logged_at_error_and_the_old_rules_serve(
     first = holder.current()
     path.write_text("rules:\n  - {name: old, from: /old, to: /new}\n  - {to: 1}\n", "utf-8")
     caplog.set_level(logging.DEBUG, logger="redirectware")
-    assert holder.current() is first
+    assert holder.current() is first  # sees the edit, waits for the file to hold still
+    assert holder.current() is first  # finds it unchanged: compiles it
     assert holder.wait_idle(15)  # the edit is compiled off the request's thread
     assert holder.current() is first
     [(level, message)] = _records(caplog)

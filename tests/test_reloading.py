@@ -178,8 +178,11 @@ def test_an_asgi_request_during_a_big_reload_gets_the_old_rules_without_waiting(
         async with httpx.AsyncClient(transport=transport, base_url="https://example.com") as c:
             task = asyncio.create_task(ticker())
             _big_map(csv, "/two", 2_000)
-            # The request that notices the edit is answered at once, by the rules in hand,
-            # while the new map compiles on a worker thread.
+            # The first request to see the edit waits for the file to hold still; the next
+            # finds it unchanged and is answered at once, by the rules in hand, while the
+            # new map compiles on a worker thread.
+            assert await _asgi_location(c) == one
+            assert not app.rules.reloading
             assert await _asgi_location(c) == one
             assert app.rules.reloading
             at_start = ticks
@@ -215,7 +218,8 @@ def test_one_compile_at_a_time_and_an_edit_during_it_is_picked_up_after(tmp_path
         return holder.current().resolve("GET", "https", "example.com", "/old").location
 
     _big_map(csv, "/two", 2_000)
-    assert target() == "https://example.com/one"
+    assert target() == "https://example.com/one"  # sees the edit, lets it settle
+    assert target() == "https://example.com/one"  # finds it still: compiles it
     assert holder.reloading
     _big_map(csv, "/three", 3_000)  # written while /two compiles
     most = 0

@@ -2,17 +2,23 @@
 
 With ``reload=True`` every file the document was compiled from (the rule file and each CSV
 its ``map`` rules name) is looked at (one ``stat`` each) at most once per ``reload_interval``
-seconds, by the request that comes along when the interval is up. When one changed, that
-request starts a worker thread to compile the new document and goes on, like every request
-after it, with the rules in hand: compiling a 100,000-row map takes a few tenths of a second,
-and under ASGI a compile on the request's own thread would stall the event loop, and with it
-every request in flight, for that long. Under WSGI and Django it would hold up the request
-that happened to notice. The worker replaces the rules in a single reference assignment once
-the new set is complete: a request sees the old rule set or the new one, never a mix.
+seconds, by the request that comes along when the interval is up. When one changed (and then
+held still, see below), that request starts a worker thread to compile the new document and
+goes on, like every request after it, with the rules in hand: compiling a 100,000-row map
+takes a few tenths of a second, and under ASGI a compile on the request's own thread would
+stall the event loop, and with it every request in flight, for that long. Under WSGI and
+Django it would hold up the request that happened to notice. The worker replaces the rules in
+a single reference assignment once the new set is complete: a request sees the old rule set
+or the new one, never a mix.
+
+A changed file is compiled only once it has held still (the same size and modification time)
+from one look to the next, an interval later: a file rewritten in place (truncated, then
+written, as editors and a shell's ``>`` do) is never compiled halfway through the write.
 
 There is never more than one compile at a time; files that change while one runs are noticed
 by the first look after it ends. An invalid edit, or a deleted file, keeps the old rules
-serving and logs the error once per change.
+serving and logs the error once per change. A failure that recurs at every look (a database
+that is down) is logged in full once, then once a minute, then once when it is over.
 
 Rules need not come from files only: a :class:`SourceWatch` (``watch=``) tells whether some
 other source of the rules in hand changed (the Django integration's watches the version of
@@ -32,6 +38,7 @@ from typing import Any, Protocol
 from .adapter import make_failures_visible
 from .engine.wording import rule_count
 from .errors import RuleError
+from .failurelog import RepeatedFailure
 from .ruleset import RuleSet
 
 logger = logging.getLogger("redirectware")
@@ -100,6 +107,13 @@ class RuleHolder:
         self._checked_at = time.monotonic()
         self._files = self._files_of(self.ruleset)
         self._signature = self._stat(self._files)
+        #: What the files looked like at the last look, when they differed from what is
+        #: serving: compiled when the next look finds them the same (see current()).
+        self._settling: tuple[Stamp, ...] | None = None
+        self._failures = RepeatedFailure(
+            f"rules from {self._path or 'the rule document'} not reloaded, previous rules "
+            "still serving"
+        )
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
 
@@ -156,6 +170,13 @@ class RuleHolder:
             self._checked_at = time.monotonic()
             signature = self._stat(self._files)
             files_changed = signature != self._signature
+            if files_changed and signature != self._settling:
+                # Changed since the last look: a writer may be halfway through (an editor
+                # or `>` truncates, then writes; a CSV cut at a line break is valid, so a
+                # half-written one would load). Compiled once it held still an interval.
+                self._settling = signature
+                return self.ruleset
+            self._settling = None
             watched = self._watch is not None and self._watch.watches(self.ruleset)
             if files_changed or watched:
                 # Recorded now, before compiling: an edit made during the compile then
@@ -178,13 +199,14 @@ class RuleHolder:
             # The watch looks (a query) here, on the worker: never on a request's thread.
             if files_changed or (watch is not None and watch.changed(self.ruleset)):
                 self._try_reload(seen)
-        except Exception:
-            # Not a RuleError but a bug or an OS failure: the request that used to meet it
-            # no longer does, so it must be told here or nowhere.
-            logger.exception(
-                "rules from %s not reloaded; previous rules still serving",
-                self._path or "the rule document",
-            )
+        except Exception as error:
+            # Not a RuleError but a bug or an OS failure (a database that is down): the
+            # request that used to meet it no longer does, so it must be told here or
+            # nowhere; once in full, then a line a minute while it lasts (it may recur at
+            # every look).
+            self._failures.failed(error)
+        else:
+            self._failures.succeeded()
         finally:
             if watch is not None:
                 watch.release()
