@@ -166,7 +166,7 @@ def through_flask(path: Path, tests: list[Expectation]) -> list[Answer]:
         return APP_BODY, int(request.headers.get(APP_STATUS, "200"))
 
     Redirectware(app)
-    client = app.test_client()
+    client = app.test_client(use_cookies=False)  # the Cookie header as the test sends it
     return [_werkzeug(client, test) for test in tests]
 
 

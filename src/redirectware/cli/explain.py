@@ -57,6 +57,16 @@ def _matching_notes(rule: Rule) -> list[str]:
     return [note for note in notes if note is not None]
 
 
+def _request_notes(rule: Rule, probe: Probe) -> list[str]:
+    """What the rule's kind worked out from this request (a language negotiation)."""
+    return [
+        line
+        for kind in ENTRIES
+        if kind.explain_request is not None and kind.uses(rule)
+        for line in kind.explain_request(rule, probe.headers)
+    ]
+
+
 def explain_text(probe: Probe, decision: Decision, source: str | None) -> str:
     """The human-readable explanation of ``decision`` for ``probe``."""
     lines = [probe.line]
@@ -82,6 +92,7 @@ def explain_text(probe: Probe, decision: Decision, source: str | None) -> str:
     if decision.rule is not None:
         lines.append(f"rule: {_rule_place(decision.rule, source)}")
         lines += _matching_notes(decision.rule)
+        lines += _request_notes(decision.rule, probe)
         if decision.error is not None:
             # A 400 the rule could not answer otherwise: say why, not only the status line.
             lines.append(f"refused: {decision.error}")

@@ -41,7 +41,7 @@ from redirectware.engine.proxies import TrustedProxies
 from redirectware.engine.regex import RegexPath, compile_regex
 from redirectware.engine.status import REDIRECT_CODES, is_permanent_code
 from redirectware.engine.templates import HostTemplate, PathTemplate, compile_host
-from redirectware.kinds import ACTION_KEYS, PARSERS, RuleContext
+from redirectware.kinds import ACTION_KEYS, BY_KEY, PARSERS, RuleContext
 from redirectware.kinds.https import parse_hsts
 
 TOP_KEYS = frozenset({"version", "settings", "rules", "tests"})
@@ -213,6 +213,10 @@ def _rule(
         return None
     headers = as_pairs(node.get("headers", {}), where, "headers")
     cookies = as_pairs(node.get("cookies", {}), where, "cookies")
+    vary = tuple(n.title() for n, _ in headers) + (("Cookie",) if cookies else ())
+    fields = BY_KEY[kind].rule_fields
+    extra = dict(fields(action)) if fields is not None else {}
+    vary = tuple(dict.fromkeys((*vary, *extra.pop("vary", ()))))
     return Rule(
         index=index,
         name=name,
@@ -227,7 +231,8 @@ def _rule(
         query=as_pairs(node.get("query", {}), where, "query"),
         headers=tuple((n.lower(), v) for n, v in headers),
         cookies=cookies,
-        vary=tuple(n.title() for n, _ in headers) + (("Cookie",) if cookies else ()),
+        vary=vary,
+        **extra,
         key_lines=dict(node.key_lines) if isinstance(node, LineDict) else {},
         # A case-insensitive rule's folded excepts replace the ones written.
         **{
@@ -308,6 +313,9 @@ def _normal_keys(
 def _kind(node: Mapping[str, Any], where: Where) -> str:
     """The rule's one action key."""
     actions = [key for key in ACTION_KEYS if key in node]
+    # A kind may read another's key as its own (language's to): then it is no second action.
+    taken = {key for action in actions for key in BY_KEY[action].takes}
+    actions = [key for key in actions if key not in taken]
     if not actions:
         where.fail(None, "no action: give exactly one of " + ", ".join(ACTION_KEYS))
     if len(actions) > 1:
@@ -318,7 +326,7 @@ def _kind(node: Mapping[str, Any], where: Where) -> str:
     for key in ("https_port", "websockets", "hsts"):
         if key in node and kind != "https":
             where.fail(key, "only applies to an https rule")
-    if "keep_query" in node and kind not in ("to", "map", "maintenance"):
+    if "keep_query" in node and kind not in ("to", "map", "maintenance", "language"):
         where.fail("keep_query", f"does not apply to {kind}: it keeps the whole URL")
     return kind
 

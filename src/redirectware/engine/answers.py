@@ -139,10 +139,13 @@ class Shape:
         max_age: int,
         sunset_rule: Rule | None,
         retry_after: int | None,
+        private: bool = False,
     ) -> None:
         self.safe = _Status(redirect_status("GET", permanent, explicit, strict_codes))
         self.other = _Status(redirect_status("POST", permanent, explicit, strict_codes))
-        self.cache_control = ("Cache-Control", f"max-age={max_age}" if permanent else "no-store")
+        cache = f"max-age={max_age}" if permanent else "no-store"
+        # An answer made for one visitor (their language) is for no shared cache at all.
+        self.cache_control = ("Cache-Control", "private, no-store" if private else cache)
         tail = list(sunset_headers(sunset_rule))
         if retry_after is not None:
             tail.insert(0, ("Retry-After", str(retry_after)))
@@ -192,7 +195,7 @@ class Shape:
         )
 
 
-ShapeKey = tuple[bool, "int | None", "Rule | None", "int | None"]
+ShapeKey = tuple[bool, "int | None", "Rule | None", "int | None", bool]
 
 
 def _announces(rule: Rule) -> bool:
@@ -203,16 +206,19 @@ def _announces(rule: Rule) -> bool:
 def shape_key(hops: Sequence[Hop]) -> ShapeKey:
     """What a chain's answer depends on besides the request: permanent only if every hop
     was; the explicit status of the first hop of that nature; the first rule with
-    ``sunset``; the last rule's ``Retry-After`` (a maintenance redirect)."""
+    ``sunset``; the last rule's ``Retry-After`` (a maintenance redirect); whether a rule
+    made the answer for one visitor only (``private``: a language redirect)."""
     first = hops[0]
     if len(hops) == 1:
-        last = first.rule.action
+        rule = first.rule
+        last = rule.action
         retry = last.retry_after if isinstance(last, Maintenance) else None
-        announcing = first.rule if _announces(first.rule) else None
-        return (first.permanent, first.status, announcing, retry)
+        announcing = rule if _announces(rule) else None
+        return (first.permanent, first.status, announcing, retry, rule.private)
     permanent = all(hop.permanent for hop in hops)
     deciding = next((hop for hop in hops if hop.permanent == permanent), first)
     sunset_rule = next((hop.rule for hop in hops if _announces(hop.rule)), None)
     last = hops[-1].rule.action
     retry = last.retry_after if isinstance(last, Maintenance) else None
-    return (permanent, deciding.status, sunset_rule, retry)
+    private = any(hop.rule.private for hop in hops)
+    return (permanent, deciding.status, sunset_rule, retry, private)

@@ -30,6 +30,7 @@ from .model import (
     GoneAction,
     HttpsAction,
     KeepQuery,
+    LanguageAction,
     Maintenance,
     MapAction,
     Rule,
@@ -38,6 +39,7 @@ from .model import (
 )
 from .proxies import read_forwarded
 from .responses import HTML, prefers_json
+from .templates import Target
 from .urls import PLAIN_PATH, collapse_leading_slashes, encode_target_part, path_forms
 from .wording import host_refusal, rule_count
 
@@ -313,9 +315,15 @@ class Engine:
             key = answers.shape_key(chain)
             shape = self._shapes.get(key)
             if shape is None:
-                permanent, status, sunset_rule, retry = key
+                permanent, status, sunset_rule, retry, private = key
                 shape = self._shapes[key] = answers.Shape(
-                    permanent, status, self._strict_codes, self._max_age, sunset_rule, retry
+                    permanent,
+                    status,
+                    self._strict_codes,
+                    self._max_age,
+                    sunset_rule,
+                    retry,
+                    private,
                 )
             # Accept is read here, once, and only for a redirect: a pass-through never asks.
             decision = shape.answer(
@@ -465,7 +473,18 @@ class Engine:
     def _step_to(self, rule: Rule, captures: dict[str, str], request: RequestView) -> Outcome:
         action = rule.action
         assert isinstance(action, ToAction)
-        target = action.target
+        return self._render(action.target, rule, captures, request)
+
+    def _step_language(self, rule: Rule, captures: dict[str, str], request: RequestView) -> Outcome:
+        # rule_matches chose the language and put it in the captures as {lang}.
+        action = rule.action
+        assert isinstance(action, LanguageAction)
+        return self._render(action.target, rule, captures, request)
+
+    def _render(
+        self, target: Target, rule: Rule, captures: dict[str, str], request: RequestView
+    ) -> Outcome:
+        """A target's hop: its placeholders filled from the captures and the request."""
         if target.absolute and not target.names:
             text = target.source if target.parts[0][0] == target.source else target.render({})
             return self._locate(text, rule, request, rule.permanent, rule.status, True)
@@ -566,6 +585,7 @@ class Engine:
         Maintenance: _step_maintenance,
         MapAction: _step_map,
         GoneAction: _step_gone,
+        LanguageAction: _step_language,
     }
 
     def _locate(

@@ -28,7 +28,16 @@ from urllib.parse import parse_qsl
 from .compiled_rows import CompiledRows
 from .folding import normal, normal_kept
 from .hosts import Host
-from .model import HttpsAction, Maintenance, MapAction, MapEntry, Rule, SlashAction
+from .model import (
+    HttpsAction,
+    LanguageAction,
+    Maintenance,
+    MapAction,
+    MapEntry,
+    Rule,
+    SlashAction,
+)
+from .status import SAFE_METHODS
 from .urls import canonical_literal, canonical_offsets, path_forms, safe_query
 
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
@@ -243,12 +252,24 @@ def rule_matches(rule: Rule, request: RequestView) -> dict[str, str] | None:
         if rule.active_until is not None and moment >= rule.active_until:
             return None
     if rule.vary:
+        # A language redirect never re-sends a body: any method but GET and HEAD passes.
+        language = action if isinstance(action, LanguageAction) else None
+        if language is not None and request.method not in SAFE_METHODS:
+            return None
         # From here on the answer depends on request headers: caches must know.
         request.vary.update(rule.vary)
         if rule.headers and not _pairs_match(rule.headers, request.headers):
             return None
         if rule.cookies and not _pairs_match(rule.cookies, request.cookies()):
             return None
+        if language is not None:
+            chosen = language.choose(
+                request.headers.get("accept-language"),
+                request.cookies() if language.cookie is not None else None,
+            )
+            if chosen is None:
+                return None  # no language asked for (a crawler): the app serves the page
+            captures["lang"] = chosen
     if rule.query and not _pairs_match(rule.query, request.query_pairs()):
         return None
     return captures

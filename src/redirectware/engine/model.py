@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .hosts import AllowedHosts
+from .language import Negotiator
 from .proxies import TrustedProxies
 from .regex import RegexPath
 from .templates import HostTemplate, PathTemplate, Target
@@ -160,6 +161,28 @@ class GoneAction:
     status: int = 410
 
 
+@dataclass(frozen=True)
+class LanguageAction:
+    """``language``: a temporary redirect to the visitor's language, chosen from the
+    ``Accept-Language`` header (or a cookie the site set) among the languages available."""
+
+    target: Target
+    negotiator: Negotiator
+    #: A cookie holding the visitor's own choice, which wins over the header.
+    cookie: str | None = None
+    #: The language for a request that names none acceptable; None: the rule does not apply.
+    default: str | None = None
+
+    def choose(self, accept: str | None, cookies: Mapping[str, str] | None) -> str | None:
+        """The ``available`` entry for this request, or None when the rule does not apply."""
+        if self.cookie is not None and cookies:
+            chosen = cookies.get(self.cookie)
+            offered = None if chosen is None else self.negotiator.offered(chosen)
+            if offered is not None:
+                return offered
+        return self.negotiator.choose(accept).tag or self.default
+
+
 #: The statuses of ``gone`` and of a map row with an empty ``to``.
 GONE_CODES = frozenset({410, 451})
 
@@ -267,7 +290,9 @@ class MapAction:
     ignore_slash: bool = False
 
 
-Action = ToAction | HttpsAction | SlashAction | Maintenance | MapAction | GoneAction
+Action = (
+    ToAction | HttpsAction | SlashAction | Maintenance | MapAction | GoneAction | LanguageAction
+)
 
 
 @dataclass(frozen=True)
@@ -307,6 +332,9 @@ class Rule:
     match_path: PathTemplate | None = None
     #: ``from_regex``, instead of ``from``: matched with RE2, tried one by one.
     regex: RegexPath | None = None
+    #: The answer differs from one visitor to the next (a ``language`` rule's): shared
+    #: caches must not keep it (``Cache-Control: private, no-store``).
+    private: bool = False
     #: ``when: not_found``: the rule applies only once the app has answered 404 to a GET or
     #: HEAD request (see :meth:`redirectware.RuleSet.resolve_not_found`).
     when_not_found: bool = False

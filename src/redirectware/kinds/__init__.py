@@ -1,7 +1,8 @@
 """The registry of rule kinds and matching options: one module each, one table here.
 
 A rule kind is an action (a rule has exactly one): ``to``, ``https``, ``trailing_slash``,
-``maintenance``, ``map``, ``gone``. A matching option changes how a rule matches or answers:
+``maintenance``, ``map``, ``gone``, ``language``. A matching option changes how a rule
+matches or answers:
 ``host``, ``from_regex``, ``case_sensitive``, ``trailing_slash_match``, ``when``, ``sunset``.
 Each module holds its kind's parser, its reference, a worked example with ``tests:``, and
 what every surface does with it (:mod:`.base`). The loader takes its parsers from
@@ -17,6 +18,7 @@ from redirectware.kinds import (
     gone,
     host,
     https,
+    language,
     maintenance,
     sunset,
     to,
@@ -46,6 +48,7 @@ ACTIONS: tuple[Kind, ...] = (
     maintenance.KIND,
     map_rows.KIND,
     gone.KIND,
+    language.KIND,
 )
 #: The matching options, in the order of the reference.
 OPTIONS: tuple[Kind, ...] = (

@@ -164,6 +164,15 @@ class Kind:
     parse: Parser | None = None
     #: The model class of the action (``role == "action"``).
     action: type | None = None
+    #: Keys of other kinds that this kind reads as its own (``language`` takes ``to``): not a
+    #: second action when they stand beside it.
+    takes: tuple[str, ...] = ()
+    #: Fields of the compiled rule that the action sets besides its own: the ``Vary`` names
+    #: it reads, whether its answers are for one visitor only.
+    rule_fields: Callable[[Action], Mapping[str, Any]] | None = None
+    #: What ``redirectware explain`` says about one request to a rule of this kind (a
+    #: negotiation, say), given the request's headers.
+    explain_request: Callable[[Rule, Mapping[str, str]], list[str]] | None = None
     #: For an option: whether a compiled rule uses it (an action's rule is its model class).
     in_use: Callable[[Rule], bool] | None = None
     #: A document to prove the kind on a surface where :attr:`example` holds something else

@@ -33,9 +33,11 @@ def check_placeholders(
     host: HostTemplate | None,
     where: Where,
     key: str,
+    also: frozenset[str] = frozenset(),
 ) -> None:
-    """Every placeholder of ``target`` is captured, and none from the path stands in its host."""
-    captured = set(BUILTIN_NAMES)
+    """Every placeholder of ``target`` is captured (or one of ``also``, which the kind fills
+    in itself), and none from the path stands in its host."""
+    captured = set(BUILTIN_NAMES) | also
     if path is not None:
         captured.update(path.names)
     if host is not None:

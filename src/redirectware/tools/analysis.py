@@ -30,6 +30,7 @@ from redirectware.engine.matching import RuleIndex
 from redirectware.engine.model import (
     GoneAction,
     HttpsAction,
+    LanguageAction,
     Maintenance,
     MapAction,
     MapEntry,
@@ -396,7 +397,7 @@ def _off_site(ruleset: Engine) -> Iterator[Finding]:
         action = rule.action
         targets: list[str] = []
         match action:
-            case ToAction():
+            case ToAction() | LanguageAction():
                 if action.target.absolute and not action.target.authority_names:
                     targets.append(action.target.source)
             case Maintenance():

@@ -16,6 +16,7 @@ from redirectware.engine.model import (
     Document,
     GoneAction,
     HttpsAction,
+    LanguageAction,
     Maintenance,
     MapAction,
     Rule,
@@ -72,7 +73,7 @@ def _rule_findings(rule: Rule, source: str | None) -> Iterator[ForeignFinding]:
     values += [("except", excepted.source, False) for excepted in rule.excepts]
     action = rule.action
     match action:
-        case ToAction():
+        case ToAction() | LanguageAction():
             values.append(("to", action.target.source, True))
         case Maintenance():
             if action.target is not None:

@@ -22,6 +22,7 @@ from redirectware.engine.exhaustive import assert_never
 from redirectware.engine.model import (
     GoneAction,
     HttpsAction,
+    LanguageAction,
     Maintenance,
     MapAction,
     PlainRows,
@@ -48,7 +49,7 @@ def _fail(rule: Rule, source: str | None, message: str) -> RuleError:
     action = rule.action
     key: str | None
     match action:
-        case ToAction():
+        case ToAction() | LanguageAction():
             key = "to"
         case MapAction():
             key = "map"

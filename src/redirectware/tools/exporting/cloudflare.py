@@ -29,6 +29,7 @@ from redirectware.engine.model import (
     GONE_CODES,
     GoneAction,
     HttpsAction,
+    LanguageAction,
     Maintenance,
     MapAction,
     Rule,
@@ -105,7 +106,14 @@ def export_csv(engine: Engine, partial: bool = False) -> Exported:
                 continue
             case ToAction() if rule.path is not None:
                 pass
-            case ToAction() | HttpsAction() | SlashAction() | Maintenance() | GoneAction():
+            case (
+                ToAction()
+                | HttpsAction()
+                | SlashAction()
+                | Maintenance()
+                | GoneAction()
+                | LanguageAction()
+            ):
                 problem(rule, None, "only to and map rules become Bulk Redirects")
                 continue
             case _:
@@ -173,7 +181,14 @@ def _paths(rule: Rule) -> list[str]:
     match action:
         case MapAction():
             return list(action.entries)
-        case ToAction() | HttpsAction() | SlashAction() | Maintenance() | GoneAction():
+        case (
+            ToAction()
+            | HttpsAction()
+            | SlashAction()
+            | Maintenance()
+            | GoneAction()
+            | LanguageAction()
+        ):
             return [rule.path.source] if rule.path is not None else []
         case _:
             assert_never(action)

@@ -39,6 +39,7 @@ from redirectware.engine.exhaustive import assert_never
 from redirectware.engine.model import (
     GoneAction,
     HttpsAction,
+    LanguageAction,
     Maintenance,
     MapAction,
     Rule,
@@ -152,7 +153,7 @@ def export_redirects(engine: Engine, partial: bool = False) -> Exported:
                             "request's query its own way")  # fmt: skip
                 else:
                     lines += [(rule, f"{origin}{path}  {target}  {code}!") for origin in origins]
-            case HttpsAction() | SlashAction() | Maintenance() | GoneAction():
+            case HttpsAction() | SlashAction() | Maintenance() | GoneAction() | LanguageAction():
                 pass  # refused by _rule_problem
             case _:
                 assert_never(action)
@@ -189,7 +190,7 @@ def _rule_problem(rule: Rule) -> tuple[str | None, str] | None:
         return "keep_query", "Netlify always passes the request's query on to the target"
     action = rule.action
     match action:
-        case HttpsAction() | SlashAction() | Maintenance() | GoneAction():
+        case HttpsAction() | SlashAction() | Maintenance() | GoneAction() | LanguageAction():
             pass  # refused by the registry, above
         case ToAction():
             if rule.path is None:
@@ -246,7 +247,14 @@ def _chains(engine: Engine, problems: list[Problem]) -> None:
         match action:
             case MapAction():
                 paths = [key.partition("?")[0] for key in list(action.entries)[:1000]]
-            case ToAction() | HttpsAction() | SlashAction() | Maintenance() | GoneAction():
+            case (
+                ToAction()
+                | HttpsAction()
+                | SlashAction()
+                | Maintenance()
+                | GoneAction()
+                | LanguageAction()
+            ):
                 pass
             case _:
                 assert_never(action)

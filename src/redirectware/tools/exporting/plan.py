@@ -45,6 +45,7 @@ from redirectware.engine.model import (
     GONE_CODES,
     GoneAction,
     HttpsAction,
+    LanguageAction,
     Maintenance,
     MapAction,
     MapEntry,
@@ -487,8 +488,8 @@ def _rule_problems(source: str | None, rule: Rule, target: str) -> list[Problem]
                 dollar = next((key for key, to in map_targets(action.entries) if "$" in to), None)
                 if dollar is not None:
                     add("map", f"a '$' in the target of row {dollar} cannot be written in nginx")
-        case HttpsAction() | GoneAction():
-            pass
+        case HttpsAction() | GoneAction() | LanguageAction():
+            pass  # a language rule: refused by the registry, above
         case _:
             assert_never(action)
     return found
@@ -643,7 +644,7 @@ class _Builder:
                          rule.status, True)  # fmt: skip
             case SlashAction():
                 self.slash(rule, action, where, template, path)
-            case Maintenance():
+            case Maintenance() | LanguageAction():
                 pass  # refused by _rule_problems
             case _:
                 assert_never(action)
@@ -953,7 +954,7 @@ def _origin_hop(rule: Rule) -> _State | None:
             scheme, _, netloc = origin.partition("://")
             host = parse_host(netloc)
             return None if host is None else _State(scheme, host.name, netloc)
-        case SlashAction() | Maintenance() | MapAction() | GoneAction():
+        case SlashAction() | Maintenance() | MapAction() | GoneAction() | LanguageAction():
             return None
         case _:
             assert_never(action)
@@ -965,7 +966,14 @@ def _http_only(rule: Rule) -> bool:
     match action:
         case HttpsAction():
             return True
-        case ToAction() | SlashAction() | Maintenance() | MapAction() | GoneAction():
+        case (
+            ToAction()
+            | SlashAction()
+            | Maintenance()
+            | MapAction()
+            | GoneAction()
+            | LanguageAction()
+        ):
             return False
         case _:
             assert_never(action)
@@ -1001,7 +1009,14 @@ def _probe_paths(engine: Engine) -> list[tuple[str, str]]:
                 for key in list(action.entries)[:PROBE_ROWS]:
                     path, _, query = key.partition("?")
                     paths.append((path, query))
-            case ToAction() | HttpsAction() | SlashAction() | Maintenance() | GoneAction():
+            case (
+                ToAction()
+                | HttpsAction()
+                | SlashAction()
+                | Maintenance()
+                | GoneAction()
+                | LanguageAction()
+            ):
                 paths.append((sample_request(rule, engine.settings).path, ""))
             case _:
                 assert_never(action)
@@ -1018,7 +1033,14 @@ def _probes(rule: Rule, shared: list[tuple[str, str]]) -> Iterator[tuple[str | N
                 path, _, query = key.partition("?")
                 yield path, query
             return
-        case ToAction() | HttpsAction() | SlashAction() | Maintenance() | GoneAction():
+        case (
+            ToAction()
+            | HttpsAction()
+            | SlashAction()
+            | Maintenance()
+            | GoneAction()
+            | LanguageAction()
+        ):
             pass
         case _:
             assert_never(action)

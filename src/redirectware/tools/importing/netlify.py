@@ -37,6 +37,9 @@ import re
 import sys
 from typing import Any
 
+from redirectware.kinds import Surface
+from redirectware.kinds.language import KIND as LANGUAGE
+
 from .result import Imported, ImportResult, Row, capture_name, test_entry
 
 DEFAULT_STATUS = 301
@@ -153,6 +156,8 @@ def translate(
     """Translate one Netlify rule into ``result`` (or record why not)."""
     gone = _GONE.get(status)
     why = None if status in _KEPT or gone is not None else _why_not(status, to)
+    if why is None and "Language" in conditions:
+        why = LANGUAGE.refusal(Surface.IMPORT_NETLIFY)
     if why is None and conditions:
         why = f"a {', '.join(sorted(conditions))} condition (redirectware does not see it)"
     if why is None and to is None and gone is None:
