@@ -29,6 +29,7 @@ LAYERS = {
     "redirectware.adapter": 5,
     "redirectware.draining": 5,
     "redirectware.reloading": 5,
+    "redirectware.failurelog": 5,
     "redirectware.metrics": 5,
     "redirectware.counting": 5,
     "redirectware.otel": 5,

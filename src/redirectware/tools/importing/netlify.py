@@ -156,7 +156,7 @@ def translate(
     """Translate one Netlify rule into ``result`` (or record why not)."""
     gone = _GONE.get(status)
     why = None if status in _KEPT or gone is not None else _why_not(status, to)
-    if why is None and "Language" in conditions:
+    if why is None and set(conditions) == {"Language"}:
         why = LANGUAGE.refusal(Surface.IMPORT_NETLIFY)
     if why is None and conditions:
         why = f"a {', '.join(sorted(conditions))} condition (redirectware does not see it)"
