@@ -1,0 +1,111 @@
+"""Sites for ``redirectware verify`` to check: the middleware under a real server, in front
+of an app that serves every URL but those the document's ``tests:`` say it does not
+(``app: not_found``), and sites that answer wrongly on purpose.
+
+Each app is written to a folder as a module and started with :mod:`tests.servers`; the
+worktree's ``src`` comes first on the server's ``PYTHONPATH``, so it runs this code.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import redirectware
+from redirectware.tools.expectations import expectations_of
+from redirectware.ruleset import RuleSet
+from tests.servers import GUNICORN, UVICORN, Server, serve
+
+SRC = str(Path(redirectware.__file__).resolve().parent.parent)
+
+_ASGI = """\
+from redirectware import RedirectMiddleware
+
+MISSING = {missing!r}
+
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    status = 404 if scope["path"] in MISSING else 200
+    await send({{"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain")]}})
+    await send({{"type": "http.response.body", "body": b"app"}})
+
+
+app = RedirectMiddleware(app, rules={rules!r})
+"""
+
+_WSGI = """\
+from redirectware import WSGIRedirectMiddleware
+
+MISSING = {missing!r}
+
+
+def app(environ, start_response):
+    missing = environ["PATH_INFO"] in MISSING
+    start_response("404 Not Found" if missing else "200 OK", [("Content-Type", "text/plain")])
+    return [b"app"]
+
+
+app = WSGIRedirectMiddleware(app, rules={rules!r})
+"""
+
+
+def missing_paths(rules: Path) -> set[str]:
+    """The paths the document's ``tests:`` say the app does not serve."""
+    return {test.probe.path for test in expectations_of(RuleSet.from_file(rules))
+            if test.app_not_found}  # fmt: skip
+
+
+def _env(folder: Path) -> dict[str, str]:
+    # The venv's editable install points at the main checkout: this worktree's code first.
+    return {"PYTHONPATH": os.pathsep.join([SRC, str(folder)])}
+
+
+@contextmanager
+def middleware_site(rules: Path, folder: Path, server: str = "uvicorn") -> Iterator[Server]:
+    """The middleware with ``rules`` under uvicorn (ASGI) or gunicorn (WSGI)."""
+    missing = missing_paths(rules)
+    if server == "uvicorn":
+        (folder / "verify_app.py").write_text(_ASGI.format(missing=missing, rules=str(rules)))
+        command = [*UVICORN, "verify_app:app", "--fd", "{fd}", "--lifespan", "off"]
+    else:
+        (folder / "verify_app.py").write_text(_WSGI.format(missing=missing, rules=str(rules)))
+        command = [*GUNICORN, "--bind", "fd://{fd}", "--workers", "1", "verify_app:app"]
+    with serve(command, cwd=folder, env=_env(folder)) as running:
+        yield running
+
+
+_WRONG = """\
+# A site that answers wrongly on purpose: {what}.
+ROUTES = {routes!r}
+
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    status, headers, body = ROUTES.get((scope["method"], scope["path"]),
+                                       ROUTES.get(("*", scope["path"]), (200, [], "app")))
+    await send({{"type": "http.response.start", "status": status,
+                "headers": [(k.encode(), v.encode()) for k, v in headers]}})
+    await send({{"type": "http.response.body", "body": body.encode()}})
+"""
+
+Routes = dict[tuple[str, str], tuple[int, list[tuple[str, str]], str]]
+
+
+@contextmanager
+def scripted_site(routes: Routes, folder: Path, what: str) -> Iterator[Server]:
+    """A plain ASGI app under uvicorn: ``(method or "*", path)`` -> (status, headers, body);
+    any other request gets 200 ``app``."""
+    (folder / "wrong_app.py").write_text(_WRONG.format(routes=routes, what=what))
+    command = [*UVICORN, "wrong_app:app", "--fd", "{fd}", "--lifespan", "off"]
+    with serve(command, cwd=folder, env=_env(folder)) as running:
+        yield running
