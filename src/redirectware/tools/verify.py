@@ -108,9 +108,6 @@ class Request:
     origin: str
     #: ``app: not_found``: the app is said to answer this URL 404.
     app_not_found: bool = False
-    #: A rule's sample request: whether the app serves the URL is unknown, so a
-    #: ``when: not_found`` redirect and the app's own answer both stand.
-    sample: bool = False
 
     @property
     def url(self) -> str:
@@ -203,8 +200,8 @@ def _from_rules(ruleset: Engine) -> Iterator[Request]:
             sample = sample_request(rule, ruleset.settings, path, query)
             for scheme in sample.schemes:
                 yield Request(scheme, sample.host, sample.path, sample.query,
-                              tuple(sorted(sample.headers.items())), _where(ruleset, rule),
-                              sample=True)  # fmt: skip
+                              tuple(sorted(sample.headers.items())),
+                              _where(ruleset, rule))  # fmt: skip
 
 
 def plan(ruleset: Engine, bases: Mapping[str, Base], options: Options,
@@ -221,8 +218,8 @@ def plan(ruleset: Engine, bases: Mapping[str, Base], options: Options,
             continue
         if options.host_from_base:
             request = Request(request.scheme, base.netloc, request.path, request.query,
-                              request.headers, request.origin, request.app_not_found,
-                              request.sample)  # fmt: skip
+                              request.headers, request.origin,
+                              request.app_not_found)  # fmt: skip
         key = (request.scheme, request.host, request.path, request.query, request.headers,
                request.app_not_found)  # fmt: skip
         if key in seen:
@@ -245,18 +242,20 @@ def _after_404(ruleset: Engine, method: str, request: Request) -> Decision:
 
 
 def expected(ruleset: Engine, method: str, request: Request) -> tuple[Decision, Decision | None]:
-    """What the request must get, and for a rule's sample request that passes, the
-    ``when: not_found`` answer it gets should the app not serve the URL (else None)."""
+    """What the request must get; and, when that is the app's answer, the ``when:
+    not_found`` redirect that stands instead should the app not serve the URL (else None).
+
+    Whether the live app serves a URL is the app's to say: a sample request, or a ``tests:``
+    entry written for an app that serves it, may meet one that does not. An ``app:
+    not_found`` entry says it does not, and must get the redirect."""
     decision = ruleset.resolve(method, request.scheme, request.host, request.path,
                                request.query, dict(request.headers))  # fmt: skip
     if not decision.passes:
         return decision, None
+    after = _after_404(ruleset, method, request)
     if request.app_not_found:
-        return _after_404(ruleset, method, request), None
-    if request.sample:
-        after = _after_404(ruleset, method, request)
-        return decision, None if after.passes else after
-    return decision, None
+        return after, None
+    return decision, None if after.passes else after
 
 
 # --- judging one answer -----------------------------------------------------------------------
@@ -556,7 +555,7 @@ def verify(ruleset: Engine, bases: Sequence[Base], options: Options | None = Non
     Raises :class:`Unreachable` when a base takes no connection, ``MissingExtra`` without
     httpx.
     """
-    require_extra("redirectware verify", "verify", ["httpx"])
+    require_extra("checking a live site", "verify", ["httpx"])
     by_scheme: dict[str, Base] = {}
     for base in bases:
         if base.scheme in by_scheme:
