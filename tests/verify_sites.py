@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redirectware
-from redirectware.tools.expectations import expectations_of
 from redirectware.ruleset import RuleSet
+from redirectware.tools.expectations import expectations_of
 from tests.servers import GUNICORN, UVICORN, Server, serve
 
 SRC = str(Path(redirectware.__file__).resolve().parent.parent)

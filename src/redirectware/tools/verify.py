@@ -108,6 +108,10 @@ class Request:
     origin: str
     #: ``app: not_found``: the app is said to answer this URL 404.
     app_not_found: bool = False
+    #: A URL the document names as it is (a ``tests:`` entry, a map row, a literal
+    #: ``from``), whose redirect target must be there; a placeholder's sample value
+    #: (``/api/v1/sample/path``) leads to a target no site need have.
+    concrete: bool = True
 
     @property
     def url(self) -> str:
@@ -194,14 +198,23 @@ def _sample_paths(rule: Rule) -> Iterator[tuple[str, str]]:
         yield sample_path(rule.path), ""
 
 
+def _literal(rule: Rule) -> bool:
+    """Whether the rule's sample request is a URL the rule names, with no sample values."""
+    if isinstance(rule.action, MapAction):
+        return True
+    path = rule.path is None or not rule.path.names
+    host = rule.host is None or rule.host.exact is not None
+    return rule.regex is None and path and host
+
+
 def _from_rules(ruleset: Engine) -> Iterator[Request]:
     for rule in ruleset.rules:
         for path, query in _sample_paths(rule):
             sample = sample_request(rule, ruleset.settings, path, query)
             for scheme in sample.schemes:
                 yield Request(scheme, sample.host, sample.path, sample.query,
-                              tuple(sorted(sample.headers.items())),
-                              _where(ruleset, rule))  # fmt: skip
+                              tuple(sorted(sample.headers.items())), _where(ruleset, rule),
+                              concrete=_literal(rule))  # fmt: skip
 
 
 def plan(ruleset: Engine, bases: Mapping[str, Base], options: Options,
@@ -219,7 +232,7 @@ def plan(ruleset: Engine, bases: Mapping[str, Base], options: Options,
         if options.host_from_base:
             request = Request(request.scheme, base.netloc, request.path, request.query,
                               request.headers, request.origin,
-                              request.app_not_found)  # fmt: skip
+                              request.app_not_found, request.concrete)  # fmt: skip
         key = (request.scheme, request.host, request.path, request.query, request.headers,
                request.app_not_found)  # fmt: skip
         if key in seen:
@@ -470,7 +483,7 @@ class _Run:
         self.report.failures += failures
         final = after if decision.passes and after is not None else decision
         redirect = final.kind == "redirect" and answer.status in REDIRECTS
-        if not failures and redirect and final.location is not None:
+        if not failures and redirect and request.concrete and final.location is not None:
             self.targets.setdefault(final.location, (request, line))
 
     async def target(self, url: str, request: Request, line: str) -> None:
