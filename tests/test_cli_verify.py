@@ -345,3 +345,26 @@ def test_the_text_output_names_each_failure_and_sums_up(tmp_path: Path) -> None:
     named = "POST http://example.com/api/v1/orders: post-method: answered 302 /api/v2/orders"
     assert any(line.startswith(f"{path}:") and named in line for line in lines), out
     assert lines[-1].split(", ")[1].endswith("failed") and " 0 failed" not in lines[-1]
+
+
+@pytest.mark.servers
+def test_an_https_base_url(tmp_path: Path) -> None:
+    from tests.verify_sites import self_signed
+
+    path = _rules(tmp_path)
+    tls = self_signed(tmp_path, "example.com")
+    with middleware_site(path, tmp_path, tls=tls) as site:
+        assert site.url.startswith("https://")
+        # The certificate is checked by default: a self-signed one is refused, and named.
+        status, out, err = run_cli("verify", str(path), site.url)
+        assert status == 2 and f"{site.url} is unreachable" in err, (out, err)
+        assert "certificate" in err.lower(), err
+        status, found, err = _verify(path, site.url, "--insecure")
+    assert status == 0, (found, err)
+    # Only the https:// requests went to the https:// base: the old page's test among them.
+    checked = found["checked"]
+    assert isinstance(checked, int) and checked >= 5
+    assert found["not_sent"] == {
+        "tests: entries that name a client address": 1,
+        "http:// requests (no http:// base URL given)": 4,
+    }

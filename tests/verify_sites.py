@@ -9,6 +9,7 @@ worktree's ``src`` comes first on the server's ``PYTHONPATH``, so it runs this c
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,17 +68,35 @@ def _env(folder: Path) -> dict[str, str]:
     return {"PYTHONPATH": os.pathsep.join([SRC, str(folder)])}
 
 
+def self_signed(folder: Path, host: str) -> tuple[Path, Path]:
+    """A key and a self-signed certificate for ``host``, made with the openssl command."""
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", f"/CN={host}",
+         "-addext", f"subjectAltName=DNS:{host}"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return key, cert
+
+
 @contextmanager
-def middleware_site(rules: Path, folder: Path, server: str = "uvicorn") -> Iterator[Server]:
-    """The middleware with ``rules`` under uvicorn (ASGI) or gunicorn (WSGI)."""
+def middleware_site(
+    rules: Path, folder: Path, server: str = "uvicorn", tls: tuple[Path, Path] | None = None
+) -> Iterator[Server]:
+    """The middleware with ``rules`` under uvicorn (ASGI) or gunicorn (WSGI); over TLS with
+    ``tls`` (a key and certificate; uvicorn only)."""
     missing = missing_paths(rules)
     if server == "uvicorn":
         (folder / "verify_app.py").write_text(_ASGI.format(missing=missing, rules=str(rules)))
         command = [*UVICORN, "verify_app:app", "--fd", "{fd}", "--lifespan", "off"]
+        if tls is not None:
+            command += ["--ssl-keyfile", str(tls[0]), "--ssl-certfile", str(tls[1])]
     else:
         (folder / "verify_app.py").write_text(_WSGI.format(missing=missing, rules=str(rules)))
         command = [*GUNICORN, "--bind", "fd://{fd}", "--workers", "1", "verify_app:app"]
-    with serve(command, cwd=folder, env=_env(folder)) as running:
+    scheme = "http" if tls is None else "https"
+    with serve(command, cwd=folder, env=_env(folder), scheme=scheme) as running:
         yield running
 
 
