@@ -368,3 +368,15 @@ def test_an_https_base_url(tmp_path: Path) -> None:
         "tests: entries that name a client address": 1,
         "http:// requests (no http:// base URL given)": 4,
     }
+
+
+@pytest.mark.servers
+def test_a_target_that_says_not_found_with_a_200_fails(tmp_path: Path) -> None:
+    path = _rules(tmp_path)
+    routes = _as_the_document_says(path)
+    page = "<html><head><title>Page not found</title></head><body>Sorry.</body></html>"
+    routes[("*", "/new")] = (200, [("Content-Type", "text/html")], page)
+    with scripted_site(routes, tmp_path, "a soft 404") as site:
+        status, found, err = _verify(path, site.url)
+    assert status == 1, (found, err)
+    assert _checks(found) == {("soft-404", "GET http://example.com/old -> http://example.com/new")}

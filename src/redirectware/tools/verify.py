@@ -429,7 +429,8 @@ class _Client:
                 chunks: list[bytes] = []
                 size = 0
                 if body:
-                    async for chunk in response.aiter_raw():
+                    # Decoded: a gzip body's "Not Found" is read as the text it is.
+                    async for chunk in response.aiter_bytes():
                         chunks.append(chunk)
                         size += len(chunk)
                         if size >= BODY_LIMIT:
@@ -550,8 +551,11 @@ async def _verify(ruleset: Engine, bases: Mapping[str, Base], options: Options,
     requests = plan(ruleset, bases, options, report)
     timeout = httpx.Timeout(options.timeout)
     limits = httpx.Limits(max_connections=options.concurrency)
+    # Named in the site's access log, so that its operators know what is asking.
+    agent = {"User-Agent": "redirectware-verify"}
     async with httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False,
-                                 verify=options.verify_tls, trust_env=False) as http:  # fmt: skip
+                                 verify=options.verify_tls, trust_env=False,
+                                 headers=agent) as http:  # fmt: skip
         run = _Run(ruleset, _Client(http, bases, options), report, site_hosts(ruleset, requests))
         await asyncio.gather(*(run.request(r, m) for r in requests for m in ("GET", "POST")))
         if run.unreachable is None:
