@@ -380,3 +380,21 @@ def test_a_target_that_says_not_found_with_a_200_fails(tmp_path: Path) -> None:
         status, found, err = _verify(path, site.url)
     assert status == 1, (found, err)
     assert _checks(found) == {("soft-404", "GET http://example.com/old -> http://example.com/new")}
+
+
+@pytest.mark.servers
+def test_it_asks_only_for_the_documents_urls_and_no_more_at_once_than_allowed(
+    tmp_path: Path,
+) -> None:
+    from tests.verify_sites import watched_site
+
+    rows = "\n".join(f"      - {{from: /old-{n}, to: /new-{n}}}" for n in range(12))
+    path = _rules(tmp_path, f"version: 1\nrules:\n  - map:\n{rows}\n")
+    with watched_site(tmp_path) as (site, seen):
+        status, found, err = _verify(path, site.url, "--concurrency", "2", "--rate", "1000")
+        assert status == 1, (found, err)  # the site answers 200 where the rows redirect
+        lines = seen.read_text().splitlines()
+    requested = {tuple(line.split()[1:]) for line in lines}
+    assert requested == {(m, f"/old-{n}") for n in range(12) for m in ("GET", "POST")}
+    most = max(int(line.split()[0]) for line in lines)
+    assert most == 2, lines  # requests did overlap, and never more than two

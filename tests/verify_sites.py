@@ -128,3 +128,47 @@ def scripted_site(routes: Routes, folder: Path, what: str) -> Iterator[Server]:
     command = [*UVICORN, "wrong_app:app", "--fd", "{fd}", "--lifespan", "off"]
     with serve(command, cwd=folder, env=_env(folder)) as running:
         yield running
+
+
+_WATCHED = """\
+# A site that writes down each request and the most it ever had in flight at once.
+import asyncio
+
+SEEN = {seen!r}
+READY = {ready!r}
+in_flight = 0
+most = 0
+
+
+async def app(scope, receive, send):
+    global in_flight, most
+    if scope["type"] != "http":
+        return
+    in_flight += 1
+    most = max(most, in_flight)
+    try:
+        while (await receive()).get("more_body"):
+            pass
+        await asyncio.sleep(0.05)  # long enough for requests sent together to overlap
+        if scope["path"] == READY:
+            pass  # the test's own wait for the server to start, not a request of verify's
+        else:
+            with open(SEEN, "a") as log:
+                log.write(f"{{most}} {{scope['method']}} {{scope['path']}}\\n")
+        await send({{"type": "http.response.start", "status": 200, "headers": []}})
+        await send({{"type": "http.response.body", "body": b"app"}})
+    finally:
+        in_flight -= 1
+"""
+
+
+@contextmanager
+def watched_site(folder: Path) -> Iterator[tuple[Server, Path]]:
+    """A site that answers 200 to everything and writes ``MOST METHOD PATH`` per request to
+    the file it yields (MOST: the most requests it had in flight at once so far)."""
+    seen = folder / "seen.txt"
+    ready = "/the-test-waits-for-the-server"
+    (folder / "watched_app.py").write_text(_WATCHED.format(seen=str(seen), ready=ready))
+    command = [*UVICORN, "watched_app:app", "--fd", "{fd}", "--lifespan", "off"]
+    with serve(command, cwd=folder, env=_env(folder), ready_path=ready) as running:
+        yield running, seen
