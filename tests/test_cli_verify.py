@@ -398,3 +398,24 @@ def test_it_asks_only_for_the_documents_urls_and_no_more_at_once_than_allowed(
     assert requested == {(m, f"/old-{n}") for n in range(12) for m in ("GET", "POST")}
     most = max(int(line.split()[0]) for line in lines)
     assert most == 2, lines  # requests did overlap, and never more than two
+
+
+def test_a_header_a_tests_entry_expects_is_compared_too(tmp_path: Path) -> None:
+    text = """\
+version: 1
+rules:
+  - maintenance: {enabled: true, retry_after: 600}
+tests:
+  - request: GET http://example.com/checkout
+    expect: {status: 503, headers: {Retry-After: "600", cache-control: no-store}}
+"""
+    ruleset = RuleSet.from_file(_rules(tmp_path, text))
+    [request] = [r for r in plan(ruleset, {"http": Base.parse("http://127.0.0.1:1")}, Options(),
+                                 Report()) if r.origin.endswith("tests[0]")]  # fmt: skip
+    assert request.expect_headers == ("Retry-After", "cache-control")
+    decision = ruleset.resolve("GET", "http", "example.com", "/checkout")
+    answer = Answer(503, {"retry-after": "60", "cache-control": "no-store"})
+    failures = judge(request, "GET", answer, decision, None, request.expect_headers)
+    assert [(f.check, f.message) for f in failures] == [
+        ("header", "Retry-After is '60'; the document sends '600'")
+    ]

@@ -112,6 +112,9 @@ class Request:
     #: ``from``), whose redirect target must be there; a placeholder's sample value
     #: (``/api/v1/sample/path``) leads to a target no site need have.
     concrete: bool = True
+    #: Headers a ``tests:`` entry expects (``Retry-After``): compared besides
+    #: :data:`COMPARED_HEADERS`, when the engine sends them.
+    expect_headers: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -186,7 +189,8 @@ def _from_tests(expectations: Sequence[Expectation], report: Report) -> Iterator
         headers = tuple((n, v) for n, v in probe.headers.items() if n != "host")
         host = probe.headers.get("host", probe.host)
         yield Request(probe.scheme, host, probe.path, probe.query, headers, exp.where,
-                      app_not_found=exp.app_not_found)  # fmt: skip
+                      app_not_found=exp.app_not_found,
+                      expect_headers=tuple(name for name, _ in exp.headers))  # fmt: skip
 
 
 def _sample_paths(rule: Rule) -> Iterator[tuple[str, str]]:
@@ -231,8 +235,8 @@ def plan(ruleset: Engine, bases: Mapping[str, Base], options: Options,
             continue
         if options.host_from_base:
             request = Request(request.scheme, base.netloc, request.path, request.query,
-                              request.headers, request.origin,
-                              request.app_not_found, request.concrete)  # fmt: skip
+                              request.headers, request.origin, request.app_not_found,
+                              request.concrete, request.expect_headers)  # fmt: skip
         key = (request.scheme, request.host, request.path, request.query, request.headers,
                request.app_not_found)  # fmt: skip
         if key in seen:
@@ -306,7 +310,9 @@ def _header_failures(decision: Decision, answer: Answer, extra: Sequence[str] = 
     """Each of the compared headers the engine sends and the site does not send alike."""
     wanted = {name.lower(): value for name, value in decision.headers}
     problems: list[str] = []
-    for name in (*COMPARED_HEADERS, *extra):
+    # Each once, whatever its case: a tests: entry may expect Cache-Control too.
+    names = {name.lower(): name for name in (*extra, *COMPARED_HEADERS)}
+    for name in names.values():
         want = wanted.get(name.lower())
         if want is None:
             continue
@@ -480,7 +486,7 @@ class _Run:
             return
         self.report.checked += 1
         decision, after = expected(self.ruleset, method, request)
-        failures = judge(request, method, answer, decision, after)
+        failures = judge(request, method, answer, decision, after, request.expect_headers)
         self.report.failures += failures
         final = after if decision.passes and after is not None else decision
         redirect = final.kind == "redirect" and answer.status in REDIRECTS
