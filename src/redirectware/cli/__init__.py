@@ -237,11 +237,11 @@ _VERIFY_HELP = """\
 Send the document's requests to a live site and check that it answers as the rules say:
 every tests: entry and each rule's sample requests (each row of a map), each as a GET and as
 a POST with a small body. Checks the status and Location (one hop; 307 or 308 to a POST),
-Cache-Control, Vary and Strict-Transport-Security, and that each redirect target on the
-site answers 2xx and is not a page saying "not found". A request keeps its own host in
-Host (--host-from-base sends the base's); it goes to the base URL of its scheme: give one
-http:// and one https:// base URL to send both. Redirects are never followed; at most
---concurrency requests in flight and --rate per second.
+Cache-Control, Vary, Strict-Transport-Security and the headers a tests: entry expects, and
+that each redirect target on the site answers 2xx and is not a page saying "not found". A
+request keeps its own host in Host (--host-from-base sends the base's); it goes to the base
+URL of its scheme: give one http:// and one https:// base URL to send both. Redirects are
+never followed; at most --concurrency requests in flight and --rate per second.
 
 exit status: 0 all checks passed, 1 any failed, 2 usage error or the site is unreachable.
 
@@ -257,7 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="redirectware",
         description="Check, explain and serve redirectware rule documents; replay access logs "
-        "through them and suggest redirects for 404s.",
+        "through them and suggest redirects for 404s; verify that a live site answers as they "
+        "say.",
         epilog="example:\n  redirectware check redirects.yaml\n\n"
         "Run 'redirectware COMMAND --help' for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
