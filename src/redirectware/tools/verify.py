@@ -20,6 +20,7 @@ URLs and the targets they name on the site's own hosts.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -230,18 +231,16 @@ def plan(ruleset: Engine, bases: Mapping[str, Base], options: Options,
     out: list[Request] = []
     for request in [*_from_tests(expectations, report), *_from_rules(ruleset)]:
         base = bases.get(request.scheme)
-        if base is None:
-            report.skip(f"{request.scheme}:// requests (no {request.scheme}:// base URL given)")
-            continue
-        if options.host_from_base:
-            request = Request(request.scheme, base.netloc, request.path, request.query,
-                              request.headers, request.origin, request.app_not_found,
-                              request.concrete, request.expect_headers)  # fmt: skip
+        if base is not None and options.host_from_base:
+            request = dataclasses.replace(request, host=base.netloc)
         key = (request.scheme, request.host, request.path, request.query, request.headers,
                request.app_not_found)  # fmt: skip
         if key in seen:
-            continue
+            continue  # a tests: entry and a rule's sample are often the same request
         seen.add(key)
+        if base is None:
+            report.skip(f"{request.scheme}:// requests (no {request.scheme}:// base URL given)")
+            continue
         out.append(request)
     return out
 
