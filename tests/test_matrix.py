@@ -354,6 +354,18 @@ def django_table_cell(kind: Kind, support: Support, folder: Path) -> None:
         Redirect.objects.all().delete()
 
 
+def verify_cell(kind: Kind, support: Support, folder: Path) -> None:
+    from tests.verify_sites import middleware_site
+
+    assert isinstance(support, Works)
+    path = cells.write_example(kind, folder, kind.example_for(Surface.VERIFY))
+    with middleware_site(path, folder) as site:
+        status, out, err = cells.run_cli("verify", str(path), site.url, "--json")
+    assert status == 0, out + err
+    found = json.loads(out)
+    assert found["failed"] == 0 and found["checked"] > 0, found
+
+
 def _first_rule_using(kind: Kind, document: dict[str, typing.Any]) -> dict[str, typing.Any]:
     rules: list[dict[str, typing.Any]] = document["rules"]
     return next((rule for rule in rules if kind.key in rule), rules[0])
@@ -372,8 +384,12 @@ CELLS: dict[Surface, Callable[[Kind, Support, Path], None]] = {
 }
 
 
+#: The cells that start a real server (marked ``servers``), besides the edges.
+SERVED: dict[Surface, Callable[[Kind, Support, Path], None]] = {Surface.VERIFY: verify_cell}
+
+
 def test_every_surface_has_a_cell_function() -> None:
-    assert set(CELLS) | set(EDGES) == set(Surface)
+    assert set(CELLS) | set(EDGES) | set(SERVED) == set(Surface)
 
 
 @pytest.mark.parametrize(
@@ -382,7 +398,7 @@ def test_every_surface_has_a_cell_function() -> None:
         pytest.param(kind, surface, id=f"{kind.key}|{surface.value}")
         for kind in ENTRIES
         for surface in Surface
-        if surface not in EDGES
+        if surface not in EDGES and surface not in SERVED
     ],
 )
 def test_cell(kind: Kind, surface: Surface, tmp_path: Path) -> None:
@@ -412,6 +428,37 @@ def test_edge_cell(kind: Kind, surface: Surface, tmp_path: Path) -> None:
     assert isinstance(support, Works)
     edge = surface.value.split()[1]
     assert prove(path, edge, servers[surface], tmp_path) > 0
+
+
+@pytest.mark.servers
+@pytest.mark.parametrize(
+    ("kind", "surface"),
+    [
+        pytest.param(kind, surface, id=f"{kind.key}|{surface.value}")
+        for kind in ENTRIES
+        for surface in SERVED
+    ],
+)
+def test_served_cell(kind: Kind, surface: Surface, tmp_path: Path) -> None:
+    SERVED[surface](kind, kind.support(surface), tmp_path)
+
+
+@pytest.mark.servers
+def test_verify_cell_fails_against_a_wrong_site(tmp_path: Path) -> None:
+    """The verify cell can fail: the ``to`` kind's site serves the rule as temporary."""
+    from redirectware.kinds import BY_KEY
+    from tests.verify_sites import middleware_site
+
+    kind = BY_KEY["to"]
+    path = cells.write_example(kind, tmp_path, kind.example_for(Surface.VERIFY))
+    served = tmp_path / "served.yaml"
+    served.write_text(path.read_text().replace("permanent: true", "permanent: false"))
+    with middleware_site(served, tmp_path) as site:
+        status, out, err = cells.run_cli("verify", str(path), site.url, "--json")
+    assert status == 1, out + err
+    found = json.loads(out)
+    got = {(f["check"], f["request"].split()[0]) for f in found["failures"]}
+    assert ("status", "GET") in got and ("status", "POST") in got, found
 
 
 def test_the_reference_page_is_current() -> None:

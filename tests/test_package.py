@@ -156,8 +156,14 @@ _UNIMPORTABLE = "raise ModuleNotFoundError(f'No module named {__name__!r}', name
             "needs the 'regex' extra (No module named 're2'): pip install "
             "'redirectware[regex]'",
         ),
+        (
+            "httpx",
+            ["verify", "{dir}/plain.yaml", "http://127.0.0.1:9"],
+            "redirectware verify: error: checking a live site needs the 'verify' extra (No "
+            "module named 'httpx'): pip install 'redirectware[verify]'",
+        ),
     ],
-    ids=["suggest", "serve", "compile", "check-from-regex", "explain-from-regex"],
+    ids=["suggest", "serve", "compile", "check-from-regex", "explain-from-regex", "verify"],
 )
 def test_a_command_without_its_extra_prints_one_line_to_install_it(
     tmp_path: Path, module: str, argv: list[str], line: str

@@ -1,5 +1,5 @@
 """The ``redirectware`` console script: ``check``, ``explain``, ``import``, ``export``,
-``compile``, ``serve``, ``replay``, ``suggest``.
+``compile``, ``serve``, ``replay``, ``suggest``, ``verify``.
 
 Every command loads documents with the same loader as the middleware and asks the same
 :meth:`RuleSet.resolve`; none holds rule logic of its own. Exit codes: 0 all good, 1 a
@@ -233,12 +233,32 @@ example:
 """
 
 
+_VERIFY_HELP = """\
+Send the document's requests to a live site and check that it answers as the rules say:
+every tests: entry and each rule's sample requests (each row of a map), each as a GET and as
+a POST with a small body. Checks the status and Location (one hop; 307 or 308 to a POST),
+Cache-Control, Vary, Strict-Transport-Security and the headers a tests: entry expects, and
+that each redirect target on the site answers 2xx and is not a page saying "not found". A
+request keeps its own host in Host (--host-from-base sends the base's); it goes to the base
+URL of its scheme: give one http:// and one https:// base URL to send both. Redirects are
+never followed; at most --concurrency requests in flight and --rate per second.
+
+exit status: 0 all checks passed, 1 any failed, 2 usage error or the site is unreachable.
+
+example:
+  redirectware verify redirects.yaml https://staging.example.com
+  redirectware verify redirects.yaml http://127.0.0.1:8000 https://127.0.0.1:8443 --insecure
+  redirectware verify redirects.yaml https://www.example.com --json --rate 2
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = _Parser(
         prog="redirectware",
         description="Check, explain and serve redirectware rule documents; replay access logs "
-        "through them and suggest redirects for 404s.",
+        "through them and suggest redirects for 404s; verify that a live site answers as they "
+        "say.",
         epilog="example:\n  redirectware check redirects.yaml\n\n"
         "Run 'redirectware COMMAND --help' for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -390,7 +410,52 @@ def build_parser() -> argparse.ArgumentParser:
     suggest.add_argument(
         "--temporary", action="store_true", help="suggest temporary redirects, not permanent"
     )
+
+    verify = commands.add_parser(
+        "verify", help="check that a live site answers as the rules say",
+        description=_VERIFY_HELP, formatter_class=raw,
+    )  # fmt: skip
+    verify.add_argument("file", metavar="FILE", help="the rule document")
+    verify.add_argument(
+        "base_urls", nargs="+", metavar="BASE_URL",
+        help="where the site listens, e.g. https://staging.example.com (one per scheme)",
+    )  # fmt: skip
+    verify.add_argument("--json", action="store_true", help="print the findings as JSON")
+    verify.add_argument(
+        "--concurrency", type=_positive_int, default=4, metavar="N",
+        help="requests in flight at most (4)",
+    )  # fmt: skip
+    verify.add_argument(
+        "--rate", type=_positive_float, default=10.0, metavar="R",
+        help="requests started per second at most (10)",
+    )  # fmt: skip
+    verify.add_argument(
+        "--timeout", type=_positive_float, default=10.0, metavar="S",
+        help="seconds to wait for each answer (10)",
+    )  # fmt: skip
+    verify.add_argument(
+        "--host-from-base", action="store_true",
+        help="send the base URL's host in Host, not the document's",
+    )  # fmt: skip
+    verify.add_argument(
+        "--insecure", action="store_true",
+        help="do not check TLS certificates (a staging site's self-signed one)",
+    )  # fmt: skip
     return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -461,6 +526,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .exporting import run_export
 
             return run_export(args.format, rule_file(args.file), args.output, args.partial)
+        if args.command == "verify":
+            from redirectware.tools.verify import Options
+
+            from .verify import run_verify
+
+            return run_verify(
+                rule_file(args.file), args.base_urls, as_json=args.json,
+                options=Options(args.concurrency, args.rate, args.timeout,
+                                args.host_from_base, not args.insecure),
+            )  # fmt: skip
         from .serve import run_serve
 
         return run_serve(rule_file(args.file), args.host, args.port, args.reload)

@@ -54,6 +54,8 @@ class Surface(str, enum.Enum):
     DJANGO_TABLE = "Django table"
     REPLAY = "replay"
     METRICS = "metrics"
+    #: ``redirectware verify``: a live site, with the middleware, answers as the rules say.
+    VERIFY = "verify"
 
     @property
     def is_export(self) -> bool:
