@@ -142,8 +142,9 @@ class DiffReport:
 def answer(engine: RuleSet, request: Request) -> Answer:
     """What ``engine`` answers ``request``, as a client sees it (a report-only rule's redirect
     is not sent, so it passes)."""
-    headers = dict(request.headers)
-    host = headers.get("host", request.host)
+    # Logged requests carry no headers: no mapping to build for each of them.
+    headers = dict(request.headers) if request.headers else None
+    host = headers.get("host", request.host) if headers else request.host
     decision: Decision = engine.resolve(request.method, request.scheme, host, request.path,
                                         request.query, headers, request.client)  # fmt: skip
     if request.app_not_found and decision.passes and decision.would is None:
