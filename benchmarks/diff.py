@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from replay import RULES, write_log  # noqa: E402  (the benchmark next door)
+from replay import RULES, write_log  # the benchmark next door
 
 NEW_RULES = """\
 version: 1
