@@ -20,7 +20,7 @@ from redirectware.ruleset import RuleSet
 from redirectware.tools.accesslog import decompressed
 from redirectware.tools.diff import Differ, DiffReport, LogFeed, Request
 from redirectware.tools.expectations import expectations_of
-from redirectware.tools.samples import sample_request
+from redirectware.tools.samples import sample_host, sample_request
 
 from .conf import load_ruleset
 from .rows import Pending, database_maps, pending
@@ -88,8 +88,16 @@ def review(alias: str) -> DiffReport:
 
 
 def _log_host(ruleset: RuleSet) -> str | None:
+    """The Host of log lines that name none: the one the document allows, else the one the
+    rows' sample requests use (so that logged and sampled requests meet the same rules)."""
     exact = ruleset.settings.allowed_hosts.exact
-    return next(iter(sorted(exact)), None)
+    if len(exact) == 1:
+        return next(iter(exact))
+    maps = {id(action) for action in database_maps(ruleset)}
+    for rule in ruleset.rules:
+        if id(rule.action) in maps:
+            return sample_host(rule, ruleset.settings)
+    return None
 
 
 def staged_rows(alias: str) -> list[tuple[Fields | None, Fields | None]]:

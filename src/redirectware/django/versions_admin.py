@@ -187,7 +187,7 @@ class TableVersionAdmin(_VersionAdmin):
             "title": "Review the draft",
             "opts": self.model._meta,
             "staged": [(describe(b), describe(a)) for b, a in staged_rows(alias)],
-            "changes": documented + logged,
+            "changes": logged + documented,  # the most logged first: they matter most
             "has_draft": report is not None,
             "summary": f"{len(changes)} requests change answer, "
             f"{sum(c.hits for c in changes)} logged hits",
