@@ -17,6 +17,7 @@ from django.core.management import call_command  # noqa: E402
 from django.core.management.base import CommandError  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
+from django.urls import include, path  # noqa: E402
 
 from redirectware.django.csvimport import apply_import, read_csv  # noqa: E402
 from redirectware.django.models import Redirect  # noqa: E402
@@ -157,3 +158,72 @@ def _fields(row: Redirect) -> dict[str, Any]:
     from redirectware.django.versions import fields_of
 
     return fields_of(row)
+
+
+def test_the_rows_there_before_versions_become_version_1() -> None:
+    call_command("migrate", "redirectware", "0002", verbosity=0)
+    try:
+        # The plain manager: these rows are written as an older release wrote them.
+        Redirect._base_manager.bulk_create(
+            [Redirect(from_path="/old", to="/one"), Redirect(from_path="/older", to="/two")]
+        )
+    finally:
+        call_command("migrate", "redirectware", verbosity=0)
+    first = TableVersion.objects.get()
+    assert first.number == 1 and first.note == "the table when versions began"
+    assert sorted(c.after["from_path"] for c in first.changed_rows()) == ["/old", "/older"]
+    Redirect.objects.filter(from_path="/old").update(to="/changed")
+    rollback("default", 1, "ops")
+    assert Redirect.objects.get(from_path="/old").to == "/one"
+
+
+def test_an_admin_edit_under_review_is_staged_and_a_row_shows_its_history() -> None:
+    from django.contrib.admin import AdminSite
+    from django.test import RequestFactory
+
+    from redirectware.django.versions_admin import ReviewedRedirectAdmin
+
+    row = Redirect.objects.create(from_path="/a", to="/one", changed_by="ann")
+    # On its own (this site has no django.contrib.admin): the methods under test are its.
+    row_admin = ReviewedRedirectAdmin(Redirect, AdminSite())
+    request = RequestFactory().post("/")
+    request.user = type("Editor", (), {"get_username": lambda self: "eve"})()
+    row.to = "/two"
+    with override_settings(REDIRECTWARE_REVIEW=True):
+        row_admin.save_model(request, row, None, True)
+    assert Redirect.objects.get().to == "/one"  # not live
+    staged = draft("default")
+    assert staged is not None and staged.author == "eve"
+    assert [(c.before["to"], c.after["to"]) for c in staged.changed_rows()] == [("/one", "/two")]
+    with override_settings(REDIRECTWARE_REVIEW=False):
+        row_admin.save_model(request, row, None, True)
+    assert Redirect.objects.get().to == "/two"
+    with override_settings(ROOT_URLCONF="tests.test_django_versions"):
+        history = row_admin.version_history(row)
+    assert "<li>version 2: /a -&gt; /one &rarr; /a -&gt; /two</li>" in history, history
+    assert "<li>version 1: (none) &rarr; /a -&gt; /one</li>" in history, history
+    assert f"?changes__row={row.pk}" in history
+
+
+def _history_list(request: Any) -> Any:
+    raise AssertionError("only reversed, never visited")
+
+
+#: The one admin URL a row's history links to (this site has no admin of its own).
+urlpatterns = [
+    path(
+        "admin/",
+        include(
+            (
+                [
+                    path(
+                        "redirectware/tableversion/",
+                        _history_list,
+                        name="redirectware_tableversion_changelist",
+                    )
+                ],
+                "admin",
+            )
+        ),
+    )
+]
