@@ -194,7 +194,8 @@ def test_an_admin_edit_under_review_is_staged_and_a_row_shows_its_history() -> N
     assert Redirect.objects.get().to == "/one"  # not live
     staged = draft("default")
     assert staged is not None and staged.author == "eve"
-    assert [(c.before["to"], c.after["to"]) for c in staged.changed_rows()] == [("/one", "/two")]
+    pairs = [(c.before, c.after) for c in staged.changed_rows()]
+    assert [(b and b["to"], a and a["to"]) for b, a in pairs] == [("/one", "/two")]
     with override_settings(REDIRECTWARE_REVIEW=False):
         row_admin.save_model(request, row, None, True)
     assert Redirect.objects.get().to == "/two"
