@@ -142,10 +142,20 @@ def change(author: str | None = None, note: str = "",
 def snapshot(using: str, pks: Iterable[int | None]) -> dict[int, Fields]:
     """The kept fields (and ``changed_by``) of the rows ``pks`` as the database holds them."""
     wanted = [pk for pk in pks if pk is not None]
-    if not wanted:
-        return {}
-    rows = Redirect._base_manager.using(using).filter(pk__in=wanted)
-    return {row["pk"]: row for row in rows.values("pk", "changed_by", *FIELDS)}
+    found: dict[int, Fields] = {}
+    for chunk in _chunks(wanted):
+        rows = Redirect._base_manager.using(using).filter(pk__in=chunk)
+        found.update((row["pk"], row) for row in rows.values("pk", "changed_by", *FIELDS))
+    return found
+
+
+#: Ids per ``IN (...)`` query: SQLite refuses more than 32,766 parameters, some builds 999.
+CHUNK: Final = 900
+
+
+def _chunks(items: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
 
 
 def _kept(fields: Mapping[str, Any] | None) -> Fields | None:
@@ -200,14 +210,23 @@ def record(using: str, before: Mapping[int, Fields], after: Mapping[int, Fields]
     if not changed:
         return
     version = _version_for(using, author)
-    for pk, old, new in changed:
-        kept = RowChange.objects.using(using).filter(version=version, row=pk).first()
-        if kept is None:
-            RowChange.objects.using(using).create(version=version, row=pk, before=old, after=new)
-        else:
+    changes = RowChange.objects.using(using)
+    # A few queries per batch, not per row: a CSV import of 100,000 rows is one version.
+    kept: dict[int | None, RowChange] = {}
+    for chunk in _chunks([pk for pk, _, _ in changed]):
+        kept.update((item.row, item) for item in changes.filter(version=version, row__in=chunk))
+    again: list[RowChange] = []
+    for pk, _, new in changed:
+        if pk in kept:
             # Changed twice in one version: it went from the first before to the last after.
-            kept.after = new
-            kept.save(using=using, update_fields=["after"])
+            kept[pk].after = new
+            again.append(kept[pk])
+    changes.bulk_update(again, ["after"], batch_size=CHUNK)
+    changes.bulk_create(
+        [RowChange(version=version, row=pk, before=old, after=new)
+         for pk, old, new in changed if pk not in kept],
+        batch_size=CHUNK,
+    )  # fmt: skip
 
 
 # --- reading the history -------------------------------------------------------------------
