@@ -25,7 +25,7 @@ from redirectware.engine.engine import Engine
 from redirectware.engine.model import GONE_CODES, Action, GoneAction, MapAction, Rule
 from redirectware.kinds import ACTIONS, ENTRIES, OPTIONS, Kind, Refuses, Surface, Unsayable, Works
 from redirectware.kinds.base import Support
-from redirectware.tools.expectations import run_expectations
+from redirectware.tools.expectations import Expectation, run_expectations
 from tests import matrix_cells as cells
 from tests.django_site import configure
 
@@ -286,6 +286,42 @@ def replay_cell(kind: Kind, support: Support, folder: Path) -> None:
         expected, counted)  # fmt: skip
 
 
+def _answer_of(ruleset: RuleSet, test: Expectation) -> tuple[int | None, str | None]:
+    decision = test.probe.resolve(ruleset)
+    if test.app_not_found and decision.passes and decision.would is None:
+        decision = test.probe.resolve_not_found(ruleset)
+    return (None, None) if decision.passes else (decision.status, decision.location)
+
+
+def diff_cell(kind: Kind, support: Support, folder: Path) -> None:
+    assert isinstance(support, Works)
+    old = cells.write_example(kind, folder, kind.example_for(Surface.DIFF))
+    ruleset = RuleSet.from_file(old)
+    removed = {rule.index: rule.short_name for rule in ruleset.rules if uses(kind, rule)}
+    document = yaml.safe_load(old.read_text())
+    document["rules"] = [r for i, r in enumerate(document["rules"]) if i not in removed]
+    new = folder / "new.yaml"
+    new.write_text(yaml.safe_dump(document, sort_keys=False))
+    without = RuleSet.from_file(new)
+    tests = cells.expectations(old)
+    changed = {
+        f"{t.probe.method} {t.probe.scheme}://{t.probe.host}{t.probe.path}"
+        + (f"?{t.probe.query}" if t.probe.query else "")
+        for t in tests
+        if _answer_of(ruleset, t) != _answer_of(without, t)
+    }
+    assert changed, "removing the kind's rule changes no answer of its tests"
+    status, out, err = cells.run_cli("diff", str(old), str(new), "--json")
+    assert status == 1, err
+    named = {f"{c['method']} {c['url']}": c for c in json.loads(out)["changed"]}
+    for line in changed:
+        assert line in named, (line, sorted(named))
+        assert named[line]["old"]["rule"] in removed.values(), named[line]
+    status, out, err = cells.run_cli("diff", str(old), str(old))
+    assert status == 0, (out, err)
+    assert out.strip().endswith("0 requests change answer, 0 logged hits"), out
+
+
 def metrics_cell(kind: Kind, support: Support, folder: Path) -> None:
     from prometheus_client import CollectorRegistry
 
@@ -381,6 +417,7 @@ CELLS: dict[Surface, Callable[[Kind, Support, Path], None]] = {
     Surface.DJANGO_TABLE: django_table_cell,
     Surface.REPLAY: replay_cell,
     Surface.METRICS: metrics_cell,
+    Surface.DIFF: diff_cell,
 }
 
 

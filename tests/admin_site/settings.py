@@ -66,3 +66,6 @@ def _database(spec: str) -> dict[str, object]:
 
 
 DATABASES = {"default": _database(os.environ.get("ADMIN_SITE_DB", f"sqlite:{HERE}/db.sqlite3"))}
+# Drafts under review (tests/test_django_versions_servers.py, the review page's browser test).
+REDIRECTWARE_REVIEW = os.environ.get("ADMIN_SITE_REVIEW") == "1"
+REDIRECTWARE_REVIEW_LOG = os.environ.get("ADMIN_SITE_REVIEW_LOG") or None

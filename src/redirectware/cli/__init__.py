@@ -1,5 +1,5 @@
 """The ``redirectware`` console script: ``check``, ``explain``, ``import``, ``export``,
-``compile``, ``serve``, ``replay``, ``suggest``, ``verify``.
+``compile``, ``serve``, ``replay``, ``suggest``, ``verify``, ``diff``.
 
 Every command loads documents with the same loader as the middleware and asks the same
 :meth:`RuleSet.resolve`; none holds rule logic of its own. Exit codes: 0 all good, 1 a
@@ -251,14 +251,28 @@ example:
   redirectware verify redirects.yaml https://www.example.com --json --rate 2
 """
 
+_DIFF_HELP = """\
+Show what a change of rules does: every request whose answer differs between OLD and NEW
+(status, Location, a pass that becomes a redirect or the reverse, a gone), with the rule
+in each document. The requests: both documents' tests:, each rule's sample requests, and
+with --log every distinct logged request (the formats replay reads, .gz too; streamed in
+bounded memory), each asked as GET and as POST. Grouped by rule, most logged hits first.
+
+exit status: 0 nothing changes, 1 something does, 2 usage error or an invalid document.
+
+example:
+  redirectware diff main.yaml redirects.yaml
+  redirectware diff main.yaml redirects.yaml --log access.log --log access.log.1.gz --json
+"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = _Parser(
         prog="redirectware",
         description="Check, explain and serve redirectware rule documents; replay access logs "
-        "through them and suggest redirects for 404s; verify that a live site answers as they "
-        "say.",
+        "through them, suggest redirects for 404s, show what a change of rules changes, "
+        "and verify that a live site answers as they say.",
         epilog="example:\n  redirectware check redirects.yaml\n\n"
         "Run 'redirectware COMMAND --help' for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -441,6 +455,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--insecure", action="store_true",
         help="do not check TLS certificates (a staging site's self-signed one)",
     )  # fmt: skip
+
+    differ = commands.add_parser(
+        "diff", help="show the requests a change of rules answers differently",
+        description=_DIFF_HELP, formatter_class=raw,
+    )  # fmt: skip
+    differ.add_argument("old", metavar="OLD", help="the rule document as it is")
+    differ.add_argument("new", metavar="NEW", help="the rule document as it would be")
+    differ.add_argument(
+        "--log", action="append", default=[], metavar="ACCESS_LOG",
+        help="an access log whose requests are judged too, plain or gzip-compressed "
+        "(repeatable)",
+    )  # fmt: skip
+    differ.add_argument(
+        "--host", help="the Host of logged requests whose line names none (default: the one "
+        "exact name in allowed_hosts)",
+    )  # fmt: skip
+    differ.add_argument(
+        "--format", metavar="LOG_FORMAT",
+        help="an nginx log_format string (default: combined/common, or uvicorn's)",
+    )  # fmt: skip
+    differ.add_argument(
+        "--scheme", choices=("http", "https"), default="https",
+        help="the scheme of logged requests whose line names none (https)",
+    )  # fmt: skip
+    differ.add_argument("--json", action="store_true", help="print the changes as JSON")
     return parser
 
 
@@ -503,6 +542,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 max_keys=args.max_keys,
                 max_groups=args.max_groups,
             )
+        if args.command == "diff":
+            from .diff import run_diff
+
+            return run_diff(
+                rule_file(args.old), rule_file(args.new), args.log, as_json=args.json,
+                host=args.host, log_format=args.format, scheme=args.scheme,
+            )  # fmt: skip
         if args.command == "suggest":
             from .suggest import run_suggest
 

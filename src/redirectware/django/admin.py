@@ -264,3 +264,9 @@ def _csv_response(rows: QuerySet[Redirect]) -> HttpResponse:
     response = HttpResponse(export_csv(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="redirects.csv"'
     return response
+
+
+# Versions: the history, drafts under review, publish and rollback (see versions_admin.py).
+from .versions_admin import register as _register_versions  # noqa: E402
+
+_register_versions(admin.site, RedirectAdmin)

@@ -109,14 +109,19 @@ class RedirectQuerySet(models.QuerySet["Redirect"]):
     def update(self, **kwargs: Any) -> int:
         """``QuerySet.update``, then the version, atomically."""
         with transaction.atomic(using=self.db):
+            pks = list(self.values_list("pk", flat=True))
+            before = versions.snapshot(self.db, pks)
             count = super().update(**kwargs)
+            versions.record(self.db, before, versions.snapshot(self.db, pks))
             bump_version(self.db)
         return count
 
     def delete(self) -> tuple[int, dict[str, int]]:
         """``QuerySet.delete``, then the version, atomically."""
         with transaction.atomic(using=self.db):
+            before = versions.snapshot(self.db, self.values_list("pk", flat=True))
             deleted = super().delete()
+            versions.record(self.db, before, {})
             bump_version(self.db)
         return deleted
 
@@ -124,13 +129,18 @@ class RedirectQuerySet(models.QuerySet["Redirect"]):
         """``QuerySet.bulk_create``, then the version, atomically."""
         with transaction.atomic(using=self.db):
             created = super().bulk_create(objs, *args, **kwargs)
+            after = versions.snapshot(self.db, [obj.pk for obj in created])
+            versions.record(self.db, {}, after)
             bump_version(self.db)
         return created
 
     def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
         """``QuerySet.bulk_update``, then the version, atomically."""
         with transaction.atomic(using=self.db):
+            objs = list(objs)
+            before = versions.snapshot(self.db, [obj.pk for obj in objs])
             count = super().bulk_update(objs, fields, *args, **kwargs)
+            versions.record(self.db, before, versions.snapshot(self.db, before))
             bump_version(self.db)
         return count
 
@@ -241,14 +251,18 @@ class Redirect(models.Model):
         """Save the row and bump the version, in one transaction."""
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using):
+            before = versions.snapshot(using, [self.pk])
             super().save(*args, **kwargs)
+            versions.record(using, before, versions.snapshot(using, [self.pk]))
             bump_version(using)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         """Delete the row and bump the version, in one transaction."""
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using):
+            before = versions.snapshot(using, [self.pk])
             deleted = super().delete(*args, **kwargs)
+            versions.record(using, before, {})
             bump_version(using)
         return deleted
 
@@ -263,3 +277,8 @@ class RedirectVersion(models.Model):
 
     def __str__(self) -> str:
         return f"redirects version {self.version}"
+
+
+# The version models live in their own module; imported here so that Django finds them, and
+# last, because they refer to the models above. Every change above records itself there.
+from . import versions  # noqa: E402

@@ -56,6 +56,8 @@ class Surface(str, enum.Enum):
     METRICS = "metrics"
     #: ``redirectware verify``: a live site, with the middleware, answers as the rules say.
     VERIFY = "verify"
+    #: ``redirectware diff``: what a change of rules changes, request by request.
+    DIFF = "diff"
 
     @property
     def is_export(self) -> bool:

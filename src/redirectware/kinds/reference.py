@@ -34,6 +34,7 @@ _HEADINGS = {
     Surface.REPLAY: "replay",
     Surface.METRICS: "metrics",
     Surface.VERIFY: "verify",
+    Surface.DIFF: "diff",
 }
 
 
