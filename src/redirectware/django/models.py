@@ -13,9 +13,9 @@ rows under the old version and keep them for good. Hence the overrides here, not
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Protocol
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured, ValidationError
@@ -103,6 +103,44 @@ def current_version(using: str) -> int:
     return 0 if found is None else int(found)
 
 
+class Recorder(Protocol):
+    """What records the table's versions (:mod:`.versions`, registered when the app is
+    ready): snapshots of rows, and a version from two of them."""
+
+    def snapshot(self, using: str, pks: Iterable[int | None]) -> dict[int, dict[str, Any]]:
+        """The rows ``pks`` as the database holds them."""
+
+    def record(
+        self, using: str, before: Mapping[int, dict[str, Any]], after: Mapping[int, dict[str, Any]]
+    ) -> None:
+        """Record what changed between two snapshots."""
+
+
+class _NoRecorder:
+    """Before the app is ready (a migration's own models, say) nothing is recorded."""
+
+    def snapshot(self, using: str, pks: Iterable[int | None]) -> dict[int, dict[str, Any]]:
+        return {}
+
+    def record(
+        self, using: str, before: Mapping[int, dict[str, Any]], after: Mapping[int, dict[str, Any]]
+    ) -> None:
+        return None
+
+
+_RECORDER: list[Recorder] = [_NoRecorder()]
+
+
+def record_versions_with(recorder: Recorder) -> None:
+    """Have every change of the table recorded by ``recorder`` (:mod:`.versions` registers
+    itself so; it imports this module, so this module cannot import it)."""
+    _RECORDER[0] = recorder
+
+
+def _recorder() -> Recorder:
+    return _RECORDER[0]
+
+
 class RedirectQuerySet(models.QuerySet["Redirect"]):
     """Bulk changes that bump the version in the same transaction, like a single save."""
 
@@ -110,18 +148,18 @@ class RedirectQuerySet(models.QuerySet["Redirect"]):
         """``QuerySet.update``, then the version, atomically."""
         with transaction.atomic(using=self.db):
             pks = list(self.values_list("pk", flat=True))
-            before = versions.snapshot(self.db, pks)
+            before = _recorder().snapshot(self.db, pks)
             count = super().update(**kwargs)
-            versions.record(self.db, before, versions.snapshot(self.db, pks))
+            _recorder().record(self.db, before, _recorder().snapshot(self.db, pks))
             bump_version(self.db)
         return count
 
     def delete(self) -> tuple[int, dict[str, int]]:
         """``QuerySet.delete``, then the version, atomically."""
         with transaction.atomic(using=self.db):
-            before = versions.snapshot(self.db, self.values_list("pk", flat=True))
+            before = _recorder().snapshot(self.db, self.values_list("pk", flat=True))
             deleted = super().delete()
-            versions.record(self.db, before, {})
+            _recorder().record(self.db, before, {})
             bump_version(self.db)
         return deleted
 
@@ -129,8 +167,8 @@ class RedirectQuerySet(models.QuerySet["Redirect"]):
         """``QuerySet.bulk_create``, then the version, atomically."""
         with transaction.atomic(using=self.db):
             created = super().bulk_create(objs, *args, **kwargs)
-            after = versions.snapshot(self.db, [obj.pk for obj in created])
-            versions.record(self.db, {}, after)
+            after = _recorder().snapshot(self.db, [obj.pk for obj in created])
+            _recorder().record(self.db, {}, after)
             bump_version(self.db)
         return created
 
@@ -138,9 +176,9 @@ class RedirectQuerySet(models.QuerySet["Redirect"]):
         """``QuerySet.bulk_update``, then the version, atomically."""
         with transaction.atomic(using=self.db):
             objs = list(objs)
-            before = versions.snapshot(self.db, [obj.pk for obj in objs])
+            before = _recorder().snapshot(self.db, [obj.pk for obj in objs])
             count = super().bulk_update(objs, fields, *args, **kwargs)
-            versions.record(self.db, before, versions.snapshot(self.db, before))
+            _recorder().record(self.db, before, _recorder().snapshot(self.db, before))
             bump_version(self.db)
         return count
 
@@ -251,18 +289,18 @@ class Redirect(models.Model):
         """Save the row and bump the version, in one transaction."""
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using):
-            before = versions.snapshot(using, [self.pk])
+            before = _recorder().snapshot(using, [self.pk])
             super().save(*args, **kwargs)
-            versions.record(using, before, versions.snapshot(using, [self.pk]))
+            _recorder().record(using, before, _recorder().snapshot(using, [self.pk]))
             bump_version(using)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         """Delete the row and bump the version, in one transaction."""
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using):
-            before = versions.snapshot(using, [self.pk])
+            before = _recorder().snapshot(using, [self.pk])
             deleted = super().delete(*args, **kwargs)
-            versions.record(using, before, {})
+            _recorder().record(using, before, {})
             bump_version(using)
         return deleted
 
@@ -279,6 +317,8 @@ class RedirectVersion(models.Model):
         return f"redirects version {self.version}"
 
 
-# The version models live in their own module; imported here so that Django finds them, and
-# last, because they refer to the models above. Every change above records itself there.
-from . import versions  # noqa: E402
+# The version models live in their own module; imported here so that Django finds them.
+# Every change above records itself through the recorder :mod:`.versions` registers.
+from .version_models import RowChange, TableVersion  # noqa: E402
+
+__all__ = ["Redirect", "RedirectVersion", "RowChange", "TableVersion"]

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from redirectware.engine.decision import Decision
+from redirectware.engine.engine import Engine
 from redirectware.engine.model import MapAction, map_targets
-from redirectware.ruleset import RuleSet
 from redirectware.tools.expectations import expectations_of
 
 from .accesslog import AUTO, HOST, SCHEME, STATUS, LogFormat
@@ -139,7 +139,7 @@ class DiffReport:
         return sum(change.hits for change in self.changes)
 
 
-def answer(engine: RuleSet, request: Request) -> Answer:
+def answer(engine: Engine, request: Request) -> Answer:
     """What ``engine`` answers ``request``, as a client sees it (a report-only rule's redirect
     is not sent, so it passes)."""
     # Logged requests carry no headers: no mapping to build for each of them.
@@ -147,9 +147,10 @@ def answer(engine: RuleSet, request: Request) -> Answer:
     host = headers.get("host", request.host) if headers else request.host
     decision: Decision = engine.resolve(request.method, request.scheme, host, request.path,
                                         request.query, headers, request.client)  # fmt: skip
-    if request.app_not_found and decision.passes and decision.would is None:
-        decision = engine.resolve_not_found(request.method, request.scheme, host, request.path,
-                                            request.query, headers, request.client)  # fmt: skip
+    after = getattr(engine, "resolve_not_found", None)  # a RuleSet's, as probes ask it
+    if request.app_not_found and decision.passes and decision.would is None and after:
+        decision = after(request.method, request.scheme, host, request.path, request.query,
+                         headers, request.client)  # fmt: skip
     if decision.passes:
         return Answer(None, None, None, None)
     rule = decision.rule
@@ -161,7 +162,7 @@ def answer(engine: RuleSet, request: Request) -> Answer:
     )
 
 
-def document_requests(engine: RuleSet) -> Iterator[Request]:
+def document_requests(engine: Engine) -> Iterator[Request]:
     """A document's ``tests:`` requests and each rule's (and map row's) sample requests."""
     for expectation in expectations_of(engine):
         probe = expectation.probe
@@ -199,7 +200,7 @@ class Differ:
     bounded memory.
     """
 
-    def __init__(self, old: RuleSet, new: RuleSet, *, max_groups: int = DEFAULT_MAX_GROUPS) -> None:
+    def __init__(self, old: Engine, new: Engine, *, max_groups: int = DEFAULT_MAX_GROUPS) -> None:
         self.old = old
         self.new = new
         self.max_groups = max_groups
@@ -319,8 +320,8 @@ class LogFeed(Replay):
 
 
 def diff(
-    old: RuleSet,
-    new: RuleSet,
+    old: Engine,
+    new: Engine,
     logs: Iterable[tuple[str, BinaryIO]] = (),
     *,
     log_format: LogFormat = AUTO,
