@@ -13,11 +13,18 @@ The wrappers are built once, at start-up, around the app (ASGI, WSGI) or Django'
 
 from __future__ import annotations
 
+import atexit
 import itertools
+import logging
+import os
+import threading
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from time import time as _now
 from typing import Any
 
 from .engine.decision import Decision
+from .engine.model import Rule
 from .settings_values import SettingValueError, parse_bool
 
 Message = MutableMapping[str, Any]
@@ -25,6 +32,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+logger = logging.getLogger("redirectware")
 
 
 class Tally:
@@ -156,3 +165,179 @@ class Counting:
             return response
 
         return counting
+
+
+# --- hit counts: which rules and rows earn their keep -----------------------------------------
+
+#: A hit counter's key: ``("rule", NAME)`` for a rule (its name, or ``rules[N]``), or
+#: ``("row", KIND, SOURCE, ROW)`` for a row a registered source gave a ``map``
+#: (``("row", "database", "default", 42)``: row 42 of the database ``default``).
+HitKey = tuple[Any, ...]
+#: What a flush hands its sink: per key, the hits since the last flush and the last hit's time
+#: (seconds since the epoch).
+HitBatch = dict[HitKey, tuple[int, float]]
+#: Writes a batch where it is kept (a database); raising keeps the batch for the next flush.
+HitSink = Callable[[HitBatch], None]
+#: Seconds between two flushes unless told otherwise (``REDIRECTWARE_STATS_FLUSH``).
+DEFAULT_FLUSH_SECONDS = 60.0
+
+
+class HitCounts(Counting):
+    """Hit counts and last-hit times per rule and per managed row, kept in this process.
+
+    Counting costs an answer a dictionary lookup, one ``next()`` and one ``time()`` per rule
+    that made it, with no lock and no I/O: nothing is written on the request path. A flush
+    (:meth:`flush`, every ``flush_seconds`` on a daemon thread once :meth:`start` is called,
+    and at exit) hands the *increments* since the last flush to ``sink``, which adds them to
+    what is stored: several processes and servers then sum correctly. A sink that fails keeps
+    its batch for the next flush.
+
+    ``inner`` is the metrics this counting stands in front of (or None): its own tallies and
+    answers are kept as they were. Without it the app is not wrapped at all, so a
+    pass-through costs what it did without counting.
+    """
+
+    def __init__(
+        self,
+        inner: Counting | None = None,
+        sink: HitSink | None = None,
+        flush_seconds: float = DEFAULT_FLUSH_SECONDS,
+    ) -> None:
+        self.inner = inner
+        self.sink = sink
+        self.flush_seconds = flush_seconds
+        self.passed = inner.passed if inner is not None else Tally()
+        self.not_found = inner.not_found if inner is not None else Tally()
+        self._tallies: dict[HitKey, Tally] = {}
+        self._last: dict[HitKey, float] = {}
+        # The lock guards making a tally and flushing, never a plain hit.
+        self._lock = threading.Lock()
+        self._flusher: threading.Thread | None = None
+        _ALL_HIT_COUNTS.add(self)
+
+    # The request path.
+
+    def answered(self, decision: Decision) -> None:
+        """Count each rule (and managed row) that made an answer the middleware sends."""
+        now = _now()
+        hops = decision.hops
+        if hops:
+            for hop in hops:
+                self._hit(hop.rule, hop.row, now)
+        elif decision.rule is not None:
+            self._hit(decision.rule, decision.row, now)
+        if self.inner is not None:
+            self.inner.answered(decision)
+
+    def _hit(self, rule: Rule, row: int | None, now: float) -> None:
+        key: HitKey = ("rule", rule.name or f"rules[{rule.index}]")
+        tally = self._tallies.get(key)
+        if tally is None:
+            tally = self._tally(key)
+        tally.add()
+        self._last[key] = now
+        if row is None:
+            return
+        source = getattr(rule.action, "provided_by", None)
+        if source is None:
+            return  # a row of a file: the rule's count says it all, the file is the record
+        key = ("row", source.kind, source.name, row)
+        tally = self._tallies.get(key)
+        if tally is None:
+            tally = self._tally(key)
+        tally.add()
+        self._last[key] = now
+
+    def _tally(self, key: HitKey) -> Tally:
+        with self._lock:
+            return self._tallies.setdefault(key, Tally())
+
+    # Reading and flushing.
+
+    def pending(self) -> HitBatch:
+        """The hits not flushed yet, per key, with the last hit's time."""
+        batch: HitBatch = {}
+        for key, tally in list(self._tallies.items()):
+            count = tally.total() - tally._flushed
+            if count > 0:
+                batch[key] = (count, self._last.get(key, 0.0))
+        return batch
+
+    def flush(self) -> None:
+        """Hand the hits since the last flush to the sink; on success they are done with."""
+        with self._lock:
+            totals = {key: tally.total() for key, tally in self._tallies.items()}
+            batch: HitBatch = {}
+            for key, total in totals.items():
+                count = total - self._tallies[key]._flushed
+                if count > 0:
+                    batch[key] = (count, self._last.get(key, 0.0))
+            if not batch or self.sink is None:
+                return
+            try:
+                self.sink(batch)
+            except Exception:
+                # Kept for the next flush: a database that is away must not lose the counts,
+                # nor stop the thread that writes them.
+                logger.exception("could not write hit counts; they are kept for the next flush")
+                return
+            for key, total in totals.items():
+                self._tallies[key]._flushed = total
+
+    def start(self) -> None:
+        """Flush every :attr:`flush_seconds` on a daemon thread (and once at exit)."""
+        if self._flusher is not None and self._flusher.is_alive():
+            return
+        self._flusher = threading.Thread(
+            target=self._flush_forever, name="redirectware-hits", daemon=True
+        )
+        self._flusher.start()
+
+    def _flush_forever(self) -> None:
+        # A daemon thread needs no stopping; the exit flush catches what it had not written.
+        never = threading.Event()
+        while not never.wait(self.flush_seconds):
+            self.flush()
+
+    def _after_fork(self) -> None:
+        # The parent's pending hits are the parent's to write; the child starts from zero,
+        # with a thread of its own (threads do not survive a fork).
+        self._lock = threading.Lock()
+        for tally in self._tallies.values():
+            tally.forget()
+        if self._flusher is not None:
+            self._flusher = None
+            self.start()
+
+    # The app's side: only wrapped when the inner metrics want it.
+
+    def asgi_app(self, app: ASGIApp) -> ASGIApp:
+        """The inner metrics' wrapper, or ``app`` itself."""
+        return app if self.inner is None else self.inner.asgi_app(app)
+
+    def wsgi_app(self, app: WSGIApp) -> WSGIApp:
+        """The inner metrics' wrapper, or ``app`` itself."""
+        return app if self.inner is None else self.inner.wsgi_app(app)
+
+    def django_get_response(self, get_response: Any, is_async: bool) -> Any:
+        """The inner metrics' wrapper, or ``get_response`` itself."""
+        if self.inner is None:
+            return get_response
+        return self.inner.django_get_response(get_response, is_async)
+
+
+_ALL_HIT_COUNTS: weakref.WeakSet[HitCounts] = weakref.WeakSet()
+
+
+def _flush_all_hits() -> None:
+    for counts in list(_ALL_HIT_COUNTS):
+        counts.flush()
+
+
+def _hits_after_fork() -> None:
+    for counts in list(_ALL_HIT_COUNTS):
+        counts._after_fork()
+
+
+atexit.register(_flush_all_hits)
+os.register_at_fork(after_in_child=_hits_after_fork)

@@ -39,6 +39,8 @@ def judge_rows_with(judge: Judge) -> None:
 #: The version row's primary key: there is one row per database.
 VERSION_ROW: Final = 1
 STATUS_FIELD: Final = "status"
+#: The fields the hit counting adds to, which a save leaves alone.
+COUNT_FIELDS: Final = ("hits", "last_hit")
 STATUS_CHOICES: Final = [
     (301, "301 Moved Permanently (308 for other methods)"),
     (302, "302 Found (307 for other methods)"),
@@ -170,6 +172,12 @@ class Redirect(models.Model):
     changed_by: models.CharField[str, str] = models.CharField(
         max_length=150, blank=True, default=""
     )
+    #: Requests this row answered, and the last one's time: added to by each process's
+    #: flush (:mod:`.stats`), never written by a save (see :meth:`save`).
+    hits: models.BigIntegerField[int, int] = models.BigIntegerField(default=0, editable=False)
+    last_hit: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True, blank=True, editable=False
+    )
 
     objects: ClassVar[RedirectQuerySet] = RedirectQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -240,6 +248,14 @@ class Redirect(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Save the row and bump the version, in one transaction."""
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        if not self._state.adding and not args and kwargs.get("update_fields") is None:
+            # An edit writes every field but the counts: the flushes add to them meanwhile,
+            # and the value this instance read may be minutes old.
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if f.name not in COUNT_FIELDS and not f.primary_key
+            ]
         with transaction.atomic(using=using):
             super().save(*args, **kwargs)
             bump_version(using)
@@ -263,3 +279,7 @@ class RedirectVersion(models.Model):
 
     def __str__(self) -> str:
         return f"redirects version {self.version}"
+
+
+# The counting's tables live in their own module; imported here so that Django finds them.
+from .stats import NotFound, RuleHits  # noqa: E402, F401
