@@ -54,6 +54,7 @@ class Surface(str, enum.Enum):
     DJANGO_TABLE = "Django table"
     REPLAY = "replay"
     METRICS = "metrics"
+    HIT_COUNTS = "hit counts"
 
     @property
     def is_export(self) -> bool:

@@ -33,6 +33,7 @@ _HEADINGS = {
     Surface.DJANGO_TABLE: "Django table",
     Surface.REPLAY: "replay",
     Surface.METRICS: "metrics",
+    Surface.HIT_COUNTS: "hit counts",
 }
 
 
