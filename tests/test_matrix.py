@@ -321,7 +321,7 @@ def hit_counts_cell(kind: Kind, support: Support, folder: Path) -> None:
     assert isinstance(support, Works)
     path = cells.write_example(kind, folder)
     flushed: list[HitBatch] = []
-    counts = HitCounts(sink=flushed.append)
+    counts = HitCounts(sink=lambda batch, paths: flushed.append(batch))
     tests = cells.expectations(path)
     answers = cells.through_asgi(path, tests, metrics=counts)
     ruleset = RuleSet.from_file(path)
@@ -334,7 +334,7 @@ def hit_counts_cell(kind: Kind, support: Support, folder: Path) -> None:
         if decision.passes:
             decision = test.probe.resolve_not_found(ruleset)
         # Every rule on the way to the answer: each hop of a collapsed chain answered too.
-        rules = [hop.rule for hop in decision.hops] or [decision.rule]
+        rules: list[typing.Any] = [hop.rule for hop in decision.hops] or [decision.rule]
         for rule in rules:
             assert rule is not None
             wanted[("rule", rule.short_name)] = wanted.get(("rule", rule.short_name), 0) + 1

@@ -17,11 +17,13 @@ import atexit
 import itertools
 import logging
 import os
+import re
 import threading
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from pathlib import Path
 from time import time as _now
-from typing import Any
+from typing import Any, NamedTuple
 
 from .engine.decision import Decision
 from .engine.model import Rule
@@ -176,8 +178,9 @@ HitKey = tuple[Any, ...]
 #: What a flush hands its sink: per key, the hits since the last flush and the last hit's time
 #: (seconds since the epoch).
 HitBatch = dict[HitKey, tuple[int, float]]
-#: Writes a batch where it is kept (a database); raising keeps the batch for the next flush.
-HitSink = Callable[[HitBatch], None]
+#: Writes a flush where it is kept (a database): the hits, and the 404 paths tallied since
+#: the last flush (see :class:`NotFoundTally`). Raising keeps both for the next flush.
+HitSink = Callable[[HitBatch, "list[NotFoundPath]"], None]
 #: Seconds between two flushes unless told otherwise (``REDIRECTWARE_STATS_FLUSH``).
 DEFAULT_FLUSH_SECONDS = 60.0
 
@@ -193,8 +196,9 @@ class HitCounts(Counting):
     its batch for the next flush.
 
     ``inner`` is the metrics this counting stands in front of (or None): its own tallies and
-    answers are kept as they were. Without it the app is not wrapped at all, so a
-    pass-through costs what it did without counting.
+    answers are kept as they were. ``not_found`` tallies the paths of the app's 404s to GET
+    and HEAD (Django's ``get_response`` only). Without either, the app is not wrapped at all,
+    so a pass-through costs what it did without counting.
     """
 
     def __init__(
@@ -202,8 +206,10 @@ class HitCounts(Counting):
         inner: Counting | None = None,
         sink: HitSink | None = None,
         flush_seconds: float = DEFAULT_FLUSH_SECONDS,
+        not_found: NotFoundTally | None = None,
     ) -> None:
         self.inner = inner
+        self.not_found_paths = not_found
         self.sink = sink
         self.flush_seconds = flush_seconds
         self.passed = inner.passed if inner is not None else Tally()
@@ -264,7 +270,8 @@ class HitCounts(Counting):
         return batch
 
     def flush(self) -> None:
-        """Hand the hits since the last flush to the sink; on success they are done with."""
+        """Hand the hits (and 404s) since the last flush to the sink; on success they are
+        done with, on failure kept for the next flush."""
         with self._lock:
             totals = {key: tally.total() for key, tally in self._tallies.items()}
             batch: HitBatch = {}
@@ -272,14 +279,17 @@ class HitCounts(Counting):
                 count = total - self._tallies[key]._flushed
                 if count > 0:
                     batch[key] = (count, self._last.get(key, 0.0))
-            if not batch or self.sink is None:
+            tally = self.not_found_paths
+            paths = tally.take() if tally is not None and self.sink is not None else []
+            if (not batch and not paths) or self.sink is None:
                 return
             try:
-                self.sink(batch)
+                self.sink(batch, paths)
             except Exception:
-                # Kept for the next flush: a database that is away must not lose the counts,
-                # nor stop the thread that writes them.
+                # A database that is away must not lose the counts, nor stop the thread.
                 logger.exception("could not write hit counts; they are kept for the next flush")
+                if tally is not None:
+                    tally.give_back(paths)
                 return
             for key, total in totals.items():
                 self._tallies[key]._flushed = total
@@ -289,15 +299,12 @@ class HitCounts(Counting):
         if self._flusher is not None and self._flusher.is_alive():
             return
         self._flusher = threading.Thread(
-            target=self._flush_forever, name="redirectware-hits", daemon=True
+            target=_flush_while_alive,
+            args=(weakref.ref(self), self.flush_seconds),
+            name="redirectware-hits",
+            daemon=True,
         )
         self._flusher.start()
-
-    def _flush_forever(self) -> None:
-        # A daemon thread needs no stopping; the exit flush catches what it had not written.
-        never = threading.Event()
-        while not never.wait(self.flush_seconds):
-            self.flush()
 
     def _after_fork(self) -> None:
         # The parent's pending hits are the parent's to write; the child starts from zero,
@@ -305,6 +312,8 @@ class HitCounts(Counting):
         self._lock = threading.Lock()
         for tally in self._tallies.values():
             tally.forget()
+        if self.not_found_paths is not None:
+            self.not_found_paths.take()
         if self._flusher is not None:
             self._flusher = None
             self.start()
@@ -320,16 +329,53 @@ class HitCounts(Counting):
         return app if self.inner is None else self.inner.wsgi_app(app)
 
     def django_get_response(self, get_response: Any, is_async: bool) -> Any:
-        """The inner metrics' wrapper, or ``get_response`` itself."""
-        if self.inner is None:
+        """The inner metrics' wrapper around ``get_response``, tallying the app's 404s to
+        GET and HEAD by path when asked to; or ``get_response`` itself."""
+        if self.inner is not None:
+            get_response = self.inner.django_get_response(get_response, is_async)
+        if self.not_found_paths is None:
             return get_response
-        return self.inner.django_get_response(get_response, is_async)
+        add = self.not_found_paths.add
+
+        def tally(request: Any, response: Any) -> None:
+            if response.status_code == 404 and request.method in ("GET", "HEAD"):
+                meta = request.META
+                add(request.path, meta.get("HTTP_REFERER"), meta.get("HTTP_USER_AGENT"))
+
+        if is_async:
+
+            async def tallying_async(request: Any) -> Any:
+                response = await get_response(request)
+                tally(request, response)
+                return response
+
+            return tallying_async
+
+        def tallying(request: Any) -> Any:
+            response = get_response(request)
+            tally(request, response)
+            return response
+
+        return tallying
 
 
 _ALL_HIT_COUNTS: weakref.WeakSet[HitCounts] = weakref.WeakSet()
 
 
-def _flush_all_hits() -> None:
+def _flush_while_alive(ref: weakref.ref[HitCounts], seconds: float) -> None:
+    # Through a weak reference: a counting nobody uses any more (a middleware built again,
+    # in tests) is collected, and its thread ends.
+    paced = threading.Event()
+    while not paced.wait(seconds):
+        counts = ref()
+        if counts is None:
+            return
+        counts.flush()
+        del counts
+
+
+def flush_all_hits() -> None:
+    """Flush every :class:`HitCounts` of this process now (done at exit; tests call it)."""
     for counts in list(_ALL_HIT_COUNTS):
         counts.flush()
 
@@ -339,5 +385,110 @@ def _hits_after_fork() -> None:
         counts._after_fork()
 
 
-atexit.register(_flush_all_hits)
+atexit.register(flush_all_hits)
 os.register_at_fork(after_in_child=_hits_after_fork)
+
+
+# --- the app's 404s: which paths are worth a redirect ------------------------------------------
+
+#: Paths a process keeps in its 404 tally unless told otherwise (``REDIRECTWARE_NOT_FOUND_KEEP``).
+DEFAULT_NOT_FOUND_KEEP = 1000
+#: Referrers kept per path: the first ones seen, each with its count.
+REFERRERS_KEPT = 5
+#: Longer paths and referrers are junk, not links to repair: not kept (memory stays bounded).
+LONGEST_KEPT = 1000
+
+
+def crawler_patterns() -> re.Pattern[str]:
+    """The crawlers' user-agent patterns shipped in ``crawlers.txt``, as one expression."""
+    text = (Path(__file__).with_name("crawlers.txt")).read_text(encoding="utf-8")
+    lines = [line.strip() for line in text.splitlines()]
+    patterns = [line for line in lines if line and not line.startswith("#")]
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns), re.IGNORECASE)
+
+
+class NotFoundPath(NamedTuple):
+    """What a process saw of one path the app answered 404, since its last flush."""
+
+    path: str
+    hits: int
+    last_seen: float
+    #: Hits whose user agent is a crawler's.
+    bot_hits: int
+    #: ``(referrer, hits)``, most first.
+    referrers: tuple[tuple[str, int], ...]
+
+
+class NotFoundTally:
+    """The paths of the app's 404s most asked for, in a structure of bounded size.
+
+    A top-k sketch: at most ``2 * keep`` paths are held; when a new path would pass that,
+    the ``keep`` most hit stay and the rest go (one sort per ``keep`` new paths, so a
+    log-time cost per path). A flood of distinct junk paths, each hit once, thus cannot
+    grow memory, and cannot push out a path hit more often than the junk. Referrers and
+    paths longer than :data:`LONGEST_KEPT` are not kept.
+
+    A request thread and the flush may meet; the GIL keeps each step whole, and a hit that
+    lands on a table just taken by a flush is lost: a tally meant for ranking, not billing.
+    """
+
+    def __init__(self, keep: int = DEFAULT_NOT_FOUND_KEEP) -> None:
+        self.keep = keep
+        self._entries: dict[str, list[Any]] = {}
+        self._crawler = crawler_patterns().search
+
+    def add(self, path: str, referrer: str | None, user_agent: str | None) -> None:
+        """Count one 404 of ``path``."""
+        if len(path) > LONGEST_KEPT:
+            return
+        entries = self._entries
+        entry = entries.get(path)
+        if entry is None:
+            if len(entries) >= 2 * self.keep:
+                self._prune(entries)
+            # [hits, last seen, crawler hits, {referrer: hits}]
+            entry = entries[path] = [0, 0.0, 0, {}]
+        entry[0] += 1
+        entry[1] = _now()
+        if user_agent and self._crawler(user_agent) is not None:
+            entry[2] += 1
+        if referrer and len(referrer) <= LONGEST_KEPT:
+            kept = entry[3]
+            if referrer in kept or len(kept) < REFERRERS_KEPT:
+                kept[referrer] = kept.get(referrer, 0) + 1
+
+    def _prune(self, entries: dict[str, list[Any]]) -> None:
+        ranked = sorted(entries.items(), key=lambda item: item[1][0], reverse=True)
+        for path, _ in ranked[self.keep :]:
+            del entries[path]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def take(self) -> list[NotFoundPath]:
+        """What was tallied since the last take, at most ``keep`` paths, most hit first;
+        the tally starts again empty."""
+        entries, self._entries = self._entries, {}
+        ranked = sorted(entries.items(), key=lambda item: item[1][0], reverse=True)
+        return [
+            NotFoundPath(
+                path,
+                hits,
+                last,
+                bots,
+                tuple(sorted(referrers.items(), key=lambda pair: pair[1], reverse=True)),
+            )
+            for path, (hits, last, bots, referrers) in ranked[: self.keep]
+        ]
+
+    def give_back(self, taken: list[NotFoundPath]) -> None:
+        """Put back what a failed flush took, for the next one."""
+        for item in taken:
+            entry = self._entries.setdefault(item.path, [0, 0.0, 0, {}])
+            entry[0] += item.hits
+            entry[1] = max(entry[1], item.last_seen)
+            entry[2] += item.bot_hits
+            for referrer, hits in item.referrers:
+                entry[3][referrer] = entry[3].get(referrer, 0) + hits
+        if len(self._entries) > 2 * self.keep:
+            self._prune(self._entries)

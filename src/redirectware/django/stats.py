@@ -14,13 +14,22 @@ version, which would make every process compile its rules again after every flus
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any, Final
 
 from django.db import connections, models, router, transaction
 
-from redirectware.counting import Counting, HitBatch, HitCounts
+from redirectware.counting import (
+    DEFAULT_NOT_FOUND_KEEP,
+    Counting,
+    HitBatch,
+    HitCounts,
+    NotFoundPath,
+    NotFoundTally,
+)
 
 #: The row source whose rows are :class:`~redirectware.django.models.Redirect` rows.
 DATABASE_KIND: Final = "database"
@@ -71,8 +80,11 @@ def _when(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 
-def write_hits(batch: HitBatch) -> None:
-    """Add a flush's hits to the database: the rules', then each database's rows'."""
+def write_hits(
+    batch: HitBatch, paths: Sequence[NotFoundPath] = (), keep: int = DEFAULT_NOT_FOUND_KEEP
+) -> None:
+    """Add a flush's hits to the database: the rules', then each database's rows', then
+    the 404s, of which the table keeps the ``keep`` most hit."""
     rules = [
         (key[1], count, _when(last)) for key, (count, last) in batch.items() if key[0] == "rule"
     ]
@@ -85,6 +97,8 @@ def write_hits(batch: HitBatch) -> None:
     for alias, changes in rows.items():
         if alias in connections:
             _add_row_hits(alias, changes)
+    if paths:
+        _add_not_found(router.db_for_write(NotFound) or "default", paths, keep)
 
 
 def _later(column: str, value: str) -> str:
@@ -133,18 +147,51 @@ def _add_row_hits(alias: str, changes: list[tuple[int, int, datetime]]) -> None:
         cursor.execute(sql, params)
 
 
-def hit_counts(inner: Counting | None, flush_seconds: float) -> HitCounts:
+def hit_counts(inner: Counting | None, flush_seconds: float, keep: int) -> HitCounts:
     """The middleware's hit counting, in front of its metrics (``inner``), flushing to the
-    database every ``flush_seconds`` on a thread of its own."""
-    counts = HitCounts(inner, sink=_write_and_close, flush_seconds=flush_seconds)
+    database every ``flush_seconds`` on a thread of its own; with a 404 tally of ``keep``
+    paths unless ``keep`` is 0."""
+    tally = NotFoundTally(keep) if keep > 0 else None
+
+    def write_and_close(batch: HitBatch, paths: list[NotFoundPath]) -> None:
+        # The flush runs on its own thread, which never serves a request: Django would not
+        # close its connections, so it closes them itself, as at the end of a request.
+        try:
+            write_hits(batch, paths, keep)
+        finally:
+            connections.close_all()
+
+    counts = HitCounts(inner, write_and_close, flush_seconds, tally)
     counts.start()
     return counts
 
 
-def _write_and_close(batch: HitBatch) -> None:
-    # The flush runs on its own thread, which never serves a request: Django would not close
-    # its connections, so it closes them itself, as at the end of a request.
-    try:
-        write_hits(batch)
-    finally:
-        connections.close_all()
+def _add_not_found(alias: str, paths: Sequence[NotFoundPath], keep: int) -> None:
+    """Upsert the paths (hits added, the crawlers' share weighted by hits, the referrers of
+    this flush when it saw any), then drop all but the ``keep`` most hit rows."""
+    connection = connections[alias]
+    table = connection.ops.quote_name(NotFound._meta.db_table)
+    json_cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    values = ", ".join([f"(%s, %s, %s, %s{json_cast}, %s)"] * len(paths))
+    params: list[Any] = []
+    for item in paths:
+        referrers = json.dumps([{"referrer": r, "hits": n} for r, n in item.referrers])
+        share = item.bot_hits / item.hits
+        when = connection.ops.adapt_datetimefield_value(_when(item.last_seen))
+        params += [item.path, item.hits, when, referrers, share]
+    old, new = f"{table}.hits", "excluded.hits"
+    sql = (
+        f"INSERT INTO {table} (path, hits, last_seen, referrers, bot_share) VALUES {values} "
+        f"ON CONFLICT (path) DO UPDATE SET hits = {old} + {new}, "
+        f"last_seen = {_later(f'{table}.last_seen', 'excluded.last_seen')}, "
+        f"bot_share = ({table}.bot_share * {old} + excluded.bot_share * {new}) / ({old} + {new}), "
+        f"referrers = CASE WHEN excluded.referrers = '[]'{json_cast} "
+        f"THEN {table}.referrers ELSE excluded.referrers END"
+    )
+    prune = (
+        f"DELETE FROM {table} WHERE id NOT IN "
+        f"(SELECT id FROM {table} ORDER BY hits DESC, last_seen DESC LIMIT %s)"
+    )
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        cursor.execute(prune, [keep])
