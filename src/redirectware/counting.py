@@ -216,6 +216,7 @@ class HitCounts(Counting):
         self.not_found = inner.not_found if inner is not None else Tally()
         self._tallies: dict[HitKey, Tally] = {}
         self._last: dict[HitKey, float] = {}
+        self._by_rule: dict[int, tuple[Rule, Callable[[], object], HitKey, Any]] = {}
         # The lock guards making a tally and flushing, never a plain hit.
         self._lock = threading.Lock()
         self._flusher: threading.Thread | None = None
@@ -226,28 +227,36 @@ class HitCounts(Counting):
     def answered(self, decision: Decision) -> None:
         """Count each rule (and managed row) that made an answer the middleware sends."""
         now = _now()
-        hops = decision.hops
-        if hops:
-            for hop in hops:
-                self._hit(hop.rule, hop.row, now)
-        elif decision.rule is not None:
-            self._hit(decision.rule, decision.row, now)
+        by_rule = self._by_rule
+        last = self._last
+        # Each hop of a collapsed chain, or the decision itself (a 410, a 503): both carry
+        # ``rule`` and ``row``. Inline, not a call per rule: a call costs more than a count.
+        for step in decision.hops or ((decision,) if decision.rule is not None else ()):
+            rule = step.rule
+            assert rule is not None  # a hop always has its rule
+            known = by_rule.get(id(rule))
+            if known is None or known[0] is not rule:
+                known = self._learn(rule)
+            known[1]()
+            last[known[2]] = now
+            if step.row is not None and known[3] is not None:
+                self._row_hit(known[3], step.row, now)
         if self.inner is not None:
             self.inner.answered(decision)
 
-    def _hit(self, rule: Rule, row: int | None, now: float) -> None:
-        key: HitKey = ("rule", rule.name or f"rules[{rule.index}]")
-        tally = self._tallies.get(key)
-        if tally is None:
-            tally = self._tally(key)
-        tally.add()
-        self._last[key] = now
-        if row is None:
-            return
+    def _learn(self, rule: Rule) -> tuple[Rule, Callable[[], object], HitKey, Any]:
+        """What counting a hit of ``rule`` needs, found once per rule object: its tally's
+        ``add``, its key, and the row source of its rows (None: a file's rows are not
+        counted one by one; the rule's count says it all, the file is the record)."""
+        key: HitKey = ("rule", rule.short_name)
         source = getattr(rule.action, "provided_by", None)
-        if source is None:
-            return  # a row of a file: the rule's count says it all, the file is the record
-        key = ("row", source.kind, source.name, row)
+        known = (rule, self._tally(key).add, key, source)
+        # By id, with the rule kept alongside: a Rule's own hash would hash its whole map.
+        self._by_rule[id(rule)] = known
+        return known
+
+    def _row_hit(self, source: Any, row: int, now: float) -> None:
+        key: HitKey = ("row", source.kind, source.name, row)
         tally = self._tallies.get(key)
         if tally is None:
             tally = self._tally(key)

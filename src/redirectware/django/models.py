@@ -46,7 +46,10 @@ STATUS_CHOICES: Final = [
     (302, "302 Found (307 for other methods)"),
     (307, "307 Temporary Redirect"),
     (308, "308 Permanent Redirect"),
+    (410, "410 Gone (leave “to” empty)"),
 ]
+#: The status of a row that answers 410 Gone instead of redirecting (its ``to`` is empty).
+GONE_STATUS: Final = 410
 #: What an editor picks for ``permanent``, as :class:`~django.forms.NullBooleanSelect` posts it.
 PERMANENT_CHOICES: Final = [
     ("unknown", "Rule's default"),
@@ -149,7 +152,9 @@ class Redirect(models.Model):
         "from", max_length=2000, help_text="A path starting with '/', maybe with a ?query."
     )
     to: models.CharField[str, str] = models.CharField(
-        max_length=2000, help_text="A path, or an http(s) URL."
+        max_length=2000,
+        blank=True,
+        help_text="A path, or an http(s) URL; empty only for a row with status 410 Gone.",
     )
     permanent: models.BooleanField[bool | None, bool | None] = PermanentField(
         null=True, blank=True, help_text=PERMANENT_HELP
@@ -227,8 +232,10 @@ class Redirect(models.Model):
                 "Choose either “Permanent” or a status, not both: set “Permanent” to "
                 "“Rule's default”, or clear the status.",
             )
-        if not self.enabled or not self.from_path or not self.to:
-            return  # an empty from or to is refused by its own field already
+        if not self.to and self.status != GONE_STATUS:
+            self._refuse("to", "Enter where the redirect goes, or choose “410 Gone” as the status.")
+        if not self.enabled or not self.from_path:
+            return  # an empty from is refused by its own field already
         if not _judge:
             raise ImproperlyConfigured(
                 "Redirect rows are judged once the app is ready: add 'redirectware.django' to "

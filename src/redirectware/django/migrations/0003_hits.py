@@ -1,5 +1,5 @@
 """Hit counts: `hits` and `last_hit` of each row, a table of the rule file's rules, and the
-404s worth a redirect."""
+404s worth a redirect; a row may answer 410 Gone (an empty `to`)."""
 
 from django.db import migrations, models
 
@@ -58,5 +58,29 @@ class Migration(migrations.Migration):
             model_name="redirect",
             name="last_hit",
             field=models.DateTimeField(blank=True, editable=False, null=True),
+        ),
+        migrations.AlterField(
+            model_name="redirect",
+            name="status",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                choices=[
+                    (301, "301 Moved Permanently (308 for other methods)"),
+                    (302, "302 Found (307 for other methods)"),
+                    (307, "307 Temporary Redirect"),
+                    (308, "308 Permanent Redirect"),
+                    (410, "410 Gone (leave “to” empty)"),
+                ],
+                null=True,
+            ),
+        ),
+        migrations.AlterField(
+            model_name="redirect",
+            name="to",
+            field=models.CharField(
+                blank=True,
+                help_text="A path, or an http(s) URL; empty only for a row with status 410 Gone.",
+                max_length=2000,
+            ),
         ),
     ]
