@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any, Final
 
+from django.apps import apps
 from django.db import connections, models, router, transaction
 
 from redirectware.counting import (
@@ -124,10 +125,10 @@ def _add_rule_hits(alias: str, rules: list[tuple[str, int, datetime]]) -> None:
 
 
 def _add_row_hits(alias: str, changes: list[tuple[int, int, datetime]]) -> None:
-    from .models import Redirect
-
+    # By the registry, not an import: models.py imports this module for its models.
+    redirect = apps.get_model("redirectware", "Redirect")
     connection = connections[alias]
-    table = connection.ops.quote_name(Redirect._meta.db_table)
+    table = connection.ops.quote_name(redirect._meta.db_table)
     if connection.vendor == "postgresql":
         # Typed, else PostgreSQL reads a parameter in VALUES as text.
         one = "(%s::bigint, %s::bigint, %s::timestamptz)"

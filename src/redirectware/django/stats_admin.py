@@ -83,7 +83,7 @@ def mark_rows_gone(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Red
 def site_paths() -> list[str]:
     """The site's live paths: its sitemaps' URLs, or else the URL patterns without a
     parameter (``about/`` of ``path("about/", ...)``), each as a path from the root."""
-    from .management.commands.redirectware_suggest import sitemap_paths
+    from .sitemaps import sitemap_paths
 
     found = sitemap_paths()
     if found:
