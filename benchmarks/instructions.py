@@ -100,14 +100,77 @@ SCENARIOS: dict[str, tuple[str, str, Callable[[int], str]]] = {
     "asgi-template-hit-fresh": ("asgi", "https", lambda n: f"/cat-99/item-{n}"),
     "wsgi-pass-fresh": ("wsgi", "https", lambda n: f"/articles/{n}"),
     "wsgi-https-redirect-fresh": ("wsgi", "http", lambda n: f"/articles/{n}"),
+    # Hit counting on (REDIRECTWARE_STATS; HitCounts without metrics): compare each with the
+    # row of the same name without "-counted". A pass-through is not counted at all.
+    "asgi-pass-fresh-counted": ("asgi-counted", "https", lambda n: f"/articles/{n}"),
+    "asgi-https-redirect-fresh-counted": ("asgi-counted", "http", lambda n: f"/articles/{n}"),
+    "asgi-map-hit-fresh-counted": (
+        "asgi-counted",
+        "https",
+        lambda n: f"/legacy/page-{n % MAP_ROWS}.html",
+    ),
+    "asgi-template-hit-fresh-counted": ("asgi-counted", "https", lambda n: f"/cat-99/item-{n}"),
+    "wsgi-https-redirect-fresh-counted": ("wsgi-counted", "http", lambda n: f"/articles/{n}"),
+    # Django's middleware called with RequestFactory requests (no handler, no URL routing):
+    # with counting, every request passes the 404 tally's check of the app's status.
+    "django-pass-fresh": ("django", "https", lambda n: f"/articles/{n}"),
+    "django-pass-fresh-counted": ("django-counted", "https", lambda n: f"/articles/{n}"),
+    "django-map-hit-fresh": ("django", "https", lambda n: f"/legacy/page-{n % MAP_ROWS}.html"),
+    "django-map-hit-fresh-counted": (
+        "django-counted",
+        "https",
+        lambda n: f"/legacy/page-{n % MAP_ROWS}.html",
+    ),
 }
+
+
+_DJANGO: list[Any] = []
+
+
+def _django_requests(counted: bool, scheme: str, paths: Iterable[str], document: Any) -> None:
+    """Requests through ``redirectware.django.RedirectMiddleware`` with hit counting on or
+    off, built once per run; the app answers 200."""
+    if not _DJANGO:
+        import django
+        from django.conf import settings
+
+        settings.configure(
+            INSTALLED_APPS=["redirectware.django"],
+            DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+            ALLOWED_HOSTS=["*"],
+            REDIRECTWARE=document,
+            REDIRECTWARE_STATS=counted,
+            USE_TZ=True,
+        )
+        django.setup()
+        from django.http import HttpResponse
+        from django.test import RequestFactory
+
+        from redirectware.django import RedirectMiddleware
+
+        _DJANGO[:] = [RedirectMiddleware(lambda request: HttpResponse(b"app")), RequestFactory()]
+    middleware, factory = _DJANGO
+    secure = scheme == "https"
+    for path in paths:
+        middleware(factory.get(path, secure=secure, HTTP_HOST="example.com"))
 
 
 def _requests(adapter: str, scheme: str, paths: Iterable[str], document: Any) -> None:
     from redirectware import RedirectMiddleware, WSGIRedirectMiddleware
+    from redirectware.counting import HitCounts
 
+    if adapter.startswith("django"):
+        _django_requests(adapter.endswith("-counted"), scheme, paths, document)
+        return
+    # Counted in memory only: the flush (a thread, every minute) is not per-request cost.
+    counting: Any = HitCounts() if adapter.endswith("-counted") else False
+    adapter = adapter.removesuffix("-counted")
     if adapter in ("asgi", "bare-asgi"):
-        asgi: Any = RedirectMiddleware(_app, rules=document) if adapter == "asgi" else _app
+        asgi: Any = (
+            RedirectMiddleware(_app, rules=document, metrics=counting)
+            if adapter == "asgi"
+            else _app
+        )
         for path in paths:
             _drive(asgi(_scope(scheme, path), _receive, _send))
         return
@@ -116,7 +179,11 @@ def _requests(adapter: str, scheme: str, paths: Iterable[str], document: Any) ->
         start_response("200 OK", [])
         return [b"app"]
 
-    wsgi: Any = bare if adapter == "bare-wsgi" else WSGIRedirectMiddleware(bare, rules=document)
+    wsgi: Any = (
+        bare
+        if adapter == "bare-wsgi"
+        else WSGIRedirectMiddleware(bare, rules=document, metrics=counting)
+    )
 
     def start_response(status: str, headers: list[tuple[str, str]], exc: Any = None) -> Any:
         return None

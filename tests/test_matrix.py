@@ -351,6 +351,37 @@ def metrics_cell(kind: Kind, support: Support, folder: Path) -> None:
         assert got == count, (labels, got)
 
 
+def hit_counts_cell(kind: Kind, support: Support, folder: Path) -> None:
+    from redirectware.counting import HitBatch, HitCounts
+
+    assert isinstance(support, Works)
+    path = cells.write_example(kind, folder)
+    flushed: list[HitBatch] = []
+    counts = HitCounts(sink=lambda batch, paths: flushed.append(batch))
+    tests = cells.expectations(path)
+    answers = cells.through_asgi(path, tests, metrics=counts)
+    ruleset = RuleSet.from_file(path)
+    wanted: dict[tuple[str, ...], int] = {}
+    for test, answer in zip(tests, answers, strict=True):
+        cells.judge(test, answer)
+        if test.passes:
+            continue
+        decision = test.probe.resolve(ruleset)
+        if decision.passes:
+            decision = test.probe.resolve_not_found(ruleset)
+        # Every rule on the way to the answer: each hop of a collapsed chain answered too.
+        rules: list[typing.Any] = [hop.rule for hop in decision.hops] or [decision.rule]
+        for rule in rules:
+            assert rule is not None
+            wanted[("rule", rule.short_name)] = wanted.get(("rule", rule.short_name), 0) + 1
+    counts.flush()
+    assert wanted and len(flushed) == 1, (wanted, flushed)
+    assert {key: count for key, (count, _) in flushed[0].items()} == wanted
+    # Counted once: a second flush has nothing new to hand over.
+    counts.flush()
+    assert len(flushed) == 1
+
+
 def django_table_cell(kind: Kind, support: Support, folder: Path) -> None:
     from django.core.management import call_command
 
@@ -418,6 +449,7 @@ CELLS: dict[Surface, Callable[[Kind, Support, Path], None]] = {
     Surface.REPLAY: replay_cell,
     Surface.METRICS: metrics_cell,
     Surface.DIFF: diff_cell,
+    Surface.HIT_COUNTS: hit_counts_cell,
 }
 
 

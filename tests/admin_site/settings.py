@@ -49,6 +49,9 @@ STATIC_URL = "/static/"
 USE_TZ = True
 REDIRECTWARE = HERE / "redirects.yaml"
 REDIRECTWARE_RELOAD_INTERVAL = float(os.environ.get("ADMIN_SITE_INTERVAL", "1"))
+# Hit counting, when a test asks for it: its flush interval in seconds.
+REDIRECTWARE_STATS = bool(os.environ.get("ADMIN_SITE_STATS_FLUSH"))
+REDIRECTWARE_STATS_FLUSH = float(os.environ.get("ADMIN_SITE_STATS_FLUSH") or "60")
 
 
 def _database(spec: str) -> dict[str, object]:

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.http.response import HttpResponseBase
 from django.urls import path, re_path
 
@@ -29,7 +29,15 @@ def page(request: HttpRequest, rest: str = "") -> HttpResponse:
     return HttpResponse(f"app: /{rest}", content_type="text/plain")
 
 
+def missing(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """A page that is no more: the app's own 404."""
+    return HttpResponseNotFound(f"no /old-docs/{rest}", content_type="text/plain")
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # A live page the 404s below resemble, for redirectware suggest to propose.
+    path("docs/getting-started/", page),
+    re_path(r"^old-docs/(?P<rest>.*)$", missing),
     re_path(r"^(?P<rest>.*)$", page),
 ]

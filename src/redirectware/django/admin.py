@@ -24,6 +24,7 @@ from django.utils.html import escape
 from .csvimport import apply_import, export_csv, plan_import, read_csv
 from .explaining import Origin, explain_row, rule_default
 from .models import PERMANENT_HELP, Redirect
+from .stats_admin import LastHitFilter, mark_rows_gone
 
 ACCEPT_LABEL = "Save despite the warnings"
 
@@ -109,8 +110,10 @@ class RedirectAdmin(_ModelAdmin):
     """Redirect rows, each with what ``explain`` says of it."""
 
     form = RedirectForm
-    list_display = ("from_path", "to", "host", "enabled", "updated", "changed_by", "explanation")
-    list_filter = ("enabled", "host", "permanent", "status")
+    # hits and last_hit: REDIRECTWARE_STATS's counts (see stats_admin).
+    list_display = ("from_path", "to", "host", "enabled", "hits", "last_hit", "updated",
+                    "changed_by", "explanation")  # fmt: skip
+    list_filter = ("enabled", "host", "permanent", "status", LastHitFilter)
     search_fields = ("from_path", "to", "note")
     readonly_fields = ("explanation", "created", "updated", "changed_by")
     fieldsets = (
@@ -118,7 +121,7 @@ class RedirectAdmin(_ModelAdmin):
         ("Warnings", {"fields": ("accept_warnings",)}),
         ("What explain says", {"fields": ("explanation", "created", "updated", "changed_by")}),
     )
-    actions = ("export_selected",)
+    actions = ("export_selected", mark_rows_gone)
     change_list_template = "admin/redirectware/redirect/change_list.html"
 
     @admin.display(description="what explain says")

@@ -5,7 +5,10 @@
 file when it changes; ``True``/``False`` or a string ``true/false/1/0/yes/no`` in any case (as
 ``os.environ`` gives it), read by :func:`redirectware.settings_values.parse_bool`.
 ``REDIRECTWARE_DRAIN_LIMIT`` (default 1 MiB): bytes of a request body read and discarded
-before the middleware's own answer, 0 for none. ``REDIRECTWARE_RELOAD_INTERVAL`` (default 1):
+before the middleware's own answer, 0 for none. ``REDIRECTWARE_STATS`` (default ``False``)
+counts hits per rule and per row, written every ``REDIRECTWARE_STATS_FLUSH`` seconds
+(default 60), and the paths of the app's 404s, the ``REDIRECTWARE_NOT_FOUND_KEEP`` most
+hit (default 1000). ``REDIRECTWARE_RELOAD_INTERVAL`` (default 1):
 seconds between two looks at the file and at the redirect table's version
 (``map: {database: ALIAS}``). Problems are raised as :class:`SettingProblem` carrying the
 system-check id under which ``manage.py check`` reports them, so the middleware and the
@@ -23,7 +26,11 @@ from typing import Final
 from django.apps import apps
 from django.conf import settings
 
-from redirectware.counting import parse_metrics_setting
+from redirectware.counting import (
+    DEFAULT_FLUSH_SECONDS,
+    DEFAULT_NOT_FOUND_KEEP,
+    parse_metrics_setting,
+)
 from redirectware.draining import DEFAULT_DRAIN_LIMIT, check_limit
 from redirectware.engine.hosts import AllowedHosts
 from redirectware.errors import RuleError
@@ -38,6 +45,9 @@ INTERVAL_SETTING: Final = "REDIRECTWARE_RELOAD_INTERVAL"
 #: Seconds between two looks at the rule file and the redirect table's version.
 DEFAULT_INTERVAL: Final = 1.0
 METRICS_SETTING: Final = "REDIRECTWARE_METRICS"
+STATS_SETTING: Final = "REDIRECTWARE_STATS"
+STATS_FLUSH_SETTING: Final = "REDIRECTWARE_STATS_FLUSH"
+NOT_FOUND_KEEP_SETTING: Final = "REDIRECTWARE_NOT_FOUND_KEEP"
 
 #: What Django itself allows when ``DEBUG`` is on and ``ALLOWED_HOSTS`` is empty
 #: (``django.http.request.HttpRequest.get_host``); the fallback must agree with it.
@@ -51,6 +61,7 @@ BAD_ALLOWED_HOSTS: Final = "redirectware.E004"
 BAD_RELOAD: Final = "redirectware.E005"
 BAD_DRAIN_LIMIT: Final = "redirectware.E006"
 BAD_METRICS: Final = "redirectware.E007"
+BAD_STATS: Final = "redirectware.E008"
 
 
 class SettingProblem(Exception):
@@ -153,6 +164,46 @@ def metrics_setting() -> bool | str:
     return metrics
 
 
+def stats_setting() -> float | None:
+    """``settings.REDIRECTWARE_STATS`` (default ``False``, read as ``REDIRECTWARE_RELOAD``):
+    when true, the seconds between two flushes of the hit counts,
+    ``settings.REDIRECTWARE_STATS_FLUSH`` (default 60, a number above 0); else None."""
+    try:
+        on = parse_bool(f"settings.{STATS_SETTING}", getattr(settings, STATS_SETTING, False))
+    except SettingValueError as error:
+        raise SettingProblem(BAD_STATS, f"{error}.") from None
+    value: object = getattr(settings, STATS_FLUSH_SETTING, DEFAULT_FLUSH_SECONDS)
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = float(value)  # as os.environ gives it
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise SettingProblem(
+            BAD_STATS,
+            f"settings.{STATS_FLUSH_SETTING} must be a number of seconds above 0, got {value!r}.",
+        )
+    if on and not apps.is_installed("redirectware.django"):
+        raise SettingProblem(
+            BAD_STATS,
+            f"settings.{STATS_SETTING} is true but the hit counts have no table to go to.",
+            "Add 'redirectware.django' to INSTALLED_APPS and run manage.py migrate.",
+        )
+    return float(value) if on else None
+
+
+def not_found_keep_setting() -> int:
+    """``settings.REDIRECTWARE_NOT_FOUND_KEEP`` (default 1000): how many paths of the app's
+    404s each process tallies and the table keeps, with ``REDIRECTWARE_STATS``; 0 for none."""
+    value: object = getattr(settings, NOT_FOUND_KEEP_SETTING, DEFAULT_NOT_FOUND_KEEP)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)  # as os.environ gives it
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise SettingProblem(
+            BAD_STATS,
+            f"settings.{NOT_FOUND_KEEP_SETTING} must be a whole number, 0 or more, got {value!r}.",
+        )
+    return value
+
+
 class AllowedHostsError(RuleError):
     """A document without ``allowed_hosts`` and an ``ALLOWED_HOSTS`` that cannot stand in.
 
@@ -215,6 +266,8 @@ def load_ruleset() -> RuleSet:
     drain_limit_setting()
     interval_setting()
     metrics_setting()
+    stats_setting()
+    not_found_keep_setting()
     return allowed_hosts_fallback()(RuleSet.load(rules))
 
 

@@ -26,7 +26,14 @@ from redirectware.adapter import headers_to_add, log_decision, metrics_for, path
 from redirectware.draining import discard, drain_budget_from_meta
 from redirectware.engine.decision import PASS, Decision
 
-from .conf import SettingProblem, drain_limit_setting, metrics_setting, rule_holder
+from .conf import (
+    SettingProblem,
+    drain_limit_setting,
+    metrics_setting,
+    not_found_keep_setting,
+    rule_holder,
+    stats_setting,
+)
 
 SyncGetResponse = Callable[[HttpRequest], HttpResponseBase]
 AsyncGetResponse = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
@@ -137,8 +144,14 @@ class RedirectMiddleware:
             self.rules = rule_holder()
             self.drain_limit = drain_limit_setting()
             self._metrics = metrics_for(metrics_setting())
+            flush_seconds = stats_setting()
+            keep = not_found_keep_setting()
         except SettingProblem as problem:
             raise ImproperlyConfigured(str(problem)) from None
+        if flush_seconds is not None:
+            from .stats import hit_counts
+
+            self._metrics = hit_counts(self._metrics, flush_seconds, keep)
         if self._metrics is not None:
             # Counting wraps get_response once, here: the request path stays as it is.
             self.get_response = self._metrics.django_get_response(get_response, self.async_mode)

@@ -39,12 +39,17 @@ def judge_rows_with(judge: Judge) -> None:
 #: The version row's primary key: there is one row per database.
 VERSION_ROW: Final = 1
 STATUS_FIELD: Final = "status"
+#: The fields the hit counting adds to, which a save leaves alone.
+COUNT_FIELDS: Final = ("hits", "last_hit")
 STATUS_CHOICES: Final = [
     (301, "301 Moved Permanently (308 for other methods)"),
     (302, "302 Found (307 for other methods)"),
     (307, "307 Temporary Redirect"),
     (308, "308 Permanent Redirect"),
+    (410, "410 Gone (leave “to” empty)"),
 ]
+#: The status of a row that answers 410 Gone instead of redirecting (its ``to`` is empty).
+GONE_STATUS: Final = 410
 #: What an editor picks for ``permanent``, as :class:`~django.forms.NullBooleanSelect` posts it.
 PERMANENT_CHOICES: Final = [
     ("unknown", "Rule's default"),
@@ -195,7 +200,9 @@ class Redirect(models.Model):
         "from", max_length=2000, help_text="A path starting with '/', maybe with a ?query."
     )
     to: models.CharField[str, str] = models.CharField(
-        max_length=2000, help_text="A path, or an http(s) URL."
+        max_length=2000,
+        blank=True,
+        help_text="A path, or an http(s) URL; empty only for a row with status 410 Gone.",
     )
     permanent: models.BooleanField[bool | None, bool | None] = PermanentField(
         null=True, blank=True, help_text=PERMANENT_HELP
@@ -217,6 +224,12 @@ class Redirect(models.Model):
     #: outlives the account (imports write the command's name).
     changed_by: models.CharField[str, str] = models.CharField(
         max_length=150, blank=True, default=""
+    )
+    #: Requests this row answered, and the last one's time: added to by each process's
+    #: flush (:mod:`.stats`), never written by a save (see :meth:`save`).
+    hits: models.BigIntegerField[int, int] = models.BigIntegerField(default=0, editable=False)
+    last_hit: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True, blank=True, editable=False
     )
 
     objects: ClassVar[RedirectQuerySet] = RedirectQuerySet.as_manager()  # type: ignore[assignment]
@@ -267,8 +280,10 @@ class Redirect(models.Model):
                 "Choose either “Permanent” or a status, not both: set “Permanent” to "
                 "“Rule's default”, or clear the status.",
             )
-        if not self.enabled or not self.from_path or not self.to:
-            return  # an empty from or to is refused by its own field already
+        if not self.to and self.status != GONE_STATUS:
+            self._refuse("to", "Enter where the redirect goes, or choose “410 Gone” as the status.")
+        if not self.enabled or not self.from_path:
+            return  # an empty from is refused by its own field already
         if not _judge:
             raise ImproperlyConfigured(
                 "Redirect rows are judged once the app is ready: add 'redirectware.django' to "
@@ -288,6 +303,14 @@ class Redirect(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Save the row and bump the version, in one transaction."""
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        if not self._state.adding and not args and kwargs.get("update_fields") is None:
+            # An edit writes every field but the counts: the flushes add to them meanwhile,
+            # and the value this instance read may be minutes old.
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if f.name not in COUNT_FIELDS and not f.primary_key
+            ]
         with transaction.atomic(using=using):
             before = _recorder().snapshot(using, [self.pk])
             super().save(*args, **kwargs)
@@ -317,8 +340,10 @@ class RedirectVersion(models.Model):
         return f"redirects version {self.version}"
 
 
-# The version models live in their own module; imported here so that Django finds them.
-# Every change above records itself through the recorder :mod:`.versions` registers.
+# The version models and the counting's tables live in their own modules; imported here so
+# that Django finds them. Every change above records itself through the recorder
+# :mod:`.versions` registers.
+from .stats import NotFound, RuleHits  # noqa: E402
 from .version_models import RowChange, TableVersion  # noqa: E402
 
-__all__ = ["Redirect", "RedirectVersion", "RowChange", "TableVersion"]
+__all__ = ["NotFound", "Redirect", "RedirectVersion", "RowChange", "RuleHits", "TableVersion"]

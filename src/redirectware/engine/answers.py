@@ -191,6 +191,7 @@ class Shape:
                 None,
                 None,
                 None,
+                None,  # row: a redirect's rows are on its hops
             ),
         )
 

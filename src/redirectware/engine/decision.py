@@ -29,6 +29,9 @@ class Hop(NamedTuple):
     host: Host | None = None
     path: str = ""
     query: str = ""
+    #: The row of a ``map`` that made this hop (its line, or a database row's id), else None:
+    #: hit counting credits the row, not only its rule.
+    row: int | None = None
 
 
 class Refusal(NamedTuple):
@@ -79,6 +82,8 @@ class Decision(NamedTuple):
     error: str | None = None
     would: Decision | None = None
     refused: Refusal | None = None
+    #: For a ``map`` row that answers 410 or 451 itself: the row, as :attr:`Hop.row`.
+    row: int | None = None
 
     @property
     def passes(self) -> bool:

@@ -65,13 +65,16 @@ def _hop(
     permanent: bool,
     status: int | None,
     fragment: str = "",
+    row: int | None = None,
 ) -> Hop:
     url = f"{scheme}://{netloc}{path}" + (f"?{query}" if query else "")
     if fragment:
         url += "#" + fragment
     # tuple.__new__ skips the NamedTuple's own Python-level __new__: the same Hop, made in a
     # third of the time, once per hop of every redirect.
-    return tuple.__new__(Hop, (rule, url, permanent, status, scheme, netloc, host, path, query))
+    return tuple.__new__(
+        Hop, (rule, url, permanent, status, scheme, netloc, host, path, query, row)
+    )
 
 
 class Engine:
@@ -558,9 +561,10 @@ class Engine:
         entry, consumed = self._index.map_entry(action, request)
         assert entry is not None  # rule_matches looked it up already
         if entry.status in GONE_CODES:
-            return answers.gone(
+            gone = answers.gone(
                 request.method, request.headers.get("accept"), entry.status, self._max_age, rule
             )
+            return gone._replace(row=entry.line)
         return self._locate(
             entry.target,
             rule,
@@ -569,6 +573,7 @@ class Engine:
             entry.status,
             True,
             keep_query=not consumed,
+            row=entry.line,
         )
 
     def _step_gone(self, rule: Rule, captures: dict[str, str], request: RequestView) -> Outcome:
@@ -597,6 +602,7 @@ class Engine:
         status: int | None,
         trusted_authority: bool,
         keep_query: bool = True,
+        row: int | None = None,
     ) -> Outcome:
         """Turn a rendered target into a hop, keeping the request's query as the rule says."""
         text, _, fragment = text.partition("#")
@@ -632,6 +638,7 @@ class Engine:
             permanent,
             status,
             encode_target_part(fragment, True),
+            row,
         )
 
     def _with_hsts(self, decision: Decision, host: Host | None) -> Decision:

@@ -58,6 +58,8 @@ class Surface(str, enum.Enum):
     VERIFY = "verify"
     #: ``redirectware diff``: what a change of rules changes, request by request.
     DIFF = "diff"
+    #: Hit counts and last hits per rule and managed row, flushed to the database.
+    HIT_COUNTS = "hit counts"
 
     @property
     def is_export(self) -> bool:

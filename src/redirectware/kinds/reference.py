@@ -35,6 +35,7 @@ _HEADINGS = {
     Surface.METRICS: "metrics",
     Surface.VERIFY: "verify",
     Surface.DIFF: "diff",
+    Surface.HIT_COUNTS: "hit counts",
 }
 
 

@@ -13,50 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from redirectware._extras import MissingExtra
 from redirectware.cli import UsageError
 from redirectware.cli.suggest import read_live_urls, read_not_found, summary, write_files
+from redirectware.django.sitemaps import sitemap_paths
 from redirectware.tools.suggest import DEFAULT_THRESHOLD, MIN_TEMPLATE, suggest
-
-
-class _Site:
-    """Stands in for ``django.contrib.sites``: only the paths of the URLs are kept."""
-
-    domain = "example.com"
-    name = "example.com"
-
-
-def _sitemap_dicts(patterns: list[Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            found += _sitemap_dicts(pattern.url_patterns)
-        elif isinstance(pattern, URLPattern):
-            module = getattr(pattern.callback, "__module__", "")
-            sitemaps = pattern.default_args.get("sitemaps")
-            if module == "django.contrib.sitemaps.views" and isinstance(sitemaps, dict):
-                found.append(sitemaps)
-    return found
-
-
-def sitemap_paths() -> list[str]:
-    """The path of every URL in the project's sitemaps; empty when it serves none."""
-    from urllib.parse import urlsplit
-
-    paths: list[str] = []
-    seen: set[int] = set()
-    for sitemaps in _sitemap_dicts(get_resolver().url_patterns):
-        for sitemap in sitemaps.values():
-            instance = sitemap() if isinstance(sitemap, type) else sitemap
-            if id(instance) in seen:
-                continue
-            seen.add(id(instance))
-            for page in instance.paginator.page_range:
-                for url in instance.get_urls(page=page, site=_Site(), protocol="https"):
-                    paths.append(urlsplit(url["location"]).path or "/")
-    return paths
 
 
 class Command(BaseCommand):
