@@ -419,3 +419,49 @@ tests:
     assert [(f.check, f.message) for f in failures] == [
         ("header", "Retry-After is '60'; the document sends '600'")
     ]
+
+
+_CADDY_TLS = """\
+{{
+    admin off
+    auto_https off
+}}
+https://:{{port}} {{
+    tls {cert} {key}
+    import {folder}/redirects.caddy
+    respond "app" 200
+}}
+"""
+
+
+@pytest.mark.servers
+def test_a_site_that_speaks_http2_is_checked_over_http2(tmp_path: Path) -> None:
+    """Caddy (Debian's) serving `redirectware export caddy` over TLS offers HTTP/2 by ALPN:
+    verify asks in it, as browsers and CDNs do, and the answers pass."""
+    import sys
+
+    from tests.edge_servers import CADDY
+    from tests.servers import serve
+    from tests.verify_sites import self_signed
+
+    path = _rules(tmp_path)
+    status, snippet, err = run_cli("export", "caddy", str(path))
+    assert status == 0, err
+    (tmp_path / "redirects.caddy").write_text(snippet)
+    key, cert = self_signed(tmp_path, "example.com")
+    template = _CADDY_TLS.format(cert=cert, key=key, folder=tmp_path)
+    caddyfile = tmp_path / "Caddyfile"
+    script = tmp_path / "start-caddy.py"
+    script.write_text(
+        "import os, sys\n"
+        f"open({str(caddyfile)!r}, 'w').write({template!r}.replace('{{port}}', sys.argv[1]))\n"
+        f"os.environ.update(HOME={str(tmp_path)!r}, XDG_DATA_HOME={str(tmp_path)!r}, "
+        f"XDG_CONFIG_HOME={str(tmp_path)!r})\n"
+        f"os.execv({CADDY!r}, [{CADDY!r}, 'run', '--config', {str(caddyfile)!r}, "
+        "'--adapter', 'caddyfile'])\n"
+    )
+    with serve([sys.executable, str(script), "{port}"], scheme="https") as site:
+        status, found, err = _verify(path, site.url, "--insecure")
+    assert status == 0, (found, err)
+    protocols = found["protocols"]
+    assert isinstance(protocols, dict) and set(protocols) == {"HTTP/2"}, protocols

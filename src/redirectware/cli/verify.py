@@ -40,11 +40,15 @@ def run_verify(path: Path, base_urls: Sequence[str], *, as_json: bool, options: 
             "failed": len(report.failures),
             "failures": [asdict(failure) for failure in report.failures],
             "not_sent": report.skipped,
+            "protocols": report.protocols,
         }, indent=2))  # fmt: skip
     else:
         for failure in report.failures:
             print(failure)
         for why, count in report.skipped.items():
             print(f"not sent: {count} {why}")
+        if report.protocols:
+            seen = sorted(report.protocols.items(), key=lambda item: -item[1])
+            print("answered over " + ", ".join(f"{version} ({n})" for version, n in seen))
         print(_summary(report))
     return EXIT_OK if report.passed else EXIT_FAILED

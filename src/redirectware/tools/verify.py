@@ -146,6 +146,9 @@ class Report:
     failures: list[Failure] = field(default_factory=list)
     #: Why requests were not sent, with how many: a client address, a scheme with no base.
     skipped: dict[str, int] = field(default_factory=dict)
+    #: The HTTP versions the site answered in (``HTTP/2`` over TLS where it offers it),
+    #: with how many answers each: a CDN that speaks HTTP/2 is checked as browsers meet it.
+    protocols: dict[str, int] = field(default_factory=dict)
 
     def skip(self, why: str) -> None:
         """Count one request not sent for ``why``."""
@@ -408,6 +411,8 @@ class _Client:
         self.options = options
         self.slots = asyncio.Semaphore(options.concurrency)
         self.pace = _Pace(options.rate)
+        #: The HTTP versions answers came in, with how many each.
+        self.protocols: dict[str, int] = {}
 
     async def send(self, method: str, scheme: str, host: str, path: str, query: str,
                    headers: Sequence[tuple[str, str]], *,
@@ -442,6 +447,7 @@ class _Client:
                             break
             finally:
                 await response.aclose()
+        self.protocols[response.http_version] = self.protocols.get(response.http_version, 0) + 1
         headers_out = {k.lower(): v for k, v in response.headers.items()}
         return Answer(response.status_code, headers_out, b"".join(chunks))
 
@@ -558,15 +564,18 @@ async def _verify(ruleset: Engine, bases: Mapping[str, Base], options: Options,
     limits = httpx.Limits(max_connections=options.concurrency)
     # Named in the site's access log, so that its operators know what is asking.
     agent = {"User-Agent": "redirectware-verify"}
+    # HTTP/2 where the site offers it over TLS (ALPN), HTTP/1.1 otherwise: as browsers ask.
     async with httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False,
-                                 verify=options.verify_tls, trust_env=False,
+                                 verify=options.verify_tls, trust_env=False, http2=True,
                                  headers=agent) as http:  # fmt: skip
-        run = _Run(ruleset, _Client(http, bases, options), report, site_hosts(ruleset, requests))
+        client = _Client(http, bases, options)
+        run = _Run(ruleset, client, report, site_hosts(ruleset, requests))
         await asyncio.gather(*(run.request(r, m) for r in requests for m in ("GET", "POST")))
         if run.unreachable is None:
             await asyncio.gather(
                 *(run.target(url, req, line) for url, (req, line) in run.targets.items())
             )
+    report.protocols.update(client.protocols)
     if run.unreachable is not None:
         raise Unreachable(run.unreachable)
 
@@ -577,7 +586,7 @@ def verify(ruleset: Engine, bases: Sequence[Base], options: Options | None = Non
     Raises :class:`Unreachable` when a base takes no connection, ``MissingExtra`` without
     httpx.
     """
-    require_extra("checking a live site", "verify", ["httpx"])
+    require_extra("checking a live site", "verify", ["httpx", "h2"])
     by_scheme: dict[str, Base] = {}
     for base in bases:
         if base.scheme in by_scheme:
