@@ -307,9 +307,12 @@ def test_the_site_renders_without_console_errors_and_search_finds_maintenance(
         found = page.call(
             "Runtime.evaluate",
             expression="""new Promise(done => {
+                // Results arrive page by page: wait for Sphinx's "Search finished" summary.
                 const look = () => {
+                    const summary = document.querySelector('#search-results .search-summary');
                     const links = document.querySelectorAll('#search-results li a');
-                    if (links.length) done([...links].map(a => a.getAttribute('href')));
+                    if (summary && summary.innerText.startsWith('Search finished'))
+                        done([...links].map(a => a.getAttribute('href')));
                     else setTimeout(look, 50);
                 };
                 look();
