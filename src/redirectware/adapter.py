@@ -6,7 +6,8 @@
   app's own header of the same name wins (:func:`headers_to_add`);
 * deciding what to log about a decision (:func:`log_decision`), and making failures visible
   where nobody configured logging (:func:`make_failures_visible`);
-* reading the ``metrics`` option (:func:`metrics_for`).
+* reading the ``metrics`` option (:func:`metrics_for`) and the ``stats`` options
+  (:func:`hit_counts_for`).
 
 Each adapter only reads its framework's request and writes its framework's response.
 """
@@ -193,3 +194,54 @@ def metrics_for(option: bool | str | Counting | None) -> Counting | None:
     raise TypeError(
         f"metrics must be True, False, 'prometheus', 'otel' or a Metrics, not {option!r}"
     )
+
+
+def hit_counts_for(
+    stats: bool | str | None,
+    stats_flush: object,
+    not_found_keep: object,
+    inner: Counting | None,
+) -> Counting | None:
+    """The counting of the ASGI and WSGI middleware (and Flask's) given ``stats``: ``inner``
+    itself when ``stats`` is false; else hit counts and the app's 404s, written every
+    ``stats_flush`` seconds to the tables of ``redirectware.django`` in the database
+    ``stats`` names (``True``: the one Django's router picks), with the ``not_found_keep``
+    most hit paths kept (0: no tally). The same as the Django settings
+    ``REDIRECTWARE_STATS``, ``REDIRECTWARE_STATS_FLUSH`` and
+    ``REDIRECTWARE_NOT_FOUND_KEEP``, for a Django project served through the plain
+    middleware (``RedirectMiddleware(get_asgi_application(), ...)``) or an app that sets
+    Django up for its database.
+
+    :raises SettingValueError: a value that is not what it must be, or ``stats`` where no
+        Django project is set up with ``redirectware.django`` installed and that database.
+    """
+    from .settings_values import SettingValueError, parse_count, parse_seconds, parse_stats
+
+    where = parse_stats("stats", False if stats is None else stats)
+    seconds = parse_seconds("stats_flush", stats_flush)
+    keep = parse_count("not_found_keep", not_found_keep)
+    if where is False:
+        return inner
+    needs = (
+        f"stats={where!r} writes hit counts to a Django database: it needs Django set up "
+        "(django.setup(), or the application get_asgi_application() or "
+        "get_wsgi_application() gives) with 'redirectware.django' in INSTALLED_APPS"
+    )
+    try:
+        from django.apps import apps
+    except ImportError:
+        raise SettingValueError(f"{needs}; Django is not installed") from None
+    if not apps.ready:
+        raise SettingValueError(f"{needs}; Django is not set up yet") from None
+    if not apps.is_installed("redirectware.django"):
+        raise SettingValueError(f"{needs}; it is not in INSTALLED_APPS") from None
+    from django.conf import settings
+
+    if isinstance(where, str) and where not in settings.DATABASES:
+        known = ", ".join(map(repr, settings.DATABASES))
+        raise SettingValueError(
+            f"stats={where!r} is not a database of settings.DATABASES ({known})"
+        )
+    from .django.stats import hit_counts
+
+    return hit_counts(inner, seconds, keep, where if isinstance(where, str) else None)

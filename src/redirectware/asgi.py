@@ -13,7 +13,15 @@ from collections.abc import Awaitable, Callable, Container, Iterator, Mapping, M
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from .adapter import headers_to_add, log_decision, metrics_for, path_from_decoded, target_path
+from .adapter import (
+    headers_to_add,
+    hit_counts_for,
+    log_decision,
+    metrics_for,
+    path_from_decoded,
+    target_path,
+)
+from .counting import DEFAULT_FLUSH_SECONDS, DEFAULT_NOT_FOUND_KEEP
 from .draining import DEFAULT_DRAIN_LIMIT, check_limit, drain_asgi
 from .engine.decision import PASS, Decision
 from .errors import RuleError
@@ -226,6 +234,12 @@ class RedirectMiddleware:
         client still sending (see docs/explanation/bodies.md); 0 never reads.
     :param metrics: count answers, pass-throughs and the app's 404s: ``True`` (Prometheus,
         :mod:`redirectware.metrics`), ``"otel"`` (:mod:`redirectware.otel`), or an instance.
+    :param stats: count hits per rule and per row, and tally the app's 404s by path, in the
+        tables of ``redirectware.django`` in this Django database alias (``True``: the one
+        Django's router picks); needs Django set up. The Django settings of the same names
+        (``REDIRECTWARE_STATS``...): see docs/howto/stale-rules.md.
+    :param stats_flush: with ``stats``, seconds between two writes of this process's counts.
+    :param not_found_keep: with ``stats``, the 404 paths kept, most hit first (0: none).
     """
 
     def __new__(cls, app: ASGIApp, rules: RulesArgument, **options: Any) -> RedirectMiddleware:
@@ -241,20 +255,24 @@ class RedirectMiddleware:
         reload_interval: float = 1.0,
         drain_limit: int = DEFAULT_DRAIN_LIMIT,
         metrics: bool | str | Counting = False,
+        stats: bool | str = False,
+        stats_flush: float = DEFAULT_FLUSH_SECONDS,
+        not_found_keep: int = DEFAULT_NOT_FOUND_KEEP,
     ) -> None:
         self.drain_limit = check_limit(drain_limit)
         self.app = app
-        self._metrics = metrics_for(metrics)
-        if self._metrics is not None:
-            # Counting wraps the app once, here: the request path itself stays as it is.
-            self.app = self._metrics.asgi_app(app)
         try:
             self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
         except RuleError as error:
             note_failure(rules, error)
             raise
-        # Without reloading the rules never change: one attribute read per request.
-        self._fixed_rules = None if reload else self.rules.ruleset
+        self._metrics = hit_counts_for(stats, stats_flush, not_found_keep, metrics_for(metrics))
+        if self._metrics is not None:
+            # Counting wraps the app once, here: the request path itself stays as it is.
+            self.app = self._metrics.asgi_app(app)
+        # Without reloading nor a watched source the rules never change: one attribute read
+        # per request.
+        self._fixed_rules = None if self.rules.watching else self.rules.ruleset
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from pathlib import Path
 from time import time as _now
 from typing import Any, NamedTuple
+from urllib.parse import unquote_to_bytes
 
 from .engine.decision import Decision
 from .engine.model import Rule
@@ -197,8 +198,8 @@ class HitCounts(Counting):
 
     ``inner`` is the metrics this counting stands in front of (or None): its own tallies and
     answers are kept as they were. ``not_found`` tallies the paths of the app's 404s to GET
-    and HEAD (Django's ``get_response`` only). Without either, the app is not wrapped at all,
-    so a pass-through costs what it did without counting.
+    and HEAD, in every adapter. Without either, the app is not wrapped at all, so a
+    pass-through costs what it did without counting.
     """
 
     def __init__(
@@ -327,15 +328,59 @@ class HitCounts(Counting):
             self._flusher = None
             self.start()
 
-    # The app's side: only wrapped when the inner metrics want it.
+    # The app's side: wrapped only when the inner metrics or the 404 tally want it.
 
     def asgi_app(self, app: ASGIApp) -> ASGIApp:
-        """The inner metrics' wrapper, or ``app`` itself."""
-        return app if self.inner is None else self.inner.asgi_app(app)
+        """The inner metrics' wrapper (or ``app`` itself), tallying the app's 404s to GET
+        and HEAD by path when asked to."""
+        if self.inner is not None:
+            app = self.inner.asgi_app(app)
+        if self.not_found_paths is None:
+            return app
+        add = self.not_found_paths.add
+
+        def tallying_app(
+            scope: MutableMapping[str, Any], receive: Receive, send: Send
+        ) -> Awaitable[None]:
+            if scope["type"] != "http" or scope.get("method") not in _TALLIED:
+                return app(scope, receive, send)
+
+            def watching_send(message: Message) -> Awaitable[None]:
+                # Only http.response.start carries a status: one lookup per message.
+                if message.get("status") == 404:
+                    referrer, agent = _asgi_referrer_and_agent(scope.get("headers") or ())
+                    add(asgi_text_path(scope), referrer, agent)
+                return send(message)
+
+            return app(scope, receive, watching_send)
+
+        return tallying_app
 
     def wsgi_app(self, app: WSGIApp) -> WSGIApp:
-        """The inner metrics' wrapper, or ``app`` itself."""
-        return app if self.inner is None else self.inner.wsgi_app(app)
+        """The inner metrics' wrapper (or ``app`` itself), tallying the app's 404s to GET
+        and HEAD by path when asked to."""
+        if self.inner is not None:
+            app = self.inner.wsgi_app(app)
+        if self.not_found_paths is None:
+            return app
+        add = self.not_found_paths.add
+
+        def tallying_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            if environ.get("REQUEST_METHOD") not in _TALLIED:
+                return app(environ, start_response)
+
+            def watching_start(status: str, headers: Any, exc_info: Any = None) -> Any:
+                if status.startswith("404"):
+                    add(
+                        wsgi_text_path(environ),
+                        environ.get("HTTP_REFERER"),
+                        environ.get("HTTP_USER_AGENT"),
+                    )
+                return start_response(status, headers, exc_info)
+
+            return app(environ, watching_start)
+
+        return tallying_app
 
     def django_get_response(self, get_response: Any, is_async: bool) -> Any:
         """The inner metrics' wrapper around ``get_response``, tallying the app's 404s to
@@ -347,7 +392,7 @@ class HitCounts(Counting):
         add = self.not_found_paths.add
 
         def tally(request: Any, response: Any) -> None:
-            if response.status_code == 404 and request.method in ("GET", "HEAD"):
+            if response.status_code == 404 and request.method in _TALLIED:
                 meta = request.META
                 add(request.path, meta.get("HTTP_REFERER"), meta.get("HTTP_USER_AGENT"))
 
@@ -369,6 +414,48 @@ class HitCounts(Counting):
 
 
 _ALL_HIT_COUNTS: weakref.WeakSet[HitCounts] = weakref.WeakSet()
+
+#: The methods whose 404s are tallied: a link followed or typed, not a form sent.
+_TALLIED = frozenset({"GET", "HEAD"})
+#: A byte of a path that is not UTF-8, as the decoding below leaves it (a lone surrogate).
+_BROKEN_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def _repercent(text: str) -> str:
+    return _BROKEN_BYTE.sub(lambda found: f"%{ord(found.group()) - 0xDC00:02X}", text)
+
+
+def wsgi_text_path(environ: dict[str, Any]) -> str:
+    """The path of a WSGI request as Django's ``request.path`` gives it: decoded, the bytes
+    that are not UTF-8 left as ``%XX``. The 404 tally keys its paths so, whichever adapter
+    saw them: one path is one row of the table."""
+    raw = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode(
+        "latin-1", "replace"
+    )
+    return _repercent(raw.decode("utf-8", "surrogateescape")) or "/"
+
+
+def asgi_text_path(scope: MutableMapping[str, Any]) -> str:
+    """The path of an ASGI request as Django's ``request.path`` gives it (see
+    :func:`wsgi_text_path`): ``root_path`` and ``path``, re-read from ``raw_path`` when
+    the server gives it, so that bytes that are not UTF-8 read as they do under WSGI."""
+    raw: bytes | None = scope.get("raw_path")
+    if raw and raw[:1] == b"/":  # not an absolute-form target, which some servers leave
+        decoded = unquote_to_bytes(raw.split(b"?", 1)[0])
+        return _repercent(decoded.decode("utf-8", "surrogateescape")) or "/"
+    return str(scope.get("root_path", "")) + str(scope.get("path", "/"))
+
+
+def _asgi_referrer_and_agent(
+    headers: Iterable[tuple[bytes, bytes]],
+) -> tuple[str | None, str | None]:
+    referrer = agent = None
+    for name, value in headers:
+        if name == b"referer":
+            referrer = value.decode("latin-1")
+        elif name == b"user-agent":
+            agent = value.decode("latin-1")
+    return referrer, agent
 
 
 def _flush_while_alive(ref: weakref.ref[HitCounts], seconds: float) -> None:

@@ -23,11 +23,15 @@ require_extra("redirectware.flask", "flask", ("flask",))
 
 from flask import Flask, Response, current_app  # noqa: E402
 
-from .counting import parse_metrics_setting  # noqa: E402
+from .counting import (  # noqa: E402
+    DEFAULT_FLUSH_SECONDS,
+    DEFAULT_NOT_FOUND_KEEP,
+    parse_metrics_setting,
+)
 from .draining import DEFAULT_DRAIN_LIMIT, check_limit  # noqa: E402
 from .reloading import RulesArgument  # noqa: E402
 from .ruleset import RuleSet  # noqa: E402
-from .settings_values import parse_bool  # noqa: E402
+from .settings_values import parse_bool, parse_count, parse_seconds, parse_stats  # noqa: E402
 from .wsgi import WSGIRedirectMiddleware  # noqa: E402
 
 #: The config key holding the rule document.
@@ -42,8 +46,17 @@ CONFIG_METRICS = "REDIRECTWARE_METRICS"
 #: The config key naming the route that serves the counters to Prometheus (default: none),
 #: e.g. ``"/metrics"``: every worker's counts under gunicorn with ``PROMETHEUS_MULTIPROC_DIR``.
 CONFIG_METRICS_PATH = "REDIRECTWARE_METRICS_PATH"
+#: The config keys of hit counts and the 404 tally, as in Django's settings (default
+#: ``False``, 60, 1000): see :class:`~redirectware.wsgi.WSGIRedirectMiddleware`'s ``stats``.
+CONFIG_STATS = "REDIRECTWARE_STATS"
+CONFIG_STATS_FLUSH = "REDIRECTWARE_STATS_FLUSH"
+CONFIG_NOT_FOUND_KEEP = "REDIRECTWARE_NOT_FOUND_KEEP"
 #: The key under ``app.extensions``.
 EXTENSION_KEY = "redirectware"
+
+
+def _key(name: str) -> str:
+    return f"app.config[{name!r}]"
 
 
 def _rules_for(app: Flask, rules: RulesArgument) -> RulesArgument:
@@ -76,6 +89,11 @@ class Redirectware:
         Count answers, pass-throughs and the app's 404s: true for Prometheus
         (``pip install 'redirectware[prometheus]'``, a boolean read as ``REDIRECTWARE_RELOAD``),
         or ``"otel"`` for OpenTelemetry (``redirectware[otel]``).
+    ``REDIRECTWARE_STATS`` (default ``False``), ``REDIRECTWARE_STATS_FLUSH`` (60),
+    ``REDIRECTWARE_NOT_FOUND_KEEP`` (1000)
+        Hit counts per rule and row, and the app's 404s by path, written to the tables of
+        ``redirectware.django`` in a Django database (true, or its alias): for an app that
+        sets Django up for its database. See docs/howto/stale-rules.md.
     """
 
     def __init__(self, app: Flask | None = None) -> None:
@@ -89,7 +107,8 @@ class Redirectware:
         :raises redirectware.settings_values.SettingValueError: ``REDIRECTWARE_RELOAD`` is
             not a boolean (a ``ValueError``).
         :raises redirectware.RuleError: the document is invalid (now, at start-up).
-        :raises TypeError, ValueError: ``REDIRECTWARE_DRAIN_LIMIT`` is not a count of bytes.
+        :raises TypeError, ValueError: ``REDIRECTWARE_DRAIN_LIMIT`` is not a count of bytes,
+            or a ``REDIRECTWARE_STATS`` key is not what it must be.
         """
         if EXTENSION_KEY in app.extensions:
             # A second wrap would run every rule twice and hide the first configuration.
@@ -107,12 +126,21 @@ class Redirectware:
             f"app.config[{CONFIG_DRAIN_LIMIT!r}]",
         )
         metrics = parse_metrics_setting(CONFIG_METRICS, app.config.get(CONFIG_METRICS, False))
+        config = app.config
         middleware = WSGIRedirectMiddleware(
             app.wsgi_app,
             _rules_for(app, rules),
             reload=reload,
             drain_limit=drain_limit,
             metrics=metrics,
+            stats=parse_stats(_key(CONFIG_STATS), config.get(CONFIG_STATS, False)),
+            stats_flush=parse_seconds(
+                _key(CONFIG_STATS_FLUSH), config.get(CONFIG_STATS_FLUSH, DEFAULT_FLUSH_SECONDS)
+            ),
+            not_found_keep=parse_count(
+                _key(CONFIG_NOT_FOUND_KEEP),
+                config.get(CONFIG_NOT_FOUND_KEEP, DEFAULT_NOT_FOUND_KEEP),
+            ),
         )
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions[EXTENSION_KEY] = middleware

@@ -23,7 +23,11 @@ that is down) is logged in full once, then once a minute, then once when it is o
 Rules need not come from files only: a :class:`SourceWatch` (``watch=``) tells whether some
 other source of the rules in hand changed (the Django integration's watches the version of
 the redirect table). It is asked at most once per interval, on the worker thread, never on
-a request's: a database query must not hold up a request, nor run in an event loop.
+a request's: a database query must not hold up a request, nor run in an event loop. Without
+``watch=``, a holder whose rules read rows from a registered row source (a ``map:
+{database: ALIAS}`` where Django is set up) asks that source's own watch
+(:func:`~redirectware.document.mapsources.source_watches`): the ASGI and WSGI middleware
+see an editor's change as the Django middleware does.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from .adapter import make_failures_visible
+from .document.mapsources import source_watches
 from .engine.wording import rule_count
 from .errors import RuleError
 from .failurelog import RepeatedFailure
@@ -65,6 +70,23 @@ class SourceWatch(Protocol):
         ...
 
 
+class RegisteredWatches:
+    """The watches of the registered row sources, asked together (see the module docstring)."""
+
+    def watches(self, ruleset: RuleSet) -> bool:
+        """Whether some registered source gave rows to ``ruleset``."""
+        return any(watch.watches(ruleset) for watch in source_watches())
+
+    def changed(self, ruleset: RuleSet) -> bool:
+        """Whether some registered source's rows changed since ``ruleset`` read them."""
+        return any(watch.changed(ruleset) for watch in source_watches() if watch.watches(ruleset))
+
+    def release(self) -> None:
+        """Give back what each source's watch holds on this thread."""
+        for watch in source_watches():
+            watch.release()
+
+
 class RuleHolder:
     """The current :class:`RuleSet` of a middleware; reloads its files when asked to.
 
@@ -92,9 +114,14 @@ class RuleHolder:
         make_failures_visible()
         self._prepare = prepare
         self._rules = rules
-        self._watch = watch
         self.ruleset = self._prepared(RuleSet.load(rules))
         """The rules serving now; replaced whole by a reload."""
+        if watch is None and not isinstance(rules, RuleSet):
+            registered = RegisteredWatches()
+            # A file reloaded later may bring such rows: watched then too.
+            if reload or registered.watches(self.ruleset):
+                watch = registered
+        self._watch = watch
         path = rules if isinstance(rules, str | os.PathLike) else None
         if reload and path is None:
             raise ValueError("reload=True needs rules given as a file path")
@@ -116,6 +143,13 @@ class RuleHolder:
         )
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
+
+    @property
+    def watching(self) -> bool:
+        """Whether :meth:`current` may ever hand out other rules than :attr:`ruleset` does
+        now: files reloaded, or a source watched. An adapter whose holder is not watching
+        keeps the rule set and never asks again."""
+        return self.reload or self._watch is not None
 
     def _prepared(self, ruleset: RuleSet) -> RuleSet:
         return ruleset if self._prepare is None else self._prepare(ruleset)

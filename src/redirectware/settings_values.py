@@ -10,6 +10,8 @@ Anything else is an error naming the setting and the value, never a guess.
 
 from __future__ import annotations
 
+import contextlib
+import math
 from typing import Final
 
 _WORDS: Final = {
@@ -44,3 +46,38 @@ def parse_bool(key: str, value: object) -> bool:
     raise SettingValueError(
         f"{key} must be true or false (one of true/false/1/0/yes/no, any case), not {value!r}"
     )
+
+
+def parse_seconds(key: str, value: object) -> float:
+    """``value`` of the setting ``key`` as a number of seconds above 0 (a string of digits,
+    as ``os.environ`` gives it, is read as its number); :class:`SettingValueError` else."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = float(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf:
+        return float(value)
+    raise SettingValueError(f"{key} must be a number of seconds above 0, got {value!r}")
+
+
+def parse_count(key: str, value: object) -> int:
+    """``value`` of the setting ``key`` as a whole number, 0 or more (a string of digits is
+    read as its number); :class:`SettingValueError` else."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise SettingValueError(f"{key} must be a whole number, 0 or more, got {value!r}")
+    return value
+
+
+def parse_stats(key: str, value: object) -> str | bool:
+    """``value`` of the setting ``key`` saying where hit counts go: false for nowhere, true
+    for the database Django's router picks, or a database alias (a name of
+    ``settings.DATABASES``). A boolean is read as :func:`parse_bool` reads it."""
+    try:
+        return parse_bool(key, value)
+    except SettingValueError:
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        raise SettingValueError(
+            f"{key} must be true, false or a database alias such as 'default', not {value!r}"
+        ) from None

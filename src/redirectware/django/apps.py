@@ -23,10 +23,10 @@ class RedirectwareConfig(AppConfig):
 
         from .checks import check_middleware, check_rules
         from .models import judge_rows_with
-        from .rows import KIND, database_rows
+        from .rows import KIND, DatabaseWatch, database_rows
         from .validation import judge_row
 
         checks.register(check_rules)
         checks.register(check_middleware)
-        register_map_source(KIND, database_rows, needs="Django")
+        register_map_source(KIND, database_rows, needs="Django", watch=DatabaseWatch())
         judge_rows_with(judge_row)

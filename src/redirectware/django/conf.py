@@ -36,7 +36,13 @@ from redirectware.engine.hosts import AllowedHosts
 from redirectware.errors import RuleError
 from redirectware.reloading import RuleHolder, RulesArgument
 from redirectware.ruleset import RuleSet
-from redirectware.settings_values import SettingValueError, parse_bool
+from redirectware.settings_values import (
+    SettingValueError,
+    parse_bool,
+    parse_count,
+    parse_seconds,
+    parse_stats,
+)
 
 SETTING: Final = "REDIRECTWARE"
 RELOAD_SETTING: Final = "REDIRECTWARE_RELOAD"
@@ -165,43 +171,53 @@ def metrics_setting() -> bool | str:
 
 
 def stats_setting() -> float | None:
-    """``settings.REDIRECTWARE_STATS`` (default ``False``, read as ``REDIRECTWARE_RELOAD``):
-    when true, the seconds between two flushes of the hit counts,
+    """``settings.REDIRECTWARE_STATS`` (default ``False``): when true or a database alias
+    (see :func:`stats_alias_setting`), the seconds between two flushes of the hit counts,
     ``settings.REDIRECTWARE_STATS_FLUSH`` (default 60, a number above 0); else None."""
+    alias = stats_alias_setting()
     try:
-        on = parse_bool(f"settings.{STATS_SETTING}", getattr(settings, STATS_SETTING, False))
+        seconds = parse_seconds(
+            f"settings.{STATS_FLUSH_SETTING}",
+            getattr(settings, STATS_FLUSH_SETTING, DEFAULT_FLUSH_SECONDS),
+        )
     except SettingValueError as error:
         raise SettingProblem(BAD_STATS, f"{error}.") from None
-    value: object = getattr(settings, STATS_FLUSH_SETTING, DEFAULT_FLUSH_SECONDS)
-    if isinstance(value, str):
-        with contextlib.suppress(ValueError):
-            value = float(value)  # as os.environ gives it
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+    return None if alias is False else seconds
+
+
+def stats_alias_setting() -> str | bool:
+    """``settings.REDIRECTWARE_STATS``: ``False`` (no counting), ``True`` (counts go to the
+    database the router picks for their tables) or a database alias of ``DATABASES``."""
+    key = f"settings.{STATS_SETTING}"
+    try:
+        alias = parse_stats(key, getattr(settings, STATS_SETTING, False))
+    except SettingValueError as error:
+        raise SettingProblem(BAD_STATS, f"{error}.") from None
+    if alias is not False and not apps.is_installed("redirectware.django"):
         raise SettingProblem(
             BAD_STATS,
-            f"settings.{STATS_FLUSH_SETTING} must be a number of seconds above 0, got {value!r}.",
-        )
-    if on and not apps.is_installed("redirectware.django"):
-        raise SettingProblem(
-            BAD_STATS,
-            f"settings.{STATS_SETTING} is true but the hit counts have no table to go to.",
+            f"{key} is {alias!r} but the hit counts have no table to go to.",
             "Add 'redirectware.django' to INSTALLED_APPS and run manage.py migrate.",
         )
-    return float(value) if on else None
+    if isinstance(alias, str) and alias not in settings.DATABASES:
+        raise SettingProblem(
+            BAD_STATS,
+            f"{key} is {alias!r}, which is not a database of settings.DATABASES "
+            f"({', '.join(map(repr, settings.DATABASES))}).",
+        )
+    return alias
 
 
 def not_found_keep_setting() -> int:
     """``settings.REDIRECTWARE_NOT_FOUND_KEEP`` (default 1000): how many paths of the app's
     404s each process tallies and the table keeps, with ``REDIRECTWARE_STATS``; 0 for none."""
-    value: object = getattr(settings, NOT_FOUND_KEEP_SETTING, DEFAULT_NOT_FOUND_KEEP)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)  # as os.environ gives it
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise SettingProblem(
-            BAD_STATS,
-            f"settings.{NOT_FOUND_KEEP_SETTING} must be a whole number, 0 or more, got {value!r}.",
+    try:
+        return parse_count(
+            f"settings.{NOT_FOUND_KEEP_SETTING}",
+            getattr(settings, NOT_FOUND_KEEP_SETTING, DEFAULT_NOT_FOUND_KEEP),
         )
-    return value
+    except SettingValueError as error:
+        raise SettingProblem(BAD_STATS, f"{error}.") from None
 
 
 class AllowedHostsError(RuleError):
@@ -280,17 +296,11 @@ def rule_holder() -> RuleHolder:
     rules = rules_setting()
     reload = reload_setting(rules)
     interval = interval_setting()
-    # A map of database rows is watched whenever the app is installed (the table's version,
-    # once per interval); REDIRECTWARE_RELOAD is about the rule file.
-    watch = None
-    if not isinstance(rules, RuleSet) and apps.is_installed("redirectware.django"):
-        from .rows import DatabaseWatch
-
-        watch = DatabaseWatch()
+    # A map of database rows is watched by the row source's own watch, which the app
+    # registers when ready (see RuleHolder): REDIRECTWARE_RELOAD is about the rule file.
     return RuleHolder(
         rules,
         reload=reload,
         reload_interval=interval,
         prepare=allowed_hosts_fallback(),
-        watch=watch,
     )

@@ -32,6 +32,7 @@ from .conf import (
     metrics_setting,
     not_found_keep_setting,
     rule_holder,
+    stats_alias_setting,
     stats_setting,
 )
 
@@ -145,13 +146,16 @@ class RedirectMiddleware:
             self.drain_limit = drain_limit_setting()
             self._metrics = metrics_for(metrics_setting())
             flush_seconds = stats_setting()
+            alias = stats_alias_setting()
             keep = not_found_keep_setting()
         except SettingProblem as problem:
             raise ImproperlyConfigured(str(problem)) from None
         if flush_seconds is not None:
             from .stats import hit_counts
 
-            self._metrics = hit_counts(self._metrics, flush_seconds, keep)
+            self._metrics = hit_counts(
+                self._metrics, flush_seconds, keep, alias if isinstance(alias, str) else None
+            )
         if self._metrics is not None:
             # Counting wraps get_response once, here: the request path stays as it is.
             self.get_response = self._metrics.django_get_response(get_response, self.async_mode)

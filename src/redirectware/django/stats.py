@@ -3,10 +3,14 @@
 
 Each process counts in memory (:class:`redirectware.counting.HitCounts`); every
 ``REDIRECTWARE_STATS_FLUSH`` seconds, and at exit, :func:`write_hits` adds what it counted
-since the last flush, with one statement per table: an ``INSERT ... ON CONFLICT DO UPDATE``
-for the rules, an ``UPDATE ... FROM (VALUES ...)`` for the rows. Both add increments in the
-database (``hits = hits + n``), never a value read before: the workers of a server, and
-several servers, sum correctly whatever the order of their flushes.
+since the last flush. A flush is a fixed number of statements, however many rules, rows and
+paths it carries: an ``INSERT ... ON CONFLICT DO UPDATE`` for the rules, an
+``UPDATE ... FROM (VALUES ...)`` per database whose rows were hit, an upsert and a prune for
+the 404s. They add increments in the database (``hits = hits + n``), never a value read
+before: the workers of a server, and several servers, sum correctly whatever the order of
+their flushes. And they run in one transaction per database, all committed together or all
+rolled back: a flush that fails halfway (a table missing, a database away) wrote nothing, so
+that the next flush, which carries the same counts again, cannot count them twice.
 
 The row update is plain SQL on purpose: ``Redirect``'s own ``update`` bumps the table's
 version, which would make every process compile its rules again after every flush.
@@ -17,6 +21,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from typing import Any, Final
 
@@ -82,24 +87,38 @@ def _when(seconds: float) -> datetime:
 
 
 def write_hits(
-    batch: HitBatch, paths: Sequence[NotFoundPath] = (), keep: int = DEFAULT_NOT_FOUND_KEEP
+    batch: HitBatch,
+    paths: Sequence[NotFoundPath] = (),
+    keep: int = DEFAULT_NOT_FOUND_KEEP,
+    alias: str | None = None,
 ) -> None:
     """Add a flush's hits to the database: the rules', then each database's rows', then
-    the 404s, of which the table keeps the ``keep`` most hit."""
+    the 404s, of which the table keeps the ``keep`` most hit.
+
+    ``alias`` is the database of the rules' and the 404s' tables (None: the one Django's
+    router picks for them); a row's hits go to the database its map reads. Everything is
+    written in one transaction per database, entered together: an error anywhere leaves
+    every database as it was.
+    """
     rules = [
         (key[1], count, _when(last)) for key, (count, last) in batch.items() if key[0] == "rule"
     ]
     rows: dict[str, list[tuple[int, int, datetime]]] = defaultdict(list)
     for key, (count, last) in batch.items():
-        if key[0] == "row" and key[1] == DATABASE_KIND:
+        if key[0] == "row" and key[1] == DATABASE_KIND and key[2] in connections:
             rows[key[2]].append((int(key[3]), count, _when(last)))
-    if rules:
-        _add_rule_hits(router.db_for_write(RuleHits) or "default", rules)
-    for alias, changes in rows.items():
-        if alias in connections:
-            _add_row_hits(alias, changes)
-    if paths:
-        _add_not_found(router.db_for_write(NotFound) or "default", paths, keep)
+    rules_alias = alias or router.db_for_write(RuleHits) or "default"
+    paths_alias = alias or router.db_for_write(NotFound) or "default"
+    used = {*rows, *([rules_alias] if rules else []), *([paths_alias] if paths else [])}
+    with ExitStack() as transactions:
+        for each in sorted(used):
+            transactions.enter_context(transaction.atomic(using=each))
+        if rules:
+            _add_rule_hits(rules_alias, rules)
+        for each, changes in rows.items():
+            _add_row_hits(each, changes)
+        if paths:
+            _add_not_found(paths_alias, paths, keep)
 
 
 def _later(column: str, value: str) -> str:
@@ -120,7 +139,7 @@ def _add_rule_hits(alias: str, rules: list[tuple[str, int, datetime]]) -> None:
         f"ON CONFLICT (name) DO UPDATE SET hits = {table}.hits + excluded.hits, "
         f"last_hit = {_later(f'{table}.last_hit', 'excluded.last_hit')}"
     )
-    with transaction.atomic(using=alias), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 
@@ -144,21 +163,23 @@ def _add_row_hits(alias: str, changes: list[tuple[int, int, datetime]]) -> None:
         f"last_hit = {_later(f'{table}.last_hit', 'v.column3')} "
         f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1"
     )
-    with transaction.atomic(using=alias), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 
-def hit_counts(inner: Counting | None, flush_seconds: float, keep: int) -> HitCounts:
+def hit_counts(
+    inner: Counting | None, flush_seconds: float, keep: int, alias: str | None = None
+) -> HitCounts:
     """The middleware's hit counting, in front of its metrics (``inner``), flushing to the
-    database every ``flush_seconds`` on a thread of its own; with a 404 tally of ``keep``
-    paths unless ``keep`` is 0."""
+    database ``alias`` (None: the router's choice) every ``flush_seconds`` on a thread of its
+    own; with a 404 tally of ``keep`` paths unless ``keep`` is 0."""
     tally = NotFoundTally(keep) if keep > 0 else None
 
     def write_and_close(batch: HitBatch, paths: list[NotFoundPath]) -> None:
         # The flush runs on its own thread, which never serves a request: Django would not
         # close its connections, so it closes them itself, as at the end of a request.
         try:
-            write_hits(batch, paths, keep)
+            write_hits(batch, paths, keep, alias)
         finally:
             connections.close_all()
 
@@ -193,6 +214,6 @@ def _add_not_found(alias: str, paths: Sequence[NotFoundPath], keep: int) -> None
         f"DELETE FROM {table} WHERE id NOT IN "
         f"(SELECT id FROM {table} ORDER BY hits DESC, last_seen DESC LIMIT %s)"
     )
-    with transaction.atomic(using=alias), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         cursor.execute(prune, [keep])

@@ -17,6 +17,11 @@ into a :class:`~redirectware.RuleError` at the rule's ``map`` key, like a missin
 
 A document that names a kind nobody registered is a load error that says what would: a
 Django database alias read outside Django has no database to read.
+
+A provider may come with a *watch* (``watch=``): what tells the adapters' rule holders that
+rows changed since a rule set read them, so that every adapter (the Django middleware, and
+the ASGI and WSGI middleware in a process where Django is set up) compiles the rules again
+after an edit. See :class:`~redirectware.reloading.SourceWatch`.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from redirectware.document.mapfile import RawRow
 
@@ -51,31 +56,58 @@ class MapSource(Protocol):
     def __call__(self, name: str, host: str | None) -> ProvidedRows: ...
 
 
+class RowSourceWatch(Protocol):
+    """Tells whether the rows a rule set read from a source have changed since (the shape of
+    :class:`redirectware.reloading.SourceWatch`, which this layer cannot name)."""
+
+    def watches(self, ruleset: Any) -> bool:
+        """Whether ``ruleset`` holds rows from this source (cheap, no I/O)."""
+        ...
+
+    def changed(self, ruleset: Any) -> bool:
+        """Whether those rows changed since ``ruleset`` read them (on a worker thread)."""
+        ...
+
+    def release(self) -> None:
+        """Give back what the worker thread holds (a database connection)."""
+        ...
+
+
 @dataclass(frozen=True)
 class _Registered:
     provider: MapSource
     needs: str
+    watch: RowSourceWatch | None = None
 
 
 _registry: dict[str, _Registered] = {}
 _lock = threading.Lock()
 
 
-def register_map_source(kind: str, provider: MapSource, *, needs: str) -> None:
+def register_map_source(
+    kind: str, provider: MapSource, *, needs: str, watch: RowSourceWatch | None = None
+) -> None:
     """Make ``map: {kind: name}`` take its rows from ``provider``.
 
     ``needs`` says, for the error a document meets where nothing registered the kind, what
-    would have (``"Django, with 'redirectware.django' in INSTALLED_APPS"``). Registering a
-    kind again replaces its provider (Django may make an app ready more than once in tests).
+    would have (``"Django, with 'redirectware.django' in INSTALLED_APPS"``). ``watch`` tells
+    when the rows changed (see the module docstring). Registering a kind again replaces its
+    provider (Django may make an app ready more than once in tests).
     """
     with _lock:
-        _registry[kind] = _Registered(provider, needs)
+        _registry[kind] = _Registered(provider, needs, watch)
 
 
 def unregister_map_source(kind: str) -> None:
     """Forget the provider of ``kind`` (for tests, and integrations that shut down)."""
     with _lock:
         _registry.pop(kind, None)
+
+
+def source_watches() -> list[RowSourceWatch]:
+    """The watches of the registered row sources, as they are now."""
+    with _lock:
+        return [entry.watch for entry in _registry.values() if entry.watch is not None]
 
 
 #: The kinds a document may name, and what registers each: the error for an unregistered
