@@ -57,10 +57,17 @@ def prepare(env: dict[str, str]) -> None:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int) -> Iterator[Server]:
-    """The site under gunicorn with ``workers`` sync workers."""
-    command = [*GUNICORN, "--workers", str(workers), "--bind", "fd://{fd}",
-               "tests.admin_site.wsgi:application"]  # fmt: skip
+def gunicorn(
+    env: dict[str, str],
+    workers: int,
+    *,
+    app: str = "tests.admin_site.wsgi:application",
+    worker_class: str = "sync",
+) -> Iterator[Server]:
+    """The site (or another ``module:attribute`` of it) under gunicorn with ``workers``
+    workers of ``worker_class`` (``uvicorn.workers.UvicornWorker`` for an ASGI app)."""
+    command = [*GUNICORN, "--workers", str(workers), "--worker-class", worker_class,
+               "--bind", "fd://{fd}", app]  # fmt: skip
     with serve(command, env=env, cwd=ROOT) as server:
         yield server
 

@@ -425,10 +425,20 @@ def _repercent(text: str) -> str:
     return _BROKEN_BYTE.sub(lambda found: f"%{ord(found.group()) - 0xDC00:02X}", text)
 
 
+def _text_of_target(target: bytes) -> str:
+    decoded = unquote_to_bytes(target.split(b"?", 1)[0])
+    return _repercent(decoded.decode("utf-8", "surrogateescape")) or "/"
+
+
 def wsgi_text_path(environ: dict[str, Any]) -> str:
     """The path of a WSGI request as Django's ``request.path`` gives it: decoded, the bytes
     that are not UTF-8 left as ``%XX``. The 404 tally keys its paths so, whichever adapter
-    saw them: one path is one row of the table."""
+    saw them: one path is one row of the table. Read from the request line as sent where
+    the server keeps it (``RAW_URI``, ``REQUEST_URI``), else from ``SCRIPT_NAME`` and
+    ``PATH_INFO`` (bytes decoded as Latin-1, under PEP 3333)."""
+    sent = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if isinstance(sent, str) and sent.startswith("/"):
+        return _text_of_target(sent.encode("latin-1", "replace"))
     raw = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode(
         "latin-1", "replace"
     )
@@ -437,12 +447,11 @@ def wsgi_text_path(environ: dict[str, Any]) -> str:
 
 def asgi_text_path(scope: MutableMapping[str, Any]) -> str:
     """The path of an ASGI request as Django's ``request.path`` gives it (see
-    :func:`wsgi_text_path`): ``root_path`` and ``path``, re-read from ``raw_path`` when
-    the server gives it, so that bytes that are not UTF-8 read as they do under WSGI."""
+    :func:`wsgi_text_path`): from ``raw_path`` when the server gives it, so that bytes that
+    are not UTF-8 read as they do under WSGI; else ``root_path`` and ``path``."""
     raw: bytes | None = scope.get("raw_path")
     if raw and raw[:1] == b"/":  # not an absolute-form target, which some servers leave
-        decoded = unquote_to_bytes(raw.split(b"?", 1)[0])
-        return _repercent(decoded.decode("utf-8", "surrogateescape")) or "/"
+        return _text_of_target(raw)
     return str(scope.get("root_path", "")) + str(scope.get("path", "/"))
 
 

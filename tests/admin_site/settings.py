@@ -69,6 +69,14 @@ def _database(spec: str) -> dict[str, object]:
 
 
 DATABASES = {"default": _database(os.environ.get("ADMIN_SITE_DB", f"sqlite:{HERE}/db.sqlite3"))}
+# Served through the plain ASGI or WSGI middleware (tests/admin_site/plain_asgi.py,
+# plain_wsgi.py), which count the hits themselves: Django's middleware stays out, or every
+# hit would be counted twice.
+if os.environ.get("ADMIN_SITE_PLAIN") == "1":
+    MIDDLEWARE.remove("redirectware.django.RedirectMiddleware")
+    REDIRECTWARE_STATS = False
+    # The check that the Django middleware is installed: here it is left out on purpose.
+    SILENCED_SYSTEM_CHECKS = ["redirectware.W003"]
 # Drafts under review (tests/test_django_versions_servers.py, the review page's browser test).
 REDIRECTWARE_REVIEW = os.environ.get("ADMIN_SITE_REVIEW") == "1"
 REDIRECTWARE_REVIEW_LOG = os.environ.get("ADMIN_SITE_REVIEW_LOG") or None
