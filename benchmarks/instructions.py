@@ -71,6 +71,18 @@ async def _app(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"app"})
 
 
+def _starlette() -> Any:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    async def article(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(f"article {request.path_params['n']}")
+
+    return Starlette(routes=[Route("/articles/{n}", article)])
+
+
 async def _receive() -> dict[str, Any]:
     return {"type": "http.request", "body": b"", "more_body": False}
 
@@ -111,6 +123,15 @@ SCENARIOS: dict[str, tuple[str, str, Callable[[int], str]]] = {
     ),
     "asgi-template-hit-fresh-counted": ("asgi-counted", "https", lambda n: f"/cat-99/item-{n}"),
     "wsgi-https-redirect-fresh-counted": ("wsgi-counted", "http", lambda n: f"/articles/{n}"),
+    # Hit counting with the 404 tally (the ASGI and WSGI middleware's stats=): the app is
+    # wrapped to see its 404s, so a pass-through pays for a look at the status too.
+    "asgi-pass-fresh-tallied": ("asgi-tallied", "https", lambda n: f"/articles/{n}"),
+    "wsgi-pass-fresh-tallied": ("wsgi-tallied", "https", lambda n: f"/articles/{n}"),
+    "asgi-https-redirect-fresh-tallied": ("asgi-tallied", "http", lambda n: f"/articles/{n}"),
+    # The same pass in front of a real app (a Starlette route answering text): what a
+    # request costs a site, of which the tally's look at the status is a part.
+    "starlette-pass-fresh": ("starlette", "https", lambda n: f"/articles/{n}"),
+    "starlette-pass-fresh-tallied": ("starlette-tallied", "https", lambda n: f"/articles/{n}"),
     # Django's middleware called with RequestFactory requests (no handler, no URL routing):
     # with counting, every request passes the 404 tally's check of the app's status.
     "django-pass-fresh": ("django", "https", lambda n: f"/articles/{n}"),
@@ -157,19 +178,25 @@ def _django_requests(counted: bool, scheme: str, paths: Iterable[str], document:
 
 def _requests(adapter: str, scheme: str, paths: Iterable[str], document: Any) -> None:
     from redirectware import RedirectMiddleware, WSGIRedirectMiddleware
-    from redirectware.counting import HitCounts
+    from redirectware.counting import HitCounts, NotFoundTally
 
     if adapter.startswith("django"):
         _django_requests(adapter.endswith("-counted"), scheme, paths, document)
         return
     # Counted in memory only: the flush (a thread, every minute) is not per-request cost.
-    counting: Any = HitCounts() if adapter.endswith("-counted") else False
-    adapter = adapter.removesuffix("-counted")
-    if adapter in ("asgi", "bare-asgi"):
+    counting: Any = False
+    if adapter.endswith("-counted"):
+        counting = HitCounts()
+    elif adapter.endswith("-tallied"):
+        counting = HitCounts(not_found=NotFoundTally())
+    adapter = adapter.removesuffix("-counted").removesuffix("-tallied")
+    if adapter in ("asgi", "bare-asgi", "starlette"):
         asgi: Any = (
-            RedirectMiddleware(_app, rules=document, metrics=counting)
-            if adapter == "asgi"
-            else _app
+            _app
+            if adapter == "bare-asgi"
+            else RedirectMiddleware(
+                _starlette() if adapter == "starlette" else _app, rules=document, metrics=counting
+            )
         )
         for path in paths:
             _drive(asgi(_scope(scheme, path), _receive, _send))

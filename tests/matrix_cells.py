@@ -130,11 +130,12 @@ def through_asgi(path: Path, tests: list[Expectation], metrics: Any = None) -> l
     return asyncio.run(run())
 
 
-def through_wsgi(path: Path, tests: list[Expectation]) -> list[Answer]:
+def through_wsgi(path: Path, tests: list[Expectation], metrics: Any = None) -> list[Answer]:
     """Every request through :class:`WSGIRedirectMiddleware` and Werkzeug's test client."""
     from werkzeug.test import Client
 
-    client = Client(WSGIRedirectMiddleware(wsgi_app, rules=path), use_cookies=False)
+    app = WSGIRedirectMiddleware(wsgi_app, rules=path, metrics=metrics)
+    client = Client(app, use_cookies=False)
     return [_werkzeug(client, test) for test in tests]
 
 

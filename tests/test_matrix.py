@@ -12,6 +12,7 @@ the registry's reason. A kind added to the engine without its row fails
 
 from __future__ import annotations
 
+import functools
 import json
 import typing
 from collections.abc import Callable
@@ -351,19 +352,19 @@ def metrics_cell(kind: Kind, support: Support, folder: Path) -> None:
         assert got == count, (labels, got)
 
 
+def _keep_batch(into: list[typing.Any], batch: typing.Any, paths: typing.Any) -> None:
+    into.append(batch)
+
+
 def hit_counts_cell(kind: Kind, support: Support, folder: Path) -> None:
     from redirectware.counting import HitBatch, HitCounts
 
     assert isinstance(support, Works)
     path = cells.write_example(kind, folder)
-    flushed: list[HitBatch] = []
-    counts = HitCounts(sink=lambda batch, paths: flushed.append(batch))
     tests = cells.expectations(path)
-    answers = cells.through_asgi(path, tests, metrics=counts)
     ruleset = RuleSet.from_file(path)
     wanted: dict[tuple[str, ...], int] = {}
-    for test, answer in zip(tests, answers, strict=True):
-        cells.judge(test, answer)
+    for test in tests:
         if test.passes:
             continue
         decision = test.probe.resolve(ruleset)
@@ -374,12 +375,21 @@ def hit_counts_cell(kind: Kind, support: Support, folder: Path) -> None:
         for rule in rules:
             assert rule is not None
             wanted[("rule", rule.short_name)] = wanted.get(("rule", rule.short_name), 0) + 1
-    counts.flush()
-    assert wanted and len(flushed) == 1, (wanted, flushed)
-    assert {key: count for key, (count, _) in flushed[0].items()} == wanted
-    # Counted once: a second flush has nothing new to hand over.
-    counts.flush()
-    assert len(flushed) == 1
+    assert wanted
+    # The same counts through the ASGI and the WSGI middleware.
+    for through in (cells.through_asgi, cells.through_wsgi):
+        flushed: list[HitBatch] = []
+        counts = HitCounts(sink=functools.partial(_keep_batch, flushed))
+        answers = through(path, tests, metrics=counts)
+        for test, answer in zip(tests, answers, strict=True):
+            cells.judge(test, answer)
+        counts.flush()
+        assert len(flushed) == 1, (through.__name__, wanted, flushed)
+        got = {key: count for key, (count, _) in flushed[0].items()}
+        assert got == wanted, (through.__name__, got, wanted)
+        # Counted once: a second flush has nothing new to hand over.
+        counts.flush()
+        assert len(flushed) == 1
 
 
 def django_table_cell(kind: Kind, support: Support, folder: Path) -> None:

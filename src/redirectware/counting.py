@@ -342,7 +342,8 @@ class HitCounts(Counting):
         def tallying_app(
             scope: MutableMapping[str, Any], receive: Receive, send: Send
         ) -> Awaitable[None]:
-            if scope["type"] != "http" or scope.get("method") not in _TALLIED:
+            # Lifespan and websocket scopes have no method: they pass as a POST does.
+            if scope.get("method") not in _TALLIED:
                 return app(scope, receive, send)
 
             def watching_send(message: Message) -> Awaitable[None]:

@@ -89,11 +89,12 @@ class Redirectware:
         Count answers, pass-throughs and the app's 404s: true for Prometheus
         (``pip install 'redirectware[prometheus]'``, a boolean read as ``REDIRECTWARE_RELOAD``),
         or ``"otel"`` for OpenTelemetry (``redirectware[otel]``).
-    ``REDIRECTWARE_STATS`` (default ``False``), ``REDIRECTWARE_STATS_FLUSH`` (60),
-    ``REDIRECTWARE_NOT_FOUND_KEEP`` (1000)
+    ``REDIRECTWARE_STATS`` (default ``False``)
         Hit counts per rule and row, and the app's 404s by path, written to the tables of
         ``redirectware.django`` in a Django database (true, or its alias): for an app that
-        sets Django up for its database. See docs/howto/stale-rules.md.
+        sets Django up for its models. ``REDIRECTWARE_STATS_FLUSH`` (default 60) is the
+        seconds between two writes, ``REDIRECTWARE_NOT_FOUND_KEEP`` (default 1000) the 404
+        paths kept. See docs/howto/stale-rules.md.
     """
 
     def __init__(self, app: Flask | None = None) -> None:
