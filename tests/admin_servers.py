@@ -5,6 +5,7 @@ Shared by the multi-worker reload tests and the browser test.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -103,3 +104,18 @@ def import_csv(
     data = {"csrfmiddlewaretoken": token, **{k: "on" for k, v in choices.items() if v}}
     files = {"file": ("redirects.csv", text.encode(), "text/csv")}
     return session.post(page, data=data, files=files, timeout=TIMEOUT, allow_redirects=follow)
+
+
+def add_rows(env: dict[str, str], *rows: tuple[str, str]) -> None:
+    """Add ``(from, to)`` rows to the site's redirect table, as an editor would."""
+    creates = "; ".join(f"Redirect.objects.create(from_path={a!r}, to={b!r})" for a, b in rows)
+    manage(env, "shell", "-c", f"from redirectware.django.models import Redirect; {creates}")
+
+
+def hit_totals(env: dict[str, str]) -> dict[str, int]:
+    """Every rule and row of the site with its hits, as ``manage.py redirectware_stale``
+    reports them (nothing has a hit after 2100): ``{"rule NAME": n, "row /from": n}``."""
+    report = json.loads(manage(env, "redirectware_stale", "--since", "2100-01-01", "--json"))
+    totals = {f"rule {rule['name']}": int(rule["hits"]) for rule in report["rules"]}
+    totals.update({f"row {row['from']}": int(row["hits"]) for row in report["rows"]})
+    return totals

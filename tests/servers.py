@@ -41,6 +41,8 @@ GUNICORN = [sys.executable, "-m", "gunicorn"]
 #: the repository root (``cwd=ROOT``) so that ``tests`` can be imported.
 WAITRESS = [sys.executable, "-m", "tests.servers"]
 
+#: This checkout's package, put first on every server's ``PYTHONPATH``.
+SRC = str(Path(__file__).resolve().parent.parent / "src")
 #: Generous: a cold start of Django or FastAPI on a loaded 2-core CI machine takes seconds.
 START_TIMEOUT = 60.0
 #: How long a server gets to stop on SIGTERM before it is killed.
@@ -145,6 +147,11 @@ def serve(
     passes_fd = any("{fd}" in part for part in command)
     argv = [part.format(fd=sock.fileno(), port=port) for part in command]
     child_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    # The checkout's own package first, whichever one the interpreter has installed: a
+    # server started from another work tree of the repository runs that tree's code.
+    paths = [part for part in child_env.get("PYTHONPATH", "").split(os.pathsep) if part]
+    if SRC not in paths:
+        child_env["PYTHONPATH"] = os.pathsep.join([SRC, *paths])
     with tempfile.TemporaryDirectory(prefix="redirectware-server-") as folder:
         log_path = Path(folder) / "server.log"
         with log_path.open("wb") as log:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import tracemalloc
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -33,6 +32,7 @@ from redirectware.counting import (  # noqa: E402
 )
 from redirectware.django.models import Redirect  # noqa: E402
 from redirectware.django.stats import NotFound, RuleHits, write_hits  # noqa: E402
+from tests.stats_tables import tables  # noqa: E402, F401  (the autouse fixture)
 
 DOCUMENT: dict[str, Any] = {
     "version": 1,
@@ -43,22 +43,6 @@ DOCUMENT: dict[str, Any] = {
     ],
 }
 STATS = {"REDIRECTWARE": DOCUMENT, "REDIRECTWARE_STATS": True, "REDIRECTWARE_STATS_FLUSH": 3600}
-
-
-@pytest.fixture(autouse=True)
-def tables() -> Iterator[None]:
-    """The tables, migrated once and emptied around each test."""
-    call_command("migrate", "redirectware", verbosity=0)
-
-    def empty() -> None:
-        flush_all_hits()  # what earlier middlewares counted goes before the test starts
-        Redirect.objects.all().delete()
-        RuleHits.objects.all().delete()
-        NotFound.objects.all().delete()
-
-    empty()
-    yield
-    empty()
 
 
 def test_hits_are_counted_in_memory_and_added_at_each_flush() -> None:

@@ -13,12 +13,20 @@ import json
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
-from tests.admin_servers import admin_session, csrf, gunicorn, manage, prepare, site_env
+from tests.admin_servers import (
+    add_rows,
+    admin_session,
+    csrf,
+    gunicorn,
+    hit_totals,
+    manage,
+    prepare,
+    site_env,
+)
 from tests.postgres import postgres
 from tests.waiting import wait_for
 
@@ -27,21 +35,6 @@ pytestmark = pytest.mark.servers
 WORKERS = 3
 HITS = 150
 FLUSH = "0.5"
-
-
-def _stale(env: dict[str, str]) -> dict[str, Any]:
-    """Every rule and row with its totals: nothing has a hit after 2100."""
-    report: dict[str, Any] = json.loads(
-        manage(env, "redirectware_stale", "--since", "2100-01-01", "--json")
-    )
-    return report
-
-
-def _totals(env: dict[str, str]) -> dict[str, int]:
-    report = _stale(env)
-    totals = {f"rule {rule['name']}": rule["hits"] for rule in report["rules"]}
-    totals.update({f"row {row['from']}": row["hits"] for row in report["rows"]})
-    return totals
 
 
 def _ask(url: str) -> tuple[int, str]:
@@ -53,14 +46,8 @@ def test_hits_from_three_workers_add_up_exactly_on_postgresql() -> None:
     with postgres() as cluster:
         env = {**site_env(cluster.spec), "ADMIN_SITE_STATS_FLUSH": FLUSH}
         prepare(env)
-        manage(
-            env,
-            "shell",
-            "-c",
-            "from redirectware.django.models import Redirect; "
-            "Redirect.objects.create(from_path='/old', to='/new')",
-        )
-        assert _totals(env) == {"rule file-rule": 0, "rule editors": 0, "row /old": 0}
+        add_rows(env, ("/old", "/new"))
+        assert hit_totals(env) == {"rule file-rule": 0, "rule editors": 0, "row /old": 0}
         with gunicorn(env, WORKERS) as server:
             urls = [f"{server.url}/old", f"{server.url}/loop-back"] * HITS
             with ThreadPoolExecutor(WORKERS * 2) as pool:
@@ -72,12 +59,12 @@ def test_hits_from_three_workers_add_up_exactly_on_postgresql() -> None:
             seen: list[dict[str, int]] = []
 
             def flushed() -> bool:
-                seen.append(_totals(env))
+                seen.append(hit_totals(env))
                 return seen[-1] == expected
 
             wait_for(flushed, timeout=90)
         # The workers' exit flushes had nothing left to add.
-        assert _totals(env) == expected
+        assert hit_totals(env) == expected
         # A day after every hit: nothing is stale; the rows' hits moved their last hit.
         recent = json.loads(manage(env, "redirectware_stale", "--since", "2000-01-01", "--json"))
         assert recent["rules"] == [] and recent["rows"] == [], recent
@@ -92,14 +79,7 @@ def _action(session: requests.Session, page: str, action: str, ids: list[str]) -
 def test_the_admin_lists_hits_filters_stale_rows_and_acts_on_404s(tmp_path: Path) -> None:
     env = {**site_env(f"sqlite:{tmp_path / 'db.sqlite3'}"), "ADMIN_SITE_STATS_FLUSH": FLUSH}
     prepare(env)
-    manage(
-        env,
-        "shell",
-        "-c",
-        "from redirectware.django.models import Redirect; "
-        "Redirect.objects.create(from_path='/hit', to='/a'); "
-        "Redirect.objects.create(from_path='/unhit', to='/b')",
-    )
+    add_rows(env, ("/hit", "/a"), ("/unhit", "/b"))
     with gunicorn(env, 1) as server:
         for _ in range(3):
             assert _ask(f"{server.url}/hit")[0] == 301
@@ -114,7 +94,7 @@ def test_the_admin_lists_hits_filters_stale_rows_and_acts_on_404s(tmp_path: Path
         session = admin_session(server.url)
         rows = f"{server.url}/admin/redirectware/redirect/"
 
-        wait_for(lambda: _totals(env).get("row /hit") == 3, timeout=60)
+        wait_for(lambda: hit_totals(env).get("row /hit") == 3, timeout=60)
         # Sorted by hits, most first (the hits column is the 5th): /hit before /unhit.
         listing = session.get(f"{rows}?o=-5", timeout=30).text
         assert listing.index(">/hit<") < listing.index(">/unhit<"), listing

@@ -8,7 +8,6 @@ Several gunicorn workers on PostgreSQL are in tests/test_plain_stats_servers.py.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,7 +19,6 @@ configure()
 
 from django.core.checks import run_checks  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.http import HttpRequest, HttpResponse  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
@@ -42,6 +40,7 @@ from redirectware.flask import Redirectware  # noqa: E402
 from redirectware.ruleset import RuleSet  # noqa: E402
 from redirectware.settings_values import SettingValueError  # noqa: E402
 from redirectware.wsgi import WSGIRedirectMiddleware  # noqa: E402
+from tests.stats_tables import tables  # noqa: E402, F401  (the autouse fixture)
 
 DOCUMENT: dict[str, Any] = {
     "version": 1,
@@ -56,22 +55,6 @@ LINK = "https://old.example/links"
 #: The same three paths as sent, whichever adapter sees them: plain ASCII, UTF-8 (``é``), and
 #: a byte that is not UTF-8 (Latin-1 ``é``), which stays ``%E9`` as Django's request.path has it.
 LOST = {"/lost": "/lost", "/caf%C3%A9": "/café", "/caf%E9": "/caf%E9"}
-
-
-@pytest.fixture(autouse=True)
-def tables() -> Iterator[None]:
-    """The tables, migrated once and emptied around each test."""
-    call_command("migrate", "redirectware", verbosity=0)
-
-    def empty() -> None:
-        flush_all_hits()  # what earlier middlewares counted goes before the test starts
-        Redirect.objects.all().delete()
-        RuleHits.objects.all().delete()
-        NotFound.objects.all().delete()
-
-    empty()
-    yield
-    empty()
 
 
 def _starlette() -> Starlette:

@@ -23,7 +23,16 @@ import psycopg
 import pytest
 import requests
 
-from tests.admin_servers import ROOT, csrf, gunicorn, manage, prepare, site_env
+from tests.admin_servers import (
+    ROOT,
+    add_rows,
+    csrf,
+    gunicorn,
+    hit_totals,
+    manage,
+    prepare,
+    site_env,
+)
 from tests.postgres import Cluster, postgres
 from tests.servers import GUNICORN, UVICORN, ServerError, serve
 from tests.waiting import wait_for
@@ -84,14 +93,6 @@ def _settles(read: Callable[[], T], expected: T, timeout: float = 90) -> None:
         raise
 
 
-def _totals(env: dict[str, str]) -> dict[str, int]:
-    """Every rule and row with its hits (nothing has a hit after 2100)."""
-    report = json.loads(manage(env, "redirectware_stale", "--since", "2100-01-01", "--json"))
-    totals = {f"rule {rule['name']}": rule["hits"] for rule in report["rules"]}
-    totals.update({f"row {row['from']}": row["hits"] for row in report["rows"]})
-    return totals
-
-
 def _not_found(env: dict[str, str]) -> dict[str, dict[str, Any]]:
     """The 404 table, by path."""
     out = manage(
@@ -134,7 +135,9 @@ def _every_hit_once(env: dict[str, str], url: str) -> None:
     }
     # The counts to add up come from several processes.
     assert len({pid for _, _, pid in answers if pid is not None}) > 1, answers
-    _settles(lambda: _totals(env), {"rule file-rule": HITS, "rule editors": HITS, "row /old": HITS})
+    _settles(
+        lambda: hit_totals(env), {"rule file-rule": HITS, "rule editors": HITS, "row /old": HITS}
+    )
 
 
 def _not_found_tallied(env: dict[str, str], url: str) -> str:
@@ -185,13 +188,7 @@ def _change_seen(env: dict[str, str], url: str) -> int:
     """An editor adds a row: the workers answer it. Returns how many times it answered."""
     status, location, pid = _ask(f"{url}/added")
     assert (status, location, pid is not None) == (200, None, True)  # the app's page
-    manage(
-        env,
-        "shell",
-        "-c",
-        "from redirectware.django.models import Redirect; "
-        "Redirect.objects.create(from_path='/added', to='/target')",
-    )
+    add_rows(env, ("/added", "/target"))
     target = f"{url}/target"
     answered = Counter[tuple[int, str | None]]()
     streak = [0]
@@ -219,14 +216,8 @@ def test_plain_middleware_counts_each_hit_once_and_tallies_404s(
         "ADMIN_SITE_PLAIN": "1",
     }
     prepare(env)
-    manage(
-        env,
-        "shell",
-        "-c",
-        "from redirectware.django.models import Redirect; "
-        "Redirect.objects.create(from_path='/old', to='/new')",
-    )
-    assert _totals(env) == {"rule file-rule": 0, "rule editors": 0, "row /old": 0}
+    add_rows(env, ("/old", "/new"))
+    assert hit_totals(env) == {"rule file-rule": 0, "rule editors": 0, "row /old": 0}
     with gunicorn(env, WORKERS, app=app, worker_class=worker_class) as server:
         _every_hit_once(env, server.url)
         marker = _not_found_tallied(env, server.url)
@@ -237,9 +228,9 @@ def test_plain_middleware_counts_each_hit_once_and_tallies_404s(
             "row /old": HITS,
             "row /added": added,
         }
-        _settles(lambda: _totals(env), expected)
+        _settles(lambda: hit_totals(env), expected)
     # The workers' exit flushes had nothing left to add.
-    assert _totals(env) == expected
+    assert hit_totals(env) == expected
     table = _not_found(env)
     assert (table[MISSING]["hits"], table[marker]["hits"]) == (5, 1), table
     assert POSTED not in table, table

@@ -7,7 +7,7 @@
 * deciding what to log about a decision (:func:`log_decision`), and making failures visible
   where nobody configured logging (:func:`make_failures_visible`);
 * reading the ``metrics`` option (:func:`metrics_for`) and the ``stats`` options
-  (:func:`hit_counts_for`).
+  (:func:`check_stats`, :func:`hit_counts_for`).
 
 Each adapter only reads its framework's request and writes its framework's response.
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from redirectware.engine.decision import PASS, Decision
@@ -196,21 +196,27 @@ def metrics_for(option: bool | str | Counting | None) -> Counting | None:
     )
 
 
-def hit_counts_for(
-    stats: bool | str | None,
-    stats_flush: object,
-    not_found_keep: object,
-    inner: Counting | None,
-) -> Counting | None:
-    """The counting of the ASGI and WSGI middleware (and Flask's) given ``stats``: ``inner``
-    itself when ``stats`` is false; else hit counts and the app's 404s, written every
-    ``stats_flush`` seconds to the tables of ``redirectware.django`` in the database
-    ``stats`` names (``True``: the one Django's router picks), with the ``not_found_keep``
-    most hit paths kept (0: no tally). The same as the Django settings
-    ``REDIRECTWARE_STATS``, ``REDIRECTWARE_STATS_FLUSH`` and
-    ``REDIRECTWARE_NOT_FOUND_KEEP``, for a Django project served through the plain
-    middleware (``RedirectMiddleware(get_asgi_application(), ...)``) or an app that sets
-    Django up for its database.
+class StatsPlan(NamedTuple):
+    """Where and how the plain middleware counts hits, checked before anything starts."""
+
+    #: The database alias, or None for the one Django's router picks.
+    alias: str | None
+    flush_seconds: float
+    not_found_keep: int
+
+
+def check_stats(
+    stats: bool | str | None, stats_flush: object, not_found_keep: object
+) -> StatsPlan | None:
+    """The ``stats`` options of the ASGI and WSGI middleware (and Flask's), checked: None
+    when ``stats`` is false; else where the hit counts and the app's 404s go (the tables of
+    ``redirectware.django`` in the Django database ``stats`` names, ``True`` for the one
+    Django's router picks), written every ``stats_flush`` seconds, with the
+    ``not_found_keep`` most hit paths kept (0: no tally). The same as the Django settings
+    ``REDIRECTWARE_STATS``, ``REDIRECTWARE_STATS_FLUSH`` and ``REDIRECTWARE_NOT_FOUND_KEEP``,
+    for a Django project served through the plain middleware
+    (``RedirectMiddleware(get_asgi_application(), ...)``) or an app that sets Django up for
+    its models.
 
     :raises SettingValueError: a value that is not what it must be, or ``stats`` where no
         Django project is set up with ``redirectware.django`` installed and that database.
@@ -221,7 +227,7 @@ def hit_counts_for(
     seconds = parse_seconds("stats_flush", stats_flush)
     keep = parse_count("not_found_keep", not_found_keep)
     if where is False:
-        return inner
+        return None
     needs = (
         f"stats={where!r} writes hit counts to a Django database: it needs Django set up "
         "(django.setup(), or the application get_asgi_application() or "
@@ -232,9 +238,9 @@ def hit_counts_for(
     except ImportError:
         raise SettingValueError(f"{needs}; Django is not installed") from None
     if not apps.ready:
-        raise SettingValueError(f"{needs}; Django is not set up yet") from None
+        raise SettingValueError(f"{needs}; Django is not set up yet")
     if not apps.is_installed("redirectware.django"):
-        raise SettingValueError(f"{needs}; it is not in INSTALLED_APPS") from None
+        raise SettingValueError(f"{needs}; it is not in INSTALLED_APPS")
     from django.conf import settings
 
     if isinstance(where, str) and where not in settings.DATABASES:
@@ -242,6 +248,14 @@ def hit_counts_for(
         raise SettingValueError(
             f"stats={where!r} is not a database of settings.DATABASES ({known})"
         )
+    return StatsPlan(where if isinstance(where, str) else None, seconds, keep)
+
+
+def hit_counts_for(plan: StatsPlan | None, inner: Counting | None) -> Counting | None:
+    """The counting an adapter does with ``plan`` (from :func:`check_stats`) in front of its
+    metrics (``inner``): ``inner`` itself without a plan. Starts the flush thread."""
+    if plan is None:
+        return inner
     from .django.stats import hit_counts
 
-    return hit_counts(inner, seconds, keep, where if isinstance(where, str) else None)
+    return hit_counts(inner, plan.flush_seconds, plan.not_found_keep, plan.alias)

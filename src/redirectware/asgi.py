@@ -14,6 +14,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from .adapter import (
+    check_stats,
     headers_to_add,
     hit_counts_for,
     log_decision,
@@ -36,6 +37,10 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+#: What the middleware accepts as the app it protects: any ASGI 3 callable, however its
+#: stubs spell the scope and the messages (Django's ``ASGIHandler`` takes a ``dict`` scope
+#: and sends ``Mapping`` messages, which a strict ``ASGIApp`` would refuse).
+AnyASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 
 class ASGIHeaders(Mapping[str, str]):
@@ -242,13 +247,13 @@ class RedirectMiddleware:
     :param not_found_keep: with ``stats``, the 404 paths kept, most hit first (0: none).
     """
 
-    def __new__(cls, app: ASGIApp, rules: RulesArgument, **options: Any) -> RedirectMiddleware:
+    def __new__(cls, app: AnyASGIApp, rules: RulesArgument, **options: Any) -> RedirectMiddleware:
         # Starlette builds its stack again on every request while it fails: see lazybuild.
         return super().__new__(RulesFailed if failed_before(rules) else cls)
 
     def __init__(
         self,
-        app: ASGIApp,
+        app: AnyASGIApp,
         rules: RulesArgument,
         *,
         reload: bool = False,
@@ -260,13 +265,15 @@ class RedirectMiddleware:
         not_found_keep: int = DEFAULT_NOT_FOUND_KEEP,
     ) -> None:
         self.drain_limit = check_limit(drain_limit)
+        # Checked before the rules load: a mistyped option is named, whatever the rules say.
+        stats_plan = check_stats(stats, stats_flush, not_found_keep)
         self.app = app
         try:
             self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
         except RuleError as error:
             note_failure(rules, error)
             raise
-        self._metrics = hit_counts_for(stats, stats_flush, not_found_keep, metrics_for(metrics))
+        self._metrics = hit_counts_for(stats_plan, metrics_for(metrics))
         if self._metrics is not None:
             # Counting wraps the app once, here: the request path itself stays as it is.
             self.app = self._metrics.asgi_app(app)
@@ -413,7 +420,7 @@ class RulesFailed(RedirectMiddleware):
     docstring). Lifespan messages pass to the app, so that start-up and shut-down still run.
     """
 
-    def __init__(self, app: ASGIApp, rules: object = None, **options: object) -> None:
+    def __init__(self, app: AnyASGIApp, rules: object = None, **options: object) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .adapter import (
+    check_stats,
     headers_to_add,
     hit_counts_for,
     log_decision,
@@ -120,9 +121,11 @@ class WSGIRedirectMiddleware:
         not_found_keep: int = DEFAULT_NOT_FOUND_KEEP,
     ) -> None:
         self.drain_limit = check_limit(drain_limit)
+        # Checked before the rules load: a mistyped option is named, whatever the rules say.
+        stats_plan = check_stats(stats, stats_flush, not_found_keep)
         self.app = app
         self.rules = RuleHolder(rules, reload=reload, reload_interval=reload_interval)
-        self._metrics = hit_counts_for(stats, stats_flush, not_found_keep, metrics_for(metrics))
+        self._metrics = hit_counts_for(stats_plan, metrics_for(metrics))
         if self._metrics is not None:
             # Counting wraps the app once, here: the request path itself stays as it is.
             self.app = self._metrics.wsgi_app(app)

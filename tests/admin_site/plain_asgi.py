@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import cast
 
 from django.core.asgi import get_asgi_application
 
-from redirectware.asgi import ASGIApp, RedirectMiddleware
+from redirectware.asgi import RedirectMiddleware
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.admin_site.settings")
-# Django's stubs type the scope as a dict and the messages sent as a Mapping; redirectware
-# types both as a MutableMapping: the same app at run time, two spellings for mypy.
-django_app = cast(ASGIApp, get_asgi_application())
 application = RedirectMiddleware(
-    django_app,
+    get_asgi_application(),
     rules=Path(__file__).with_name("redirects.yaml"),
     stats=os.environ.get("ADMIN_SITE_STATS_ALIAS", "default"),
     stats_flush=float(os.environ["ADMIN_SITE_STATS_FLUSH"]),
