@@ -292,3 +292,17 @@ def test_django_stats_settings_are_checked_as_e008(
             assert word in found[0].msg, (word, found[0].msg)
         with pytest.raises(ImproperlyConfigured, match=r"redirectware\.E008"):
             Client().get("/")
+
+
+def test_without_a_tally_the_app_is_not_wrapped() -> None:
+    """``not_found_keep=0``: hit counts only, and the app is called as it is (a pass-through
+    then costs what it does without counting)."""
+    starlette = _starlette()
+    counted = RedirectMiddleware(starlette, DOCUMENT, stats=True, not_found_keep=0)
+    assert counted.app is starlette
+    tallied = RedirectMiddleware(starlette, DOCUMENT, stats=True)
+    assert tallied.app is not starlette
+    flask = _flask()
+    assert WSGIRedirectMiddleware(flask.wsgi_app, DOCUMENT, stats=True, not_found_keep=0).app == (
+        flask.wsgi_app
+    )

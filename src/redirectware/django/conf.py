@@ -5,8 +5,9 @@
 file when it changes; ``True``/``False`` or a string ``true/false/1/0/yes/no`` in any case (as
 ``os.environ`` gives it), read by :func:`redirectware.settings_values.parse_bool`.
 ``REDIRECTWARE_DRAIN_LIMIT`` (default 1 MiB): bytes of a request body read and discarded
-before the middleware's own answer, 0 for none. ``REDIRECTWARE_STATS`` (default ``False``)
-counts hits per rule and per row, written every ``REDIRECTWARE_STATS_FLUSH`` seconds
+before the middleware's own answer, 0 for none. ``REDIRECTWARE_STATS`` (default ``False``;
+true, or the database alias to write to) counts hits per rule and per row, written every
+``REDIRECTWARE_STATS_FLUSH`` seconds
 (default 60), and the paths of the app's 404s, the ``REDIRECTWARE_NOT_FOUND_KEEP`` most
 hit (default 1000). ``REDIRECTWARE_RELOAD_INTERVAL`` (default 1):
 seconds between two looks at the file and at the redirect table's version
