@@ -113,7 +113,7 @@ def test_the_admin_lists_hits_filters_stale_rows_and_acts_on_404s(tmp_path: Path
         assert "20%" in page and "/docs/getting-started/" in page, page
         item = _not_found_id(env, "/old-docs/getting-started")
         made = _action(session, found, "create_suggested", [item])
-        assert "1 redirects created." in made.text, made.text
+        assert "1 rows now redirect to their suggested target." in made.text, made.text
         wait_for(
             lambda: (
                 requests.get(

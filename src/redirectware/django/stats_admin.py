@@ -4,7 +4,9 @@ by last hit, an action that marks stale rows gone), and the 404s worth a redirec
 
 Every row an action writes goes through :meth:`Redirect.full_clean
 <redirectware.django.models.Redirect.clean>`, as an edit in the form does: what the engine
-refuses (a loop, a ``from`` already mapped) is reported by row and not saved.
+refuses (a loop, a ``from`` already mapped) is reported by row and not saved. And through
+the same versions: saved (and recorded as a version) at once, or, under
+``REDIRECTWARE_REVIEW``, put into the draft, live once it is published.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import router
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -21,6 +24,7 @@ from django.utils import timezone
 
 from .models import GONE_STATUS, Redirect
 from .stats import NotFound
+from .versions import fields_of, review_on, stage
 
 if TYPE_CHECKING:
     _NotFoundAdmin = admin.ModelAdmin[NotFound]
@@ -65,8 +69,23 @@ def _save_checked(request: HttpRequest, modeladmin: Any, row: Redirect) -> bool:
         return False
     user = getattr(request, "user", None)
     row.changed_by = user.get_username() if user is not None else ""
-    row.save()
+    if review_on():
+        stage(router.db_for_write(Redirect) or "default", row.changed_by, row.pk, fields_of(row))
+    else:
+        row.save()
     return True
+
+
+def _report(modeladmin: Any, request: HttpRequest, done: int, what: str) -> None:
+    """Say what an action did to ``done`` rows: they ``what`` now ("answer 410 Gone"), or,
+    under review, once the draft they went into is published."""
+    if not done:
+        return
+    if review_on():
+        text = f"{done} changes put into the draft: once it is published, they {what}."
+    else:
+        text = f"{done} rows now {what}."
+    modeladmin.message_user(request, text, messages.SUCCESS)
 
 
 @admin.action(description="Mark the selected rows gone (answer 410)")
@@ -76,8 +95,7 @@ def mark_rows_gone(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Red
     for row in queryset:
         row.to, row.status, row.permanent = "", GONE_STATUS, None
         done += _save_checked(request, modeladmin, row)
-    if done:
-        modeladmin.message_user(request, f"{done} rows now answer 410 Gone.", messages.SUCCESS)
+    _report(modeladmin, request, done, "answer 410 Gone")
 
 
 def site_paths() -> list[str]:
@@ -182,8 +200,7 @@ class NotFoundAdmin(_NotFoundAdmin):
             if _save_checked(request, self, Redirect(from_path=item.path, to=target)):
                 item.delete()
                 done += 1
-        if done:
-            self.message_user(request, f"{done} redirects created.", messages.SUCCESS)
+        _report(self, request, done, "redirect to their suggested target")
 
     @admin.action(description="Mark gone (answer 410)")
     def mark_gone(self, request: HttpRequest, queryset: QuerySet[NotFound]) -> None:
@@ -194,5 +211,4 @@ class NotFoundAdmin(_NotFoundAdmin):
             if _save_checked(request, self, row):
                 item.delete()
                 done += 1
-        if done:
-            self.message_user(request, f"{done} paths now answer 410 Gone.", messages.SUCCESS)
+        _report(self, request, done, "answer 410 Gone")
