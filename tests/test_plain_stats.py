@@ -306,3 +306,31 @@ def test_without_a_tally_the_app_is_not_wrapped() -> None:
     assert WSGIRedirectMiddleware(flask.wsgi_app, DOCUMENT, stats=True, not_found_keep=0).app == (
         flask.wsgi_app
     )
+
+
+def test_stats_and_prometheus_metrics_count_side_by_side() -> None:
+    """Hit counts stand in front of the metrics: both see every answer and every 404."""
+    from prometheus_client import CollectorRegistry
+
+    from redirectware.metrics import Metrics
+
+    _rows()
+    registry = CollectorRegistry()
+    app = RedirectMiddleware(_starlette(), DOCUMENT, metrics=Metrics(registry), stats="default")
+    with TestClient(app, base_url="http://example.com") as client:
+        assert client.get("/old", follow_redirects=False).status_code == 301
+        assert client.get("/blog/x", follow_redirects=False).status_code == 302
+        assert client.get("/lost").status_code == 404
+        assert client.get("/").status_code == 200
+
+    def sample(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, labels)
+
+    assert sample("redirectware_answers_total", rule="editors", status="301") == 1
+    assert sample("redirectware_answers_total", rule="old-blog", status="302") == 1
+    assert sample("redirectware_passed_total") == 2
+    assert sample("redirectware_not_found_total") == 1
+    flush_all_hits()
+    stored = _stored()
+    assert stored["rules"] == {"editors": 1, "old-blog": 1}
+    assert stored["lost"] == {"/lost": (1, 0.0, [])}
