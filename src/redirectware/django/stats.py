@@ -113,12 +113,15 @@ def write_hits(
     with ExitStack() as transactions:
         for each in sorted(used):
             transactions.enter_context(transaction.atomic(using=each))
+        # Each in key order: the workers' flushes then take their row locks in one order,
+        # which keeps two of them from waiting on each other. (A deadlock PostgreSQL breaks
+        # would only roll a flush back whole, to be written by the next one.)
         if rules:
-            _add_rule_hits(rules_alias, rules)
-        for each, changes in rows.items():
-            _add_row_hits(each, changes)
+            _add_rule_hits(rules_alias, sorted(rules))
+        for each, changes in sorted(rows.items()):
+            _add_row_hits(each, sorted(changes))
         if paths:
-            _add_not_found(paths_alias, paths, keep)
+            _add_not_found(paths_alias, sorted(paths), keep)
 
 
 def _later(column: str, value: str) -> str:
