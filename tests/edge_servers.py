@@ -11,7 +11,7 @@ from __future__ import annotations
 import http.client
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
@@ -151,33 +151,30 @@ def caddy(config: str, folder: Path) -> Iterator[Server]:
 
 APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
 _MODULES = "/usr/lib/apache2/modules"
-_HTTPD_CONF = """\
+_HTTPD_MAIN = """\
 ServerRoot {folder}
-LoadModule mpm_event_module {modules}/mod_mpm_event.so
-LoadModule authz_core_module {modules}/mod_authz_core.so
-LoadModule rewrite_module {modules}/mod_rewrite.so
-LoadModule headers_module {modules}/mod_headers.so
+{modules}
 PidFile {folder}/httpd.pid
 ErrorLog {folder}/error.log
 Listen 127.0.0.1:{{port}}
 ServerName localhost
 {user}
-<VirtualHost *:{{port}}>
-    Include {folder}/redirects.apache.conf
-    # The app: whatever passes through gets a 200.
-    RewriteRule ^ - [R=200,L]
-</VirtualHost>
 """
 
 
 @contextmanager
-def apache(config: str, folder: Path) -> Iterator[Server]:
-    """Debian's Apache serving ``config`` (a VirtualHost-level include) in front of a 200."""
+def run_apache(folder: Path, modules: Sequence[str], site: str) -> Iterator[Server]:
+    """Debian's apache2 on a port of its own, from ``folder``: the event MPM, access control
+    and ``modules`` (``"rewrite"`` loads ``mod_rewrite.so``), then ``site``, in which
+    ``{port}`` stands for the port."""
     import os
 
-    (folder / "redirects.apache.conf").write_text(config)
+    loads = "\n".join(
+        f"LoadModule {name}_module {_MODULES}/mod_{name}.so"
+        for name in ("mpm_event", "authz_core", *modules)
+    )
     user = "User nobody\nGroup nogroup" if os.geteuid() == 0 else ""
-    template = _HTTPD_CONF.format(folder=folder, modules=_MODULES, user=user)
+    template = _HTTPD_MAIN.format(folder=folder, modules=loads, user=user) + site
     conf = folder / "httpd.conf"
     script = folder / "start-apache.py"
     script.write_text(
@@ -187,4 +184,19 @@ def apache(config: str, folder: Path) -> Iterator[Server]:
         "'-DFOREGROUND'])\n"
     )
     with serve([sys.executable, str(script), "{port}"]) as server:
+        yield server
+
+
+@contextmanager
+def apache(config: str, folder: Path) -> Iterator[Server]:
+    """Debian's Apache serving ``config`` (a VirtualHost-level include) in front of a 200."""
+    (folder / "redirects.apache.conf").write_text(config)
+    site = (
+        "<VirtualHost *:{port}>\n"
+        f"    Include {folder}/redirects.apache.conf\n"
+        "    # The app: whatever passes through gets a 200.\n"
+        "    RewriteRule ^ - [R=200,L]\n"
+        "</VirtualHost>\n"
+    )
+    with run_apache(folder, ("rewrite", "headers"), site) as server:
         yield server

@@ -15,22 +15,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.edge_servers import APACHE, NGINX
+from tests.edge_servers import NGINX, run_apache
 from tests.servers import Server, serve
 
-_MODULES = "/usr/lib/apache2/modules"
-_HTACCESS_CONF = """\
-ServerRoot {folder}
-LoadModule mpm_event_module {modules}/mod_mpm_event.so
-LoadModule authz_core_module {modules}/mod_authz_core.so
-LoadModule rewrite_module {modules}/mod_rewrite.so
-LoadModule alias_module {modules}/mod_alias.so
-LoadModule dir_module {modules}/mod_dir.so
-PidFile {folder}/httpd.pid
-ErrorLog {folder}/error.log
-Listen 127.0.0.1:{{port}}
-ServerName localhost
-{user}
+#: The site of the document root whose ``.htaccess`` is judged.
+_HTACCESS_SITE = """\
 # No .htaccess above the document root is read (a stray /tmp/.htaccess would be).
 <Directory />
     AllowOverride None
@@ -52,23 +41,14 @@ def apache_htaccess(htaccess: str, folder: Path) -> Iterator[Server]:
     docroot.mkdir(parents=True, exist_ok=True)
     (docroot / ".htaccess").write_text(htaccess, encoding="utf-8")
     (docroot / "index.html").write_text("app", encoding="utf-8")
-    user = "User nobody\nGroup nogroup" if os.geteuid() == 0 else ""
-    template = _HTACCESS_CONF.format(folder=folder, modules=_MODULES, user=user)
     # The server's user reads the document root.
     for path in (folder, docroot, docroot / ".htaccess", docroot / "index.html"):
         path.chmod(0o755 if path.is_dir() else 0o644)
     for parent in folder.parents:
         if parent.stat().st_mode & 0o005 != 0o005 and os.geteuid() == 0:
             parent.chmod(parent.stat().st_mode | 0o005)
-    conf = folder / "httpd.conf"
-    script = folder / "start-apache.py"
-    script.write_text(
-        "import os, sys\n"
-        f"open({str(conf)!r}, 'w').write({template!r}.replace('{{port}}', sys.argv[1]))\n"
-        f"os.execv({APACHE!r}, [{APACHE!r}, '-d', {str(folder)!r}, '-f', {str(conf)!r}, "
-        "'-DFOREGROUND'])\n"
-    )
-    with serve([sys.executable, str(script), "{port}"]) as server:
+    site = _HTACCESS_SITE.format(folder=folder)
+    with run_apache(folder, ("rewrite", "alias", "dir"), site) as server:
         yield server
 
 
