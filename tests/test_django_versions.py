@@ -4,11 +4,14 @@ rollback, and their management commands."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.admin_servers import manage, site_env
 from tests.django_site import configure
 
 configure()
@@ -238,61 +241,23 @@ urlpatterns = [
 ]
 
 
-def test_the_hit_count_actions_go_into_the_draft_under_review() -> None:
+def test_the_hit_count_actions_go_into_the_draft_under_review(tmp_path: Path) -> None:
     """Marking stale rows gone and marking a 404 gone are edits like any other: under
-    review they wait in the draft, and the live table keeps answering as before."""
-    from django.contrib.admin import AdminSite
-    from django.contrib.messages.storage.cookie import CookieStorage
-    from django.test import RequestFactory
-
-    from redirectware.django.stats import NotFound
-    from redirectware.django.versions_admin import ReviewedRedirectAdmin
-
-    # The module registers its admin classes on import: Django's admin must be installed.
-    admin_apps = [
-        *("django.contrib.admin", "django.contrib.auth", "django.contrib.contenttypes"),
-        *("django.contrib.messages", "django.contrib.sessions", "redirectware.django"),
-    ]
-    with override_settings(INSTALLED_APPS=admin_apps):
-        from redirectware.django.stats_admin import NotFoundAdmin, mark_rows_gone
-
-    Redirect.objects.create(from_path="/stale", to="/one")
-    lost = NotFound.objects.create(path="/lost", hits=9)
-    request = RequestFactory().post("/")
-    request.user = type("Editor", (), {"get_username": lambda self: "eve"})()
-    request._messages = CookieStorage(request)  # type: ignore[attr-defined]
-    site = AdminSite()
-    try:
-        with override_settings(REDIRECTWARE_REVIEW=True):
-            mark_rows_gone(ReviewedRedirectAdmin(Redirect, site), request, Redirect.objects.all())
-            NotFoundAdmin(NotFound, site).mark_gone(request, NotFound.objects.all())
-        # Nothing live changed: the row still redirects, no 410 row exists yet.
-        assert list(Redirect.objects.values_list("from_path", "to", "status")) == [
-            ("/stale", "/one", None)
-        ]
-        staged = draft("default")
-        assert staged is not None and staged.author == "eve"
-        changes = sorted(
-            (str((c.before or {}).get("from_path")), (c.after or {}).get("from_path"),
-             (c.after or {}).get("status"))
-            for c in staged.changed_rows()
-        )  # fmt: skip
-        assert changes == [("/stale", "/stale", 410), ("None", "/lost", 410)], changes
-        said = [str(message) for message in request._messages]  # type: ignore[attr-defined]
-        assert said == [
-            "1 changes put into the draft: once it is published, they answer 410 Gone.",
-            "1 changes put into the draft: once it is published, they answer 410 Gone.",
-        ], said
-        _run("redirectware_publish")
-        assert sorted(Redirect.objects.values_list("from_path", "status")) == [
-            ("/lost", 410),
-            ("/stale", 410),
-        ]
-        # Without review the same action is live at once, and recorded as a version.
-        fresh = Redirect.objects.create(from_path="/fresh", to="/two")
-        rows_admin = ReviewedRedirectAdmin(Redirect, site)
-        mark_rows_gone(rows_admin, request, Redirect.objects.filter(pk=fresh.pk))
-        assert Redirect.objects.get(pk=fresh.pk).status == 410
-        assert live("default") is not None
-    finally:
-        lost.delete()
+    review they wait in the draft, and the live table keeps answering as before. Run in the
+    admin test site (its admin registers on import, which needs Django's admin installed:
+    not in this process, whose checks would then look for it in every other test)."""
+    env = {**site_env(f"sqlite:{tmp_path / 'db.sqlite3'}"), "ADMIN_SITE_REVIEW": "1"}
+    manage(env, "migrate", "--verbosity", "0")
+    out = manage(env, "shell", "-c", "from tests.admin_site.stats_actions import main; main()")
+    seen = json.loads(out.splitlines()[-1])
+    # Nothing live changed under review: the row still redirects, no 410 row exists yet.
+    assert seen["live_under_review"] == [["/stale", "/one", None]], seen
+    assert seen["draft_author"] == "eve"
+    assert seen["staged"] == [["/stale", "/stale", 410], ["None", "/lost", 410]], seen
+    assert seen["said"] == [
+        "1 changes put into the draft: once it is published, they answer 410 Gone.",
+        "1 changes put into the draft: once it is published, they answer 410 Gone.",
+    ], seen
+    assert seen["published"] == [["/lost", 410], ["/stale", 410]], seen
+    # Without review the same action is live at once, and recorded as a version.
+    assert seen["without_review"] == {"status": 410, "said": "1 rows now answer 410 Gone."}
